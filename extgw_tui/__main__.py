@@ -1,0 +1,5 @@
+"""Allow `python -m extgw_tui`."""
+
+from extgw_tui.cli import main
+
+raise SystemExit(main())

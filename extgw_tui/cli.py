@@ -1,0 +1,136 @@
+"""The `extgw-tui` command: open the app, or run one task from the command line.
+
+Every subcommand goes through the same service functions as the app. Errors print one
+sentence on stderr and exit non-zero; tracebacks go to the log file only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from extgw_tui import __version__, settings
+from extgw_tui.errors import DatabaseProblem, ExtgwError
+from extgw_tui.logs import log, setup_logging
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_DATABASE = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+
+DEMO_SIZES = ("small", "large")
+
+
+def _common(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--db", metavar="URL", default=default,
+                        help="database URL: sqlite:///path or postgresql://user@host/db "
+                             "(default: $EXTGW_DB, then a file in the user data folder)")
+    parser.add_argument("--admin", metavar="NAME", default=default,
+                        help="the acting administrator's name for the audit log "
+                             "(default: $EXTGW_ADMIN, then your login name)")
+    parser.add_argument("--demo", action="store_true", default=default,
+                        help="use the demo database (made on first use), never your real data")
+    parser.add_argument("--demo-size", choices=DEMO_SIZES, default=default,
+                        help="demo database size: small (about 1,500 users) or large (100,000)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="extgw-tui",
+        description="Administer External Gateway users: search, allow/deny, email, export, "
+                    "statistics and review. With no command, opens the terminal app.",
+    )
+    parser.add_argument("--version", action="version", version=f"extgw-tui {__version__}")
+    _common(parser, None)
+    parser.add_argument("--no-mouse", action="store_true",
+                        help="don't capture the mouse (keeps the terminal's copy and paste)")
+    parser.add_argument("--theme", metavar="NAME", help="a Textual theme, e.g. textual-ansi")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    shared = argparse.ArgumentParser(add_help=False)
+    _common(shared, argparse.SUPPRESS)
+
+    demo = sub.add_parser("demo", parents=[shared], help="(re)generate the demo database")
+    demo.add_argument("--size", choices=DEMO_SIZES, default="small")
+    demo.add_argument("--force", action="store_true", help="replace an existing demo database")
+
+    export = sub.add_parser("export", parents=[shared], help="export to an Excel (.xlsx) file")
+    export.add_argument("kind", choices=["users", "holders", "pupils-with", "pupils-without"])
+    export.add_argument("--licence", metavar="NAME", help="licence type, e.g. 'Parent/Guardian'")
+    export.add_argument("--search", metavar="TEXT", help="only users matching this search")
+    export.add_argument("-o", "--output", metavar="FILE", help="output file (default: proposed name)")
+
+    stats = sub.add_parser("stats", parents=[shared], help="login statistics")
+    stats.add_argument("--licence", metavar="NAME", help="only holders of this licence type")
+    stats.add_argument("--period", choices=["months", "weeks", "years"], default="months")
+
+    review = sub.add_parser("review", parents=[shared],
+                            help="accounts with no pupils and no login for N months")
+    review.add_argument("--months", type=int, default=12)
+    review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
+    review.add_argument("--yes", action="store_true", help="don't ask before deleting")
+
+    outbox = sub.add_parser("outbox", parents=[shared], help="list sent, queued and failed emails")
+    outbox.add_argument("--retry", action="store_true", help="resend the failed and queued ones")
+
+    activity = sub.add_parser("activity", parents=[shared], help="the activity (audit) log")
+    activity.add_argument("--admin-filter", metavar="NAME", dest="admin_filter")
+    activity.add_argument("--action", metavar="ACTION")
+    activity.add_argument("--user", metavar="ID", type=int)
+    activity.add_argument("--limit", type=int, default=50)
+    return parser
+
+
+def resolve_db_url(args: argparse.Namespace) -> str:
+    if args.command == "demo" or args.demo:
+        size = getattr(args, "size", None) if args.command == "demo" else None
+        return settings.demo_db_url(size or args.demo_size or "small")
+    return settings.db_url(args.db)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_path = setup_logging()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("extgw-tui: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except DatabaseProblem as exc:
+        print(f"extgw-tui: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except ExtgwError as exc:
+        print(f"extgw-tui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: the traceback goes to the log, one line to the screen
+        log.exception("Unexpected error")
+        print(f"extgw-tui: unexpected error ({type(exc).__name__}: {exc}); "
+              f"details in {log_path or 'the log'}.", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _run(args: argparse.Namespace) -> int:
+    from extgw_tui.db import open_database
+    from extgw_tui.services import audit
+
+    audit.set_admin(settings.admin_name(args.admin))
+    url = resolve_db_url(args)
+    if args.command == "demo" or args.demo:
+        from extgw_tui.commands.demo import ensure_demo
+
+        size = (getattr(args, "size", None) if args.command == "demo" else None) or args.demo_size
+        ensure_demo(url, size or "small", force=getattr(args, "force", False))
+        if args.command == "demo":
+            return EXIT_OK
+    open_database(url)
+    if args.command is None:
+        from extgw_tui.app import ExtgwApp
+
+        app = ExtgwApp(db_url=url, theme_name=args.theme)
+        app.run(mouse=not args.no_mouse)
+        return app.return_code or EXIT_OK
+    module = importlib.import_module(f"extgw_tui.commands.{args.command}")
+    return module.run(args)

@@ -1,0 +1,173 @@
+"""Opening the database: URL parsing, SQLite pragmas, schema creation and versioning.
+
+Every failure to open becomes a DatabaseProblem with one sentence the administrator can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+from extgw_tui.errors import DatabaseProblem
+from extgw_tui.models import (
+    ALL_MODELS,
+    DEFAULT_LICENCE_TYPES,
+    SCHEMA_VERSION,
+    LicenceType,
+    SchemaInfo,
+    database,
+)
+
+#: Seconds a writer waits for another writer before giving up with a clear message.
+BUSY_TIMEOUT = 15
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "cache_size": -16000,  # 16 MB per connection
+    "temp_store": "memory",
+}
+
+#: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside).
+MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {}
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (sqlite:////abs/path or sqlite:///relative/path).
+
+    None for other backends and for in-memory databases.
+    """
+    if not url.startswith("sqlite:///"):
+        return None
+    rest = url[len("sqlite:///") :]
+    return None if rest in ("", ":memory:") else Path(rest)
+
+
+def _check_sqlite_file(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise DatabaseProblem(f"The folder for the database, {folder}, does not exist.")
+    if path.exists():
+        if path.is_dir():
+            raise DatabaseProblem(f"The database path {path} is a folder, not a file.")
+        if not os.access(path, os.R_OK):
+            raise DatabaseProblem(f"The database file {path} cannot be read (permission denied).")
+        if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+            raise DatabaseProblem(
+                f"The database file {path} is read-only; extgw-tui needs to write to it and its folder."
+            )
+    elif not os.access(folder, os.W_OK):
+        raise DatabaseProblem(f"A database cannot be created in {folder} (permission denied).")
+
+
+def _make_database(url: str) -> peewee.Database:
+    path = sqlite_path(url)
+    if url.startswith("sqlite:/"):
+        if path is not None:
+            _check_sqlite_file(path)
+        return peewee.SqliteDatabase(
+            str(path) if path else ":memory:",
+            pragmas=SQLITE_PRAGMAS,
+            timeout=BUSY_TIMEOUT,
+            lock_type="IMMEDIATE",
+        )
+    if url.startswith(("postgres:", "postgresql:")):
+        try:
+            return connect_url(url)
+        except Exception as exc:  # bad URL or missing driver
+            raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
+    raise DatabaseProblem(
+        f"Unsupported database URL {redact_url(url)}: use sqlite:///path or postgresql://..."
+    )
+
+
+def open_database(url: str) -> peewee.Database:
+    """Open (and if new, create) the database at `url`, bind the models to it and return it."""
+    db = _make_database(url)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        _ensure_schema(db)
+    except DatabaseProblem:
+        db.close()
+        raise
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        db.close()
+        raise DatabaseProblem(f"Cannot open the database {redact_url(url)}: {describe(exc)}") from exc
+    return db
+
+
+def _ensure_schema(db: peewee.Database) -> None:
+    if not db.table_exists(SchemaInfo._meta.table_name):
+        with db.atomic():
+            db.create_tables(ALL_MODELS, safe=True)
+            _create_backend_indexes(db)
+            SchemaInfo.create(version=SCHEMA_VERSION)
+            for name in DEFAULT_LICENCE_TYPES:
+                LicenceType.get_or_create(name=name)
+        return
+    row = SchemaInfo.select().first()
+    version = row.version if row else 0
+    if version > SCHEMA_VERSION:
+        raise DatabaseProblem(
+            f"This database was written by a newer release of extgw-tui (schema {version}; "
+            f"this release knows {SCHEMA_VERSION}). Upgrade extgw-tui to open it."
+        )
+    if version < SCHEMA_VERSION:
+        with db.atomic():
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            SchemaInfo.update(version=SCHEMA_VERSION).execute()
+
+
+def _create_backend_indexes(db: peewee.Database) -> None:
+    """PostgreSQL needs pattern-ops indexes for LIKE 'prefix%' under a non-C collation."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS external_user_surname_pattern "
+            "ON external_user (surname_key text_pattern_ops)"
+        )
+        db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS external_user_email_pattern "
+            "ON external_user (email_key text_pattern_ops)"
+        )
+
+
+def is_sqlite(db: peewee.Database | None = None) -> bool:
+    return isinstance(db or database.obj, peewee.SqliteDatabase)
+
+
+def describe(exc: BaseException) -> str:
+    """One sentence for a database error, without connection strings or SQL."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return (
+            "Another administrator is writing to the database and it stayed busy for "
+            f"{BUSY_TIMEOUT} seconds; nothing was changed, try again."
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return "The database file is damaged or is not an extgw-tui database."
+    if "readonly" in low or "read-only" in low:
+        return "The database is read-only; nothing was changed."
+    if "unable to open" in low:
+        return "The database file cannot be opened."
+    if "could not connect" in low or "connection refused" in low or "connection" in low:
+        return "The database server cannot be reached."
+    return text.rstrip(".") + "."

@@ -1,0 +1,35 @@
+"""The log file: where tracebacks go, so none ever reaches the screen."""
+
+from __future__ import annotations
+
+import logging
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from extgw_tui import settings
+
+log = logging.getLogger("extgw_tui")
+_log_file: Path | None = None
+
+
+def setup_logging() -> Path | None:
+    """Log to a rotating file in the user log directory; returns its path (None if unwritable)."""
+    global _log_file
+    if _log_file is not None:
+        return _log_file
+    path = settings.log_dir() / "extgw-tui.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    _log_file = path
+    return path
+
+
+def log_file() -> Path | None:
+    return _log_file

@@ -1,0 +1,195 @@
+"""The data model: external users, pupils, licences, logins, outbox and audit.
+
+Every model binds to `database`, a proxy that db.open_database() points at SQLite or PostgreSQL.
+Searchable text is stored twice: as typed, and as a normalised key (NFKC + casefold) that the
+indexes and case-insensitive search use, so both backends behave the same.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+#: The schema this release writes and understands. Bump it and add a step to db.MIGRATIONS
+#: whenever a model changes.
+SCHEMA_VERSION = 1
+
+PARENT_GUARDIAN = "Parent/Guardian"
+PUPIL = "Pupil"
+DEFAULT_LICENCE_TYPES = (PARENT_GUARDIAN, PUPIL)
+
+#: LoginEvent.licence_mask is a 63-bit set of licence type ids, so a type's id must stay below this.
+MAX_LICENCE_TYPE_ID = 62
+
+
+def text_key(value: str) -> str:
+    """The form used for matching and sorting: NFKC-normalised and casefolded."""
+    return unicodedata.normalize("NFKC", value or "").casefold()
+
+
+def now() -> datetime:
+    """Naive local time, second precision: what the school sees on its clock."""
+    return datetime.now().replace(microsecond=0)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaInfo(BaseModel):
+    """One row holding the schema version of this database."""
+
+    version = IntegerField()
+
+
+class ExternalUser(BaseModel):
+    """A portal account: a parent, guardian, pupil or other licence holder."""
+
+    id = AutoField()
+    title = CharField(max_length=20, default="")
+    forename = CharField(max_length=100, default="")
+    surname = CharField(max_length=100)
+    surname_key = CharField(max_length=100)
+    email = CharField(max_length=254)
+    email_key = CharField(max_length=254, unique=True)
+    password_hash = CharField(max_length=255)
+    created_at = DateTimeField(default=now, index=True)
+    adr = BooleanField(default=True)
+    access_allowed = BooleanField(default=True)
+    last_login_at = DateTimeField(null=True, index=True)
+
+    class Meta:
+        indexes = ((("surname_key", "forename", "id"), False),)
+
+    def save(self, *args, **kwargs):
+        self.surname_key = text_key(self.surname)
+        self.email_key = text_key(self.email)
+        return super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+
+
+class Pupil(BaseModel):
+    id = AutoField()
+    forename = CharField(max_length=100)
+    surname = CharField(max_length=100)
+    surname_key = CharField(max_length=100, index=True)
+    year_group = IntegerField(null=True)
+    form = CharField(max_length=20, default="")
+    admission_number = CharField(max_length=20, null=True, index=True)
+    upn = CharField(max_length=13, null=True, index=True)
+    on_roll = BooleanField(default=True)
+
+    def save(self, *args, **kwargs):
+        self.surname_key = text_key(self.surname)
+        return super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.forename} {self.surname}"
+
+
+class LicenceType(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=60, unique=True)
+
+    @property
+    def bit(self) -> int:
+        return licence_bit(self.id)
+
+
+def licence_bit(licence_type_id: int) -> int:
+    return 1 << licence_type_id
+
+
+class Licence(BaseModel):
+    """A user holds a licence of a type for a pupil."""
+
+    id = AutoField()
+    user = ForeignKeyField(ExternalUser, backref="licences", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="licences", on_delete="CASCADE")
+    licence_type = ForeignKeyField(LicenceType, backref="licences", on_delete="RESTRICT")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = (
+            (("user", "pupil", "licence_type"), True),
+            (("pupil", "licence_type"), False),
+            (("licence_type", "user"), False),
+        )
+
+
+class LoginEvent(BaseModel):
+    """A successful portal login; survives its account's deletion for the statistics."""
+
+    id = AutoField()
+    at = DateTimeField(index=True)
+    user = ForeignKeyField(ExternalUser, null=True, backref="logins", on_delete="SET NULL")
+    #: The licence types the account held at login, as a bit set of licence type ids.
+    licence_mask = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("user", "at"), False),)
+
+
+class OutboxMessage(BaseModel):
+    """Every email an admin sends, with what became of it."""
+
+    id = AutoField()
+    created_at = DateTimeField(default=now, index=True)
+    admin = CharField(max_length=100)
+    user = ForeignKeyField(ExternalUser, null=True, on_delete="SET NULL")
+    to_addr = CharField(max_length=254)
+    subject = CharField(max_length=998)
+    body = TextField()
+    message_id = CharField(max_length=255, default="")
+    status = CharField(max_length=10, index=True)  # queued | sent | failed
+    error = TextField(default="")
+    attempts = IntegerField(default=0)
+    sent_at = DateTimeField(null=True)
+    eml_path = CharField(max_length=1024, default="")
+
+
+class AuditEvent(BaseModel):
+    """One admin action on one target (or on none), for the activity log."""
+
+    id = AutoField()
+    at = DateTimeField(default=now, index=True)
+    admin = CharField(max_length=100, index=True)
+    action = CharField(max_length=40, index=True)
+    user_id = IntegerField(null=True, index=True)  # no foreign key: the entry outlives the account
+    target = CharField(max_length=300, default="")
+    outcome = CharField(max_length=20, default="ok")
+    detail = TextField(default="")
+    batch = CharField(max_length=32, default="", index=True)
+
+
+ALL_MODELS = [
+    SchemaInfo,
+    ExternalUser,
+    Pupil,
+    LicenceType,
+    Licence,
+    LoginEvent,
+    OutboxMessage,
+    AuditEvent,
+]

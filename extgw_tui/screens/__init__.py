@@ -1,0 +1,1 @@
+"""Screens and modals: one file each. They call services in workers and render the results."""

@@ -1,0 +1,109 @@
+"""What the External Gateway portal calls: register, authenticate, delete own account.
+
+A denied account is indistinguishable from an unknown email: the same result, and the same
+work (an argon2 verification against a dummy hash), so neither the answer nor its timing
+reveals that the account exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+from extgw_tui.errors import InvalidInput
+from extgw_tui.models import ExternalUser, LoginEvent, database, now, text_key
+from extgw_tui.services import audit
+from extgw_tui.services.accounts import delete_users
+from extgw_tui.services.licences import user_licence_mask
+from extgw_tui.services.passwords import (
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+PORTAL = "portal"
+MIN_PASSWORD = 10
+
+
+def normalise_email(email: str) -> str:
+    """A syntactically valid single address (no DNS lookup), or InvalidInput saying why."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{email!r} is not a valid email address: {exc}") from exc
+
+
+def register(
+    email: str, password: str, *, title: str = "", forename: str = "", surname: str
+) -> ExternalUser:
+    """Create an account; ADR is true for every new account (since May 2023)."""
+    address = normalise_email(email)
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
+    if not surname.strip():
+        raise InvalidInput("A surname is required.")
+    password_hash = hash_password(password)
+    with database.atomic():
+        if ExternalUser.select().where(ExternalUser.email_key == text_key(address)).exists():
+            raise InvalidInput("An account with this email address already exists.")
+        return ExternalUser.create(
+            title=title.strip(),
+            forename=forename.strip(),
+            surname=surname.strip(),
+            email=address,
+            password_hash=password_hash,
+            adr=True,
+            access_allowed=True,
+        )
+
+
+def _allowed_account(email: str) -> ExternalUser | None:
+    return ExternalUser.get_or_none(
+        (ExternalUser.email_key == text_key(email.strip())) & (ExternalUser.access_allowed == True)  # noqa: E712
+    )
+
+
+def check_credentials(email: str, password: str) -> ExternalUser | None:
+    """The allowed account these credentials open, or None; same work either way."""
+    user = _allowed_account(email)
+    if user is None:
+        verify_password(dummy_hash(), password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def record_login(user: ExternalUser, at: datetime | None = None) -> LoginEvent:
+    """Record a successful login with the licence types the account holds now."""
+    when = at or now()
+    with database.atomic():
+        event = LoginEvent.create(at=when, user=user.id, licence_mask=user_licence_mask(user.id))
+        ExternalUser.update(last_login_at=when).where(ExternalUser.id == user.id).execute()
+    return event
+
+
+def authenticate(email: str, password: str) -> ExternalUser | None:
+    """Log in: the account on success (login recorded), None for wrong, unknown or denied."""
+    user = check_credentials(email, password)
+    if user is None:
+        return None
+    if needs_rehash(user.password_hash):
+        ExternalUser.update(password_hash=hash_password(password)).where(
+            ExternalUser.id == user.id
+        ).execute()
+    record_login(user)
+    return user
+
+
+def delete_own_account(email: str, password: str) -> bool:
+    """The holder deletes their own account (password confirmed); False if the login fails."""
+    user = check_credentials(email, password)
+    if user is None:
+        return False
+    with database.atomic():
+        delete_users([user.id])
+        audit.record(
+            "account.self_delete", user_id=user.id, target=user.email, admin=PORTAL
+        )
+    return True

@@ -1,0 +1,135 @@
+"""Finding external users: search by surname or email, sorted and paged, counted in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import Expression, fn
+
+from extgw_tui.db import is_sqlite
+from extgw_tui.errors import NotFound
+from extgw_tui.models import ExternalUser, text_key
+
+#: Longest search term used; longer input is cut (no name or address is this long).
+MAX_TERM = 254
+
+U = ExternalUser
+
+SORTS: dict[str, tuple] = {
+    "surname": (U.surname_key, U.forename, U.id),
+    "id": (U.id,),
+    "title": (U.title, U.surname_key, U.id),
+    "email": (U.email_key,),
+    "created": (U.created_at, U.id),
+    "adr": (U.adr, U.surname_key, U.id),
+    "access": (U.access_allowed, U.surname_key, U.id),
+    "last_login": (U.last_login_at, U.id),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    title: str
+    forename: str
+    surname: str
+    email: str
+    created_at: datetime
+    adr: bool
+    access_allowed: bool
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    users: int
+    denied: int
+
+
+_ROW_FIELDS = (
+    U.id,
+    U.title,
+    U.forename,
+    U.surname,
+    U.email,
+    U.created_at,
+    U.adr,
+    U.access_allowed,
+    U.last_login_at,
+)
+
+
+def normalise_term(term: str | None) -> str:
+    """The search key for what was typed: trimmed, normalised, casefolded, safe to bind."""
+    if not term:
+        return ""
+    cleaned = term.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return text_key(cleaned.strip())[:MAX_TERM]
+
+
+def search_condition(term: str | None) -> Expression | None:
+    """Surname starting with the term, or email containing it; None matches everyone.
+
+    %, _ and backslashes are taken literally. On SQLite the surname prefix is a range on the
+    binary-collated key (index-friendly); on PostgreSQL a LIKE that the pattern-ops index serves.
+    """
+    key = normalise_term(term)
+    if not key:
+        return None
+    if is_sqlite():
+        surname = (U.surname_key >= key) & (U.surname_key < key + "\U0010ffff")
+    else:
+        surname = U.surname_key.startswith(key)
+    return surname | U.email_key.contains(key)
+
+
+def _filtered(query, term: str | None):
+    condition = search_condition(term)
+    return query.where(condition) if condition is not None else query
+
+
+def search_users(
+    term: str | None = None,
+    *,
+    sort: str = "surname",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[UserRow]:
+    """One page of matching users in the requested order."""
+    order = [f.desc() if descending else f.asc() for f in SORTS.get(sort, SORTS["surname"])]
+    query = _filtered(U.select(*_ROW_FIELDS), term).order_by(*order)
+    rows = query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()
+    return [UserRow(*row) for row in rows]
+
+
+def count_users(term: str | None = None) -> int:
+    return _filtered(U.select(fn.COUNT(U.id)), term).scalar() or 0
+
+
+def user_ids_matching(term: str | None = None) -> list[int]:
+    """Every matching id (for 'mark all'): ints only, never whole rows."""
+    return [row[0] for row in _filtered(U.select(U.id), term).tuples()]
+
+
+def totals() -> Totals:
+    users, allowed = U.select(fn.COUNT(U.id), fn.SUM(U.access_allowed.cast("integer"))).scalar(
+        as_tuple=True
+    )
+    users = users or 0
+    return Totals(users=users, denied=users - (allowed or 0))
+
+
+def get_user(user_id: int) -> ExternalUser:
+    user = U.get_or_none(U.id == user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} no longer exists; another administrator may have deleted it.")
+    return user
+
+
+def user_row(user_id: int) -> UserRow:
+    row = U.select(*_ROW_FIELDS).where(U.id == user_id).tuples().first()
+    if row is None:
+        raise NotFound(f"User {user_id} no longer exists; another administrator may have deleted it.")
+    return UserRow(*row)
