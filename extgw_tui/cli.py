@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+import peewee
+
 from extgw_tui import __version__, settings
 from extgw_tui.errors import DatabaseProblem, ExtgwError
 from extgw_tui.logs import log, setup_logging
@@ -101,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except DatabaseProblem as exc:
         print(f"extgw-tui: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except peewee.DatabaseError as exc:  # e.g. locked past the busy timeout: one sentence
+        from extgw_tui.db import describe
+
+        log.warning("Database error: %s", describe(exc))
+        print(f"extgw-tui: {describe(exc)}", file=sys.stderr)
         return EXIT_DATABASE
     except ExtgwError as exc:
         print(f"extgw-tui: {exc}", file=sys.stderr)

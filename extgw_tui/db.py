@@ -160,7 +160,8 @@ def describe(exc: BaseException) -> str:
     if "locked" in low or "busy" in low:
         return (
             "Another administrator is writing to the database and it stayed busy for "
-            f"{BUSY_TIMEOUT} seconds; nothing was changed, try again."
+            f"{BUSY_TIMEOUT} second{'s' if BUSY_TIMEOUT != 1 else ''}; nothing was changed, "
+            "try again."
         )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return "The database file is damaged or is not an extgw-tui database."

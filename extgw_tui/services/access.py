@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from extgw_tui.db import is_sqlite
 from extgw_tui.models import ExternalUser, database
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked, unique_ids
@@ -40,7 +41,10 @@ def set_access(user_ids: Iterable[int], allowed: bool, *, reason: str = "") -> A
         to_change: list[tuple[int, str]] = []
         found: set[int] = set()
         for part in chunked(ids):
-            rows = U.select(U.id, U.email, U.access_allowed).where(U.id.in_(part)).tuples()
+            query = U.select(U.id, U.email, U.access_allowed).where(U.id.in_(part))
+            if not is_sqlite():  # PostgreSQL: lock in id order, so a concurrent change waits
+                query = query.order_by(U.id).for_update()
+            rows = query.tuples()
             for user_id, email, current in rows:
                 found.add(user_id)
                 if bool(current) != allowed:

@@ -97,13 +97,22 @@ def authenticate(email: str, password: str) -> ExternalUser | None:
 
 
 def delete_own_account(email: str, password: str) -> bool:
-    """The holder deletes their own account (password confirmed); False if the login fails."""
+    """The holder deletes their own account (password confirmed); False if the login fails.
+
+    Same rules as the review's deletion: licences go, login history stays without the personal
+    link, one "account.delete" audit entry (by the portal) in the same transaction.
+    """
     user = check_credentials(email, password)
     if user is None:
         return False
     with database.atomic():
-        delete_users([user.id])
+        if not delete_users([user.id]):
+            return False
         audit.record(
-            "account.self_delete", user_id=user.id, target=user.email, admin=PORTAL
+            "account.delete",
+            user_id=user.id,
+            target=user.email,
+            detail="self-service: the holder deleted their own account",
+            admin=PORTAL,
         )
     return True

@@ -1,0 +1,70 @@
+"""`extgw-tui export users|holders|pupils-with|pupils-without [--licence NAME] [--search TEXT]
+[-o FILE]`: the Excel exports of the app, through the same service code.
+
+Without -o the file gets the proposed name (kind, licence type, date) in the export folder
+($EXTGW_EXPORT_DIR, config.toml's export_dir, else the current directory). On a terminal a
+progress bar is drawn on stderr; the summary line goes to stdout either way. Ctrl+C stops the
+export and leaves no partial file.
+
+Exit codes:
+  0  the file was written
+  1  error: a missing or unknown licence type, a search on a pupil export, an unwritable path
+  2  the database cannot be opened (from cli.py)
+  130 interrupted (from cli.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from extgw_tui.errors import InvalidInput
+from extgw_tui.services import exports
+
+EXIT_OK = 0
+BAR_WIDTH = 30
+
+
+class ProgressBar:
+    """A one-line bar redrawn in place on a terminal; silent when the stream is not one."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.active = stream.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.active:
+            return
+        percent = 100 if total <= 0 else min(100, done * 100 // total)
+        if percent == self.shown and done != total:
+            return
+        self.shown = percent
+        filled = BAR_WIDTH * percent // 100
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stream.write(f"\rExporting [{bar}] {percent:3d}%  {done:,} of {total:,} rows")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.active and self.shown >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    kind = exports.ExportKind(args.kind)
+    if kind in exports.NEEDS_LICENCE and not (args.licence or "").strip():
+        known = ", ".join(exports.licence_choices())
+        raise InvalidInput(
+            f"The {kind.value} export needs --licence NAME (licence types: {known})."
+        )
+    request = exports.make_request(kind, args.licence, args.search)
+    bar = ProgressBar(sys.stderr)
+    try:
+        result = exports.run_export(request, args.output, progress=bar)
+    finally:
+        bar.finish()
+    noun = "row" if result.rows == 1 else "rows"
+    print(f"Exported {result.rows:,} {noun} ({request.label.lower()}) to {result.path}")
+    return EXIT_OK

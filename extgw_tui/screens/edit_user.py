@@ -1,0 +1,191 @@
+"""One user in full: details, their pupils and licence types, removing a pupil, login statistics.
+
+Dismisses with True when a pupil was removed, so the main table refreshes. The details and the
+statistics load in separate workers: the account shows at once even while millions of login
+events are counted. The chart is a plotext bar chart where the terminal is tall enough and a
+one-line sparkline where it is not (80x24).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Sparkline, Static
+from textual_plotext import PlotextPlot
+
+from extgw_tui.resources import stylesheet
+from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.remove_pupil import (
+    add_pupil_columns,
+    confirm_removal,
+    fill_pupils,
+    holder_label,
+    load_account,
+)
+from extgw_tui.services import statistics, users
+from extgw_tui.services.licences import LinkedPupil
+
+#: Terminal rows from which the full bar chart replaces the sparkline.
+PLOT_MIN_HEIGHT = 40
+
+ADR_NOTE = (
+    "ADR cannot be edited here: since May 2023 it is on for every account. If a parent needs "
+    "it changed, the school should contact the supplier."
+)
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "Never"
+
+
+def month_name(label: str) -> str:
+    """ "2026-01" -> "Jan" for the chart's axis."""
+    return datetime.strptime(label, "%Y-%m").strftime("%b")
+
+
+class EditUserModal(ModalScreen[bool]):
+    """The Edit modal of the main table."""
+
+    CSS_PATH = stylesheet("edit_user.tcss")
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("r", "remove", "Remove pupil"),
+        Binding("ctrl+r,f5", "reload", "Refresh"),
+    ]
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+        self._holder: users.UserRow | None = None
+        self._pupils: list[LinkedPupil] = []
+        self._changed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="edit-dialog", classes="dialog"):
+            yield Static(f"User {self.user_id}", id="edit-title", classes="dialog-title")
+            with VerticalScroll(id="edit-body"):
+                yield Static("Loading…", id="edit-details", markup=False)
+                yield Static(ADR_NOTE, id="edit-adr-note")
+                yield Static("Pupils", id="edit-pupils-title", classes="section")
+                yield DataTable(id="edit-pupils")
+                yield Static("Login statistics", classes="section")
+                yield Static("Loading…", id="edit-stats", markup=False)
+                yield Sparkline([], id="edit-spark", summary_function=max)
+                yield Static("", id="edit-spark-labels", markup=False)
+                yield PlotextPlot(id="edit-plot")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Remove pupil (r)", id="remove", variant="error", disabled=True)
+                yield Button("Close (esc)", id="close")
+
+    def on_mount(self) -> None:
+        add_pupil_columns(self.query_one(DataTable))
+        self.query_one(DataTable).focus()
+        self._fit_chart()
+        self.action_reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        tall = self.app.size.height >= PLOT_MIN_HEIGHT
+        self.query_one("#edit-plot").display = tall
+        self.query_one("#edit-spark").display = not tall
+        self.query_one("#edit-spark-labels").display = not tall
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        db_work(self, load_account, self.user_id, on_success=self._show, on_error=self._problem)
+        db_work(
+            self,
+            statistics.user_login_summary,
+            self.user_id,
+            on_success=self._show_stats,
+            on_error=self._stats_problem,
+            group="edit-stats",
+            exclusive=True,
+        )
+
+    def _show(self, account: tuple[users.UserRow, list[LinkedPupil]]) -> None:
+        row, self._pupils = account
+        self._holder = row
+        self.query_one("#edit-title", Static).update(f"User {row.id}: {holder_label(row)}")
+        access = "Allowed" if row.access_allowed else "Denied"
+        adr = "✓ yes (read-only)" if row.adr else "✗ no (read-only)"
+        self.query_one("#edit-details", Static).update(
+            f"Title    {row.title or '-':<24} Forename    {row.forename or '-'}\n"
+            f"Surname  {row.surname:<24} Access      {access}\n"
+            f"Email    {row.email}\n"
+            f"Created  {when(row.created_at):<24} Last login  {when(row.last_login_at)}\n"
+            f"ADR      {adr}"
+        )
+        count = len(self._pupils)
+        noun = "pupil" if count == 1 else "pupils"
+        self.query_one("#edit-pupils-title", Static).update(
+            f"Pupils: {count} {noun}" + (" (r removes the highlighted one)" if count else "")
+        )
+        fill_pupils(self.query_one(DataTable), self._pupils)
+        self.query_one("#remove", Button).disabled = not self._pupils
+
+    def _problem(self, message: str) -> None:
+        self.query_one("#edit-details", Static).update(message)
+        self.query_one("#remove", Button).disabled = True
+
+    def _show_stats(self, summary: statistics.UserLoginSummary) -> None:
+        counts = [count for _, count in summary.per_month]
+        self.query_one("#edit-stats", Static).update(
+            f"Logins: {summary.total:,} in total, {summary.last_30_days:,} in the last 30 days, "
+            f"{summary.last_12_months:,} in the last 12 months\n"
+            f"First login: {when(summary.first_at)}   Last login: {when(summary.last_at)}"
+        )
+        self.query_one(Sparkline).data = counts
+        first, last = summary.per_month[0][0], summary.per_month[-1][0]
+        self.query_one("#edit-spark-labels", Static).update(
+            f"Logins per month, {first} to {last}; busiest month {max(counts, default=0):,}"
+        )
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.bar([month_name(label) for label, _ in summary.per_month], counts)
+        plt.title(f"Logins per month, {first} to {last}")
+        plot.refresh()
+
+    def _stats_problem(self, message: str) -> None:
+        self.query_one("#edit-stats", Static).update(f"Login statistics unavailable: {message}")
+
+    # -- removing a pupil -------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_remove()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "remove":
+            self.action_remove()
+        else:
+            self.action_close()
+
+    def action_remove(self) -> None:
+        table = self.query_one(DataTable)
+        if self._holder is None or not self._pupils or table.cursor_row >= len(self._pupils):
+            return
+        pupil = self._pupils[table.cursor_row]
+        confirm_removal(self, self._holder, pupil, self._removed, self._remove_failed)
+
+    def _removed(self) -> None:
+        self._changed = True
+        self.action_reload()
+        self.query_one(DataTable).focus()
+
+    def _remove_failed(self, message: str) -> None:
+        self.app.notify(message, severity="error", timeout=8)
+        self.action_reload()
+
+    def action_close(self) -> None:
+        self.dismiss(self._changed)

@@ -1,0 +1,93 @@
+"""The `?` help: every key of the screen underneath, with what it does.
+
+The same list feeds the command palette (ExtgwApp.get_system_commands), so a key added to any
+screen's BINDINGS shows up in both without further wiring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+from extgw_tui.resources import stylesheet
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAction:
+    """One action of a screen: its keys as shown, what it does, and where it runs."""
+
+    keys: str
+    description: str
+    action: str
+    node: DOMNode
+
+
+def screen_actions(screen: Screen) -> list[KeyAction]:
+    """The actions reachable on `screen`: the focus chain's, plus every paged list's on it.
+
+    A list's keys (mark, sort) are included even while the search box has the focus, so the
+    help and the palette show them all.
+    """
+    from extgw_tui.widgets.paged_table import PagedTable
+
+    app = screen.app
+    grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
+
+    def add(node: DOMNode, binding: Binding, key: str) -> None:
+        if not binding.description or binding.system:
+            return
+        slot = (id(node), binding.action)
+        if slot not in grouped:
+            grouped[slot] = (node, binding, [])
+        display = app.get_key_display(Binding(key, binding.action))
+        if display not in grouped[slot][2]:
+            grouped[slot][2].append(display)
+
+    for key, active in screen.active_bindings.items():
+        add(active.node, active.binding, key)
+    for table in screen.query(PagedTable):
+        for key, bindings in table._merged_bindings.key_to_bindings.items():
+            for binding in bindings:
+                add(table, binding, key)
+    return [
+        KeyAction(", ".join(keys), binding.description, binding.action, node)
+        for node, binding, keys in grouped.values()
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened over; escape, ? or F1 closes it."""
+
+    CSS_PATH = stylesheet("help.tcss")
+    BINDINGS = [
+        Binding("escape,question_mark,f1,q", "close", "Close help"),
+    ]
+
+    def __init__(self, title: str, actions: list[KeyAction]) -> None:
+        super().__init__()
+        self.heading = title
+        self.actions = actions
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Static(f"Keys: {self.heading}", classes="dialog-title")
+            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield Static("ctrl+p lists every action by name. Escape closes.", id="help-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Key", key="key")
+        table.add_column("Action", key="action")
+        for item in self.actions:
+            table.add_row(Text(item.keys, style="bold"), Text(item.description))
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,315 @@
+"""The main screen: search external users, mark them, allow or deny, and open every other task.
+
+Only a window of the result is ever loaded (PagedTable); counts and totals come from SQL. The
+other screens are imported inside the actions that open them, so start-up stays fast and
+each can land on its own.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
+
+from extgw_tui.resources import stylesheet
+from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.dbwork import db_work
+from extgw_tui.services import access, users
+from extgw_tui.services.users import UserRow
+from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+
+#: Seconds of quiet typing before the search runs.
+DEBOUNCE = 0.15
+ACTIONS = "Edit · Remove"
+
+COLUMNS = [
+    PagedColumn("id", "ID", 6, sort="id"),
+    PagedColumn("title", "Title", 5, sort="title", hide_below=70),
+    PagedColumn("surname", "Surname", 14, sort="surname"),
+    PagedColumn("email", "Email", 22, sort="email", flex=True),
+    PagedColumn("created", "Account Created", 16, sort="created", hide_below=100),
+    PagedColumn("adr", "ADR", 3, sort="adr", hide_below=76),
+    PagedColumn("access", "Access", 9, sort="access"),
+    PagedColumn("actions", "Actions", len(ACTIONS), hide_below=118),
+]
+
+ALLOWED = Text("✓ Allowed", style="green")
+DENIED = Text("✗ DENIED", style="bold red")
+
+
+def render_user(row: UserRow) -> tuple:
+    return (
+        str(row.id),
+        row.title,
+        row.surname,
+        row.email,
+        f"{row.created_at:%Y-%m-%d %H:%M}",
+        "✓" if row.adr else "",
+        ALLOWED if row.access_allowed else DENIED,
+        ACTIONS,
+    )
+
+
+def user_id(row: UserRow) -> int:
+    return row.id
+
+
+class UsersScreen(Screen[None]):
+    """Every external user, searchable by surname or email, with bulk allow/deny."""
+
+    CSS_PATH = stylesheet("users.tcss")
+    TITLE = "External users"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search surname or email"),
+        Binding("escape", "leave_search", "Leave the search box", show=False),
+        Binding("e", "edit", "Edit user"),
+        Binding("m", "email", "Email user"),
+        Binding("r", "remove", "Remove a pupil", show=False),
+        Binding("D", "set_access(False)", "Deny marked"),
+        Binding("A", "set_access(True)", "Allow marked"),
+        Binding("x", "export", "Export"),
+        Binding("s", "stats", "Login statistics"),
+        Binding("v", "review", "Review accounts", show=False),
+        Binding("L", "activity", "Activity log", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.term = ""
+        self.totals: users.Totals | None = None
+        self._timer: Timer | None = None
+        self._started = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Search surname or email  (/)", id="search")
+        yield PagedTable(COLUMNS, render_user, user_id, sort="surname", id="users-table")
+        with Horizontal(id="base-bar"):
+            yield Static("0 marked", id="marked")
+            yield Select(
+                [("Allow", "allow"), ("Deny", "deny")],
+                prompt="Allow/Deny…",
+                id="bulk-action",
+            )
+            yield Button("Apply", id="apply")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#users-table", PagedTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._query()
+        self._load_totals()
+        self._started = True
+
+    def on_screen_resume(self) -> None:
+        if self._started:  # back from a dialog or screen: another admin may have changed data
+            self.action_refresh()
+
+    # ----- search, totals and the status line ---------------------------------------------
+
+    def _query(self) -> None:
+        term = self.term
+        self.table.set_source(
+            lambda offset, limit, sort, descending: users.search_users(
+                term, sort=sort, descending=descending, offset=offset, limit=limit
+            ),
+            lambda: users.count_users(term),
+            lambda: users.user_ids_matching(term),
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "search":
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, self._search_now)
+
+    def _search_now(self) -> None:
+        value = self.query_one("#search", Input).value
+        if value != self.term:
+            self.term = value
+            self._query()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self._search_now()
+            self.table.focus()
+
+    def _load_totals(self) -> None:
+        db_work(self, users.totals, on_success=self._got_totals, group="users-totals",
+                exclusive=True)
+
+    def _got_totals(self, totals: users.Totals) -> None:
+        self.totals = totals
+        self._show_status()
+
+    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
+        self._show_status()
+        self._show_marks()
+
+    def on_paged_table_marks_changed(self, event: PagedTable.MarksChanged) -> None:
+        self._show_marks()
+
+    def _show_status(self) -> None:
+        table = self.table
+        parts = []
+        if self.totals is not None:
+            parts.append(f"{self.totals.users:,} users")
+        if self.term.strip():
+            parts.append(f"{table.total:,} match")
+        if self.totals is not None:
+            parts.append(f"{self.totals.denied:,} denied")
+        parts.append(table.status_text())
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    def _show_marks(self) -> None:
+        self.query_one("#marked", Static).update(self.table.marks_text())
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        if self.focused is not None and self.focused.id == "search":
+            self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.table.reload()
+        self._load_totals()
+
+    # ----- the user under the cursor -----------------------------------------------------
+
+    def _with_current(self, open_it, row: UserRow | None = None) -> None:
+        """Check the user still exists (another admin may have deleted it), then open_it(id)."""
+        row = row or self.table.current_row
+        if row is None:
+            self.notify("There is no user under the cursor.", severity="warning")
+            return
+
+        def gone(message: str) -> None:
+            self.notify(message, severity="warning", timeout=8)
+            self.action_refresh()
+
+        db_work(self, users.user_row, row.id, on_success=lambda fresh: open_it(fresh.id),
+                on_error=gone, group="users-open", exclusive=True)
+
+    def _refresh_if(self, changed: bool | None) -> None:
+        if changed:
+            self.action_refresh()
+
+    def action_edit(self) -> None:
+        def open_edit(uid: int) -> None:
+            from extgw_tui.screens.edit_user import EditUserModal
+
+            self.app.push_screen(EditUserModal(uid), self._refresh_if)
+
+        self._with_current(open_edit)
+
+    def action_email(self, row: UserRow | None = None) -> None:
+        def open_email(uid: int) -> None:
+            from extgw_tui.screens.email_user import EmailUserModal
+
+            self.app.push_screen(EmailUserModal(uid))
+
+        self._with_current(open_email, row)
+
+    def action_remove(self, row: UserRow | None = None) -> None:
+        def open_remove(uid: int) -> None:
+            from extgw_tui.screens.remove_pupil import RemovePupilModal
+
+            self.app.push_screen(RemovePupilModal(uid), self._refresh_if)
+
+        self._with_current(open_remove, row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def on_paged_table_cell_clicked(self, event: PagedTable.CellClicked) -> None:
+        row: UserRow = event.row
+        if event.column_key == "email":
+            self.action_email(row)
+        elif event.column_key == "actions":
+            from extgw_tui.screens.row_actions import RowActionsModal
+
+            def chosen(choice: str | None) -> None:
+                if choice == "edit":
+                    self.action_edit()
+                elif choice == "remove":
+                    self.action_remove(row)
+                elif choice == "email":
+                    self.action_email(row)
+
+            self.app.push_screen(RowActionsModal(f"{row.surname} <{row.email}>"), chosen)
+
+    # ----- allow / deny the marked users ---------------------------------------------------
+
+    def action_set_access(self, allowed: bool) -> None:
+        ids = sorted(self.table.marks)
+        if not ids:
+            self.notify("Mark users first: space marks one, a marks every match.",
+                        severity="warning")
+            return
+        n = len(ids)
+        accounts = f"{n:,} account{'s' if n != 1 else ''}"
+        if allowed:
+            question = f"Allow portal access for {accounts}?"
+        else:
+            question = (f"Deny portal access to {accounts}? The portal will then behave as if "
+                        "the account did not exist.")
+        hidden = self.table.marks_hidden
+        if hidden:
+            question += f" {hidden:,} of them are not in the current search."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                db_work(self, access.set_access, ids, allowed, on_success=self._access_done,
+                        group="users-access")
+
+        label = "Allow" if allowed else "Deny"
+        self.app.push_screen(ConfirmModal(question, title=f"{label} access", yes_label=label),
+                             answered)
+
+    def _access_done(self, result: access.AccessResult) -> None:
+        self.notify(result.summary(), severity="warning" if result.missing else "information")
+        self.action_refresh()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "apply":
+            return
+        event.stop()
+        choice = self.query_one("#bulk-action", Select).value
+        if choice not in ("allow", "deny"):
+            self.notify("Choose Allow or Deny first.", severity="warning")
+            return
+        self.action_set_access(choice == "allow")
+
+    # ----- other screens ------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        from extgw_tui.screens.export import ExportModal
+
+        self.app.push_screen(ExportModal(search=self.term.strip() or None))
+
+    def action_stats(self) -> None:
+        from extgw_tui.screens.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen())
+
+    def action_review(self) -> None:
+        from extgw_tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+
+    def action_activity(self) -> None:
+        from extgw_tui.screens.activity import ActivityLogScreen
+
+        self.app.push_screen(ActivityLogScreen())

@@ -1,0 +1,341 @@
+"""The Excel exports of the help page: users, licence holders, pupils with / without a holder.
+
+Rows stream from the database in keyset order (id > last id, a chunk at a time) and the
+per-row aggregates (pupils, licence types held, holders) are computed in SQL for each chunk's
+ids, so memory stays flat at 100,000 users. Pupil exports list pupils on roll only: a pupil who
+has left is nobody's to chase for an account. The export reads without a transaction (on SQLite
+a transaction would take the write lock for the whole export); only the audit entry is written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from peewee import SQL, Expression, Select, fn
+
+from extgw_tui import settings
+from extgw_tui.errors import InvalidInput
+from extgw_tui.models import ExternalUser, Licence, Pupil, database
+from extgw_tui.services import audit, xlsx
+from extgw_tui.services.licences import licence_type_id, licence_types
+from extgw_tui.services.users import search_condition
+from extgw_tui.services.xlsx import Column, WriteResult
+
+U = ExternalUser
+
+#: Rows fetched per query while streaming an export.
+STREAM_CHUNK = 2000
+
+
+class ExportKind(StrEnum):
+    USERS = "users"
+    HOLDERS = "holders"
+    PUPILS_WITH = "pupils-with"
+    PUPILS_WITHOUT = "pupils-without"
+    SEARCH = "search"
+
+
+LABELS: dict[ExportKind, str] = {
+    ExportKind.USERS: "All external users",
+    ExportKind.HOLDERS: "External users holding a licence type",
+    ExportKind.PUPILS_WITH: "Pupils that have a holder of a licence type",
+    ExportKind.PUPILS_WITHOUT: "Pupils that do not have a holder of a licence type",
+    ExportKind.SEARCH: "External users matching the search",
+}
+NEEDS_LICENCE = frozenset({ExportKind.HOLDERS, ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT})
+
+USER_COLUMNS = [
+    Column("ID", 8),
+    Column("Title", 8),
+    Column("Forename", 16),
+    Column("Surname", 18),
+    Column("Email", 32),
+    Column("Account created", 19),
+    Column("ADR", 6),
+    Column("Access allowed", 9),
+    Column("Last login", 19),
+    Column("Pupils", 8),
+    Column("Licence types held", 28),
+]
+PUPIL_COLUMNS = [
+    Column("Forename", 16),
+    Column("Surname", 18),
+    Column("Year", 6),
+    Column("Form", 8),
+    Column("Admission number", 12),
+]
+HOLDER_COLUMNS = [Column("Holders", 36), Column("Holders' emails", 44)]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """One export, resolved and checked: the kind, the licence type (id, name), the search."""
+
+    kind: ExportKind
+    licence_id: int | None = None
+    licence_name: str | None = None
+    search: str | None = None
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+
+def make_request(
+    kind: ExportKind | str, licence: str | None = None, search: str | None = None
+) -> ExportRequest:
+    """Check the choices; InvalidInput names what is missing or unknown."""
+    try:
+        kind = ExportKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in ExportKind)
+        raise InvalidInput(f"There is no export called {kind!r}; choose one of {known}.") from None
+    search = (search or "").strip() or None
+    if search and kind in (ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT):
+        raise InvalidInput("A search applies to the user exports only, not to pupil exports.")
+    if kind not in NEEDS_LICENCE:
+        # "all users" narrowed by a search is exactly the users as listed under that search
+        return ExportRequest(ExportKind.SEARCH if search else kind, search=search)
+    if not (licence or "").strip():
+        raise InvalidInput(f"The export '{LABELS[kind]}' needs a licence type.")
+    type_id = licence_type_id(licence or "")
+    return ExportRequest(kind, type_id, dict(licence_types())[type_id], search)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe, lower-case ASCII form: "Parent/Guardian" -> "parent-guardian"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
+
+
+def proposed_name(request: ExportRequest, today: date | None = None) -> str:
+    """e.g. external-users_parent-guardian_2026-11-28.xlsx."""
+    stem = {
+        ExportKind.USERS: "external-users",
+        ExportKind.HOLDERS: "external-users",
+        ExportKind.SEARCH: "external-users",
+        ExportKind.PUPILS_WITH: "pupils-with",
+        ExportKind.PUPILS_WITHOUT: "pupils-without",
+    }[request.kind]
+    parts = [stem]
+    if request.licence_name:
+        parts.append(slug(request.licence_name))
+    if request.search:
+        parts.append("search-" + (slug(request.search) or "text"))
+    parts.append((today or date.today()).isoformat())
+    return "_".join(p for p in parts if p) + ".xlsx"
+
+
+def proposed_path(request: ExportRequest, today: date | None = None) -> Path:
+    return settings.export_dir() / proposed_name(request, today)
+
+
+def output_path(path: Path | str | None, request: ExportRequest) -> Path:
+    """Where the file goes: the proposed name when none is given; ".xlsx" added if missing."""
+    if path is None or not str(path).strip():
+        return proposed_path(request)
+    chosen = Path(str(path).strip()).expanduser()
+    if chosen.suffix.lower() != ".xlsx":
+        chosen = chosen.with_name(chosen.name + ".xlsx")
+    return chosen
+
+
+# --- what each export selects -------------------------------------------------------------
+
+
+def _holds(type_id: int) -> Expression:
+    return fn.EXISTS(
+        Licence.select(SQL("1")).where((Licence.user == U.id) & (Licence.licence_type == type_id))
+    )
+
+
+def _pupil_has(type_id: int) -> Expression:
+    return fn.EXISTS(
+        Licence.select(SQL("1")).where(
+            (Licence.pupil == Pupil.id) & (Licence.licence_type == type_id)
+        )
+    )
+
+
+def _is_user_export(request: ExportRequest) -> bool:
+    return request.kind in (ExportKind.USERS, ExportKind.HOLDERS, ExportKind.SEARCH)
+
+
+def _condition(request: ExportRequest) -> Expression | None:
+    if _is_user_export(request):
+        parts = [search_condition(request.search)]
+        if request.kind is ExportKind.HOLDERS:
+            parts.append(_holds(request.licence_id))
+    else:
+        has = _pupil_has(request.licence_id)
+        parts = [Pupil.on_roll == True, has if request.kind is ExportKind.PUPILS_WITH else ~has]  # noqa: E712
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition &= part
+    return condition
+
+
+def _model(request: ExportRequest):
+    return U if _is_user_export(request) else Pupil
+
+
+def count_rows(request: ExportRequest) -> int:
+    """How many rows the export will have, counted in SQL (for the progress bar)."""
+    model = _model(request)
+    query = model.select(fn.COUNT(model.id))
+    condition = _condition(request)
+    if condition is not None:
+        query = query.where(condition)
+    return query.scalar() or 0
+
+
+def _chunks(
+    request: ExportRequest, fields: Sequence, chunk: int
+) -> Iterator[tuple[list[tuple], Select]]:
+    """Pages of matching rows in id order, by keyset (id > last id), never the whole table.
+
+    With each page comes `scope`, a subquery of exactly that page's ids, for the per-page
+    aggregates: one bound range instead of thousands of IN (...) parameters.
+    """
+    model = _model(request)
+    condition = _condition(request)
+    last = 0
+    while True:
+        where = model.id > last
+        if condition is not None:
+            where &= condition
+        page = list(model.select(*fields).where(where).order_by(model.id).limit(chunk).tuples())
+        if not page:
+            return
+        scope = model.select(model.id).where(where & (model.id <= page[-1][0]))
+        yield page, scope
+        last = page[-1][0]
+
+
+def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
+    names = dict(licence_types())
+    fields = (U.id, U.title, U.forename, U.surname, U.email, U.created_at, U.adr,
+              U.access_allowed, U.last_login_at)
+    for page, scope in _chunks(request, fields, chunk):
+        pupils = dict(
+            Licence.select(Licence.user, fn.COUNT(fn.DISTINCT(Licence.pupil)))
+            .where(Licence.user.in_(scope))
+            .group_by(Licence.user)
+            .tuples()
+        )
+        held: dict[int, list[str]] = {}
+        types = (
+            Licence.select(Licence.user, Licence.licence_type)
+            .where(Licence.user.in_(scope))
+            .distinct()
+            .order_by(Licence.user, Licence.licence_type)
+            .tuples()
+        )
+        for user_id, type_id in types:
+            held.setdefault(user_id, []).append(names.get(type_id, str(type_id)))
+        for row in page:
+            user_id = row[0]
+            yield (*row, pupils.get(user_id, 0), ", ".join(held.get(user_id, ())))
+
+
+def _pupil_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
+    fields = (Pupil.id, Pupil.forename, Pupil.surname, Pupil.year_group, Pupil.form,
+              Pupil.admission_number)
+    with_holders = request.kind is ExportKind.PUPILS_WITH
+    for page, scope in _chunks(request, fields, chunk):
+        holders: dict[int, tuple[list[str], list[str]]] = {}
+        if with_holders:
+            rows = (
+                Licence.select(Licence.pupil, U.title, U.forename, U.surname, U.email)
+                .join(U)
+                .where(Licence.pupil.in_(scope) & (Licence.licence_type == request.licence_id))
+                .order_by(Licence.pupil, U.surname_key, U.forename, U.id)
+                .tuples()
+            )
+            for pupil_id, title, forename, surname, email in rows:
+                names, emails = holders.setdefault(pupil_id, ([], []))
+                names.append(" ".join(p for p in (title, forename, surname) if p))
+                emails.append(email)
+        for pupil_id, *rest in page:
+            if with_holders:
+                names, emails = holders.get(pupil_id, ((), ()))
+                yield (*rest, "; ".join(names), "; ".join(emails))
+            else:
+                yield tuple(rest)
+
+
+def export_rows(request: ExportRequest, chunk: int = STREAM_CHUNK) -> Iterator[tuple]:
+    """Every row of the export, streamed a page at a time."""
+    if _is_user_export(request):
+        return _user_rows(request, chunk)
+    return _pupil_rows(request, chunk)
+
+
+def columns(request: ExportRequest) -> list[Column]:
+    if _is_user_export(request):
+        return USER_COLUMNS
+    return PUPIL_COLUMNS + (HOLDER_COLUMNS if request.kind is ExportKind.PUPILS_WITH else [])
+
+
+def about(request: ExportRequest) -> list[tuple[str, str]]:
+    pairs = [("Export", request.label)]
+    if request.licence_name:
+        pairs.append(("Licence type", request.licence_name))
+    if _is_user_export(request):
+        pairs.append(("Search in force", request.search or "(none: every user)"))
+    else:
+        pairs.append(("Pupils", "On roll only"))
+    return pairs
+
+
+def run_export(
+    request: ExportRequest,
+    path: Path | str | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> WriteResult:
+    """Write the export to `path` (default: the proposed name) and audit it.
+
+    progress(rows_written, total_rows) is called as rows are written; the total is counted
+    first, in SQL. Raises xlsx.ExportCancelled or ExtgwError, leaving no file behind.
+    """
+    target = output_path(path, request)
+    total = count_rows(request)
+    report = (lambda done: progress(done, total)) if progress is not None else None
+    if progress is not None:
+        progress(0, total)
+    result = xlsx.write_workbook(
+        target,
+        sheet_title="Pupils" if not _is_user_export(request) else "External users",
+        columns=columns(request),
+        rows=export_rows(request),
+        about=about(request),
+        progress=report,
+        should_cancel=should_cancel,
+        expected_rows=total,
+    )
+    detail = "; ".join(
+        [f"kind: {request.kind.value}"]
+        + ([f"licence: {request.licence_name}"] if request.licence_name else [])
+        + ([f"search: {request.search}"] if request.search else [])
+        + [f"rows: {result.rows}", f"path: {result.path}"]
+    )
+    with database.atomic():
+        audit.record("export", target=result.path.name, detail=detail)
+    return result
+
+
+def licence_choices() -> list[str]:
+    """The licence type names, for the modal's list and the CLI's error message."""
+    return [name for _, name in licence_types()]
+

@@ -1,0 +1,480 @@
+"""Emailing a user: validation, delivery through SMTP or the local outbox, and the record of both.
+
+Every message becomes an OutboxMessage row before anything leaves, so nothing an admin wrote is
+lost: a message goes out as "sending", then ends "sent", "failed" (with the error, kept for a
+retry) or "queued" (no server configured: written as an .eml file in the data folder). The
+network conversation happens outside any transaction, so a slow server never holds a database
+lock. The SMTP password comes from the environment only and is scrubbed from every error text.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import smtplib
+import socket
+import ssl
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from peewee import fn
+
+from extgw_tui import settings
+from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
+from extgw_tui.logs import log
+from extgw_tui.models import ExternalUser, OutboxMessage, database, now
+from extgw_tui.services import audit
+from extgw_tui.services.mail_config import SmtpSettings, load_smtp_settings
+
+SENDING, SENT, QUEUED, FAILED = "sending", "sent", "queued", "failed"
+MAX_SUBJECT = 250
+MAX_BODY = 100_000
+#: A message still "sending" after this long was interrupted (the app or the machine stopped).
+STALE_SENDING = timedelta(hours=1)
+_RETRY_PAGE = 200
+
+Msg = OutboxMessage
+
+
+@dataclass(frozen=True)
+class OutboxResult:
+    """What became of one message."""
+
+    outbox_id: int
+    to: str
+    status: str
+    error: str = ""
+    eml_path: str = ""
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (SENT, QUEUED)
+
+    def summary(self) -> str:
+        if self.status == SENT:
+            return f"Sent to {self.to}."
+        if self.status == QUEUED:
+            return (
+                f"No mail server is configured: the message to {self.to} is in the local "
+                f"outbox at {self.eml_path}."
+            )
+        return f"Not sent to {self.to}: {self.error}"
+
+
+@dataclass
+class RetrySummary:
+    sent: int = 0
+    queued: int = 0
+    failed: int = 0
+    untried: int = 0
+    failures: list[OutboxResult] = field(default_factory=list)
+
+    def text(self) -> str:
+        tried = self.sent + self.queued + self.failed
+        if not tried:
+            return "Nothing to retry."
+        parts = [f"Retried {tried:,}: {self.sent:,} sent"]
+        if self.queued:
+            parts.append(f"{self.queued:,} queued in the local outbox")
+        parts.append(f"{self.failed:,} failed")
+        text = ", ".join(parts) + "."
+        if self.untried:
+            text += f" {self.untried:,} not tried because the mail server could not be reached."
+        return text
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    created_at: datetime
+    admin: str
+    to_addr: str
+    subject: str
+    status: str
+    error: str
+    attempts: int
+    sent_at: datetime | None
+    eml_path: str
+
+
+class _Failure(Exception):
+    """A delivery failure in one sentence; `fatal` when no other message could get through."""
+
+    def __init__(self, message: str, *, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def validate(to: str, subject: str, body: str) -> tuple[str, str, str]:
+    """The cleaned (to, subject, body), or InvalidInput with the first thing to fix."""
+    subject = subject.strip()
+    if not subject:
+        raise InvalidInput("Enter a subject.")
+    if "\r" in subject or "\n" in subject:
+        raise InvalidInput("The subject must be one line: remove the line breaks.")
+    if _has_control(subject):
+        raise InvalidInput("The subject contains control characters; remove them.")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(
+            f"The subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})."
+        )
+    if not body.strip():
+        raise InvalidInput("Enter the message text.")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(
+            f"The message is too long ({len(body):,} characters; at most {MAX_BODY:,})."
+        )
+    if "\x00" in body:
+        raise InvalidInput("The message contains a NUL character; remove it.")
+    address = to.strip()
+    if "\r" in address or "\n" in address or _has_control(address):
+        raise InvalidInput("The recipient address must be one line without control characters.")
+    if "," in address or ";" in address or address.count("@") > 1 or " " in address:
+        raise InvalidInput("Exactly one recipient is allowed: the user's own address.")
+    if "<" in address or ">" in address or '"' in address:
+        raise InvalidInput("The recipient must be a bare address (no display name).")
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{address!r} is not a valid email address: {exc}") from exc
+    return address, subject, body
+
+
+def build_message(cfg: SmtpSettings, row: OutboxMessage) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = cfg.from_header
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    msg["Date"] = format_datetime(datetime.now().astimezone())
+    msg["Message-ID"] = row.message_id
+    if cfg.reply_to:
+        msg["Reply-To"] = cfg.reply_to
+    msg.set_content(row.body)
+    return msg
+
+
+def _scrub(text: str, cfg: SmtpSettings) -> str:
+    """The text with the password (and its AUTH encodings) blanked out."""
+    if not cfg.password:
+        return text
+    secrets = {
+        cfg.password,
+        base64.b64encode(cfg.password.encode()).decode(),
+        base64.b64encode(f"\0{cfg.user}\0{cfg.password}".encode()).decode(),
+    }
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _server_reply(exc: smtplib.SMTPResponseException) -> str:
+    reply = exc.smtp_error
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{exc.smtp_code} {' '.join(text.split())}".strip()
+
+
+def _describe(exc: BaseException, cfg: SmtpSettings) -> _Failure:
+    server = cfg.server
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _Failure(
+            f"The mail server {server} refused the login for {cfg.user} ({_server_reply(exc)}).",
+            fatal=True,
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
+        return _Failure(f"The mail server refused the recipient ({replies}).", fatal=False)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _Failure(
+            f"The mail server refused the sender {cfg.from_addr} ({_server_reply(exc)}).",
+            fatal=True,
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _Failure(f"The mail server refused the message ({_server_reply(exc)}).", fatal=False)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return _Failure(
+            f"The mail server {server} does not offer what the settings ask for ({exc}); "
+            "check EXTGW_SMTP_SECURITY and EXTGW_SMTP_USER.",
+            fatal=True,
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _Failure(
+            f"The certificate of the mail server {server} cannot be trusted "
+            f"({exc.verify_message}); set EXTGW_SMTP_CA_FILE if it is signed by your own CA.",
+            fatal=True,
+        )
+    if isinstance(exc, ssl.SSLError):
+        return _Failure(
+            f"The secure connection to {server} failed ({exc.reason or exc}).", fatal=True
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+        exc.__context__, TimeoutError
+    ):
+        exc = exc.__context__
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return _Failure(f"The mail server {server} closed the connection ({exc}).", fatal=True)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return _Failure(
+            f"The mail server {server} did not answer within {cfg.timeout:g} seconds.", fatal=True
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return _Failure(
+            f"The mail server {server} cannot be reached (connection refused).", fatal=True
+        )
+    if isinstance(exc, socket.gaierror):
+        return _Failure(f"The mail server name {cfg.host} cannot be resolved.", fatal=True)
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return _Failure(f"The mail server {server} cannot be reached ({detail}).", fatal=True)
+
+
+def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
+    context = ssl.create_default_context(cafile=cfg.ca_file or None)
+    try:
+        if cfg.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                cfg.host, cfg.port, timeout=cfg.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        with client:
+            client.ehlo()
+            if cfg.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if cfg.user:
+                client.login(cfg.user, cfg.password)
+            client.send_message(msg, from_addr=cfg.from_addr, to_addrs=[to])
+    except (OSError, smtplib.SMTPException) as exc:
+        failure = _describe(exc, cfg)
+        raise _Failure(_scrub(str(failure), cfg), fatal=failure.fatal) from None
+
+
+def outbox_dir() -> Path:
+    return settings.data_dir() / "outbox"
+
+
+def _write_eml(msg: EmailMessage, outbox_id: int) -> str:
+    """Write the message atomically into the outbox folder; returns the file's path."""
+    folder = outbox_dir()
+    path = folder / f"{now():%Y%m%d-%H%M%S}-{outbox_id:07d}.eml"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(msg.as_bytes())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise _Failure(
+            f"The local outbox folder {folder} cannot be written ({exc.strerror or exc}).",
+            fatal=True,
+        ) from None
+    return str(path)
+
+
+def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]:
+    """Deliver a claimed row (status "sending") and record the outcome with its audit entry.
+
+    Returns the result and whether the failure would stop every other message too.
+    """
+    status, error, eml_path = SENT, "", row.eml_path
+    fatal = False
+    try:
+        msg = build_message(cfg, row)
+        if cfg.configured:
+            _send_smtp(cfg, msg, row.to_addr)
+        else:
+            eml_path = _write_eml(msg, row.id)
+            status = QUEUED
+    except _Failure as failure:
+        status, error, fatal = FAILED, str(failure), failure.fatal
+    when = now()
+    with database.atomic():
+        Msg.update(
+            status=status,
+            error=error,
+            eml_path=eml_path,
+            sent_at=when if status == SENT else None,
+        ).where(Msg.id == row.id).execute()
+        notes = [row.subject]
+        if row.attempts > 1:
+            notes.append(f"attempt {row.attempts}")
+        if status == QUEUED:
+            notes.append(f"local outbox {eml_path}")
+        if error:
+            notes.append(error)
+        audit.record(
+            "email.send",
+            user_id=row.user_id,
+            target=row.to_addr,
+            outcome=status,
+            detail="; ".join(notes),
+        )
+    log.info("email %s to %s: %s %s", row.id, row.to_addr, status, error)
+    return OutboxResult(row.id, row.to_addr, status, error, eml_path, row.attempts), fatal
+
+
+def recipient(user_id: int) -> str:
+    """The address a message to this user goes to: the one stored on the account."""
+    row = ExternalUser.select(ExternalUser.email).where(ExternalUser.id == user_id).first()
+    if row is None:
+        raise NotFound(
+            f"User {user_id} no longer exists; another administrator may have deleted it."
+        )
+    return row.email
+
+
+def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
+    """Send (or queue) one message to the user's stored address; a failure is in the result.
+
+    Raises InvalidInput for something to fix in the text, NotFound for a deleted user and
+    ExtgwError for wrong SMTP settings: in those cases nothing is recorded or sent.
+    """
+    cfg = load_smtp_settings()
+    to, subject, body = validate(recipient(user_id), subject, body)
+    domain = cfg.from_addr.rpartition("@")[2]
+    with database.atomic():
+        row = Msg.create(
+            admin=audit.current_admin(),
+            user=user_id,
+            to_addr=to,
+            subject=subject,
+            body=body,
+            message_id=make_msgid(domain=domain),
+            status=SENDING,
+            attempts=1,
+        )
+    return _attempt(cfg, row)[0]
+
+
+def _retry_condition(cfg: SmtpSettings):
+    stale = (Msg.status == SENDING) & (Msg.created_at < now() - STALE_SENDING)
+    condition = (Msg.status == FAILED) | stale
+    if cfg.configured:
+        condition |= Msg.status == QUEUED
+    return condition
+
+
+def _claim(row: OutboxMessage, **changes: str) -> bool:
+    """Take the row for this process; False if another admin's retry took it first."""
+    with database.atomic():
+        taken = (
+            Msg.update(status=SENDING, attempts=Msg.attempts + 1, **changes)
+            .where((Msg.id == row.id) & (Msg.status == row.status) & (Msg.attempts == row.attempts))
+            .execute()
+        )
+    if taken:
+        row.status, row.attempts = SENDING, row.attempts + 1
+        for name, value in changes.items():
+            setattr(row, name, value)
+    return bool(taken)
+
+
+def retry_message(outbox_id: int, subject: str, body: str) -> OutboxResult:
+    """Try a failed message again with the text as it is now (the Email modal's Retry).
+
+    The same outbox row is reused, so a later `outbox --retry` cannot send it a second time.
+    """
+    cfg = load_smtp_settings()
+    row = Msg.get_or_none(Msg.id == outbox_id)
+    if row is None:
+        raise NotFound("That message is no longer in the outbox.")
+    _, subject, body = validate(row.to_addr, subject, body)
+    if row.status != FAILED or not _claim(row, subject=subject, body=body):
+        raise ExtgwError(
+            "Another retry has already taken that message; see `extgw-tui outbox` for its status."
+        )
+    return _attempt(cfg, row)[0]
+
+
+def retry_failed(
+    *,
+    progress: Callable[[int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> RetrySummary:
+    """Resend failed messages (and queued ones once a server is configured), oldest first.
+
+    Stops at the first failure that would stop every message (server unreachable, login
+    refused) and counts the rest as untried.
+    """
+    cfg = load_smtp_settings()
+    condition = _retry_condition(cfg)
+    summary = RetrySummary()
+    last_id = 0
+    while True:
+        query = Msg.select().where(condition & (Msg.id > last_id)).order_by(Msg.id)
+        page = list(query.limit(_RETRY_PAGE))
+        if not page:
+            return summary
+        for row in page:
+            last_id = row.id
+            if should_cancel is not None and should_cancel():
+                return summary
+            if not _claim(row):
+                continue
+            result, fatal = _attempt(cfg, row)
+            if result.status == SENT:
+                summary.sent += 1
+            elif result.status == QUEUED:
+                summary.queued += 1
+            else:
+                summary.failed += 1
+                summary.failures.append(result)
+            if progress is not None:
+                progress(summary.sent + summary.queued + summary.failed)
+            if fatal:
+                summary.untried = Msg.select().where(condition & (Msg.id > last_id)).count()
+                return summary
+
+
+_LIST_FIELDS = (
+    Msg.id,
+    Msg.created_at,
+    Msg.admin,
+    Msg.to_addr,
+    Msg.subject,
+    Msg.status,
+    Msg.error,
+    Msg.attempts,
+    Msg.sent_at,
+    Msg.eml_path,
+)
+
+
+def iter_outbox(chunk: int = 500) -> Iterator[OutboxRow]:
+    """Every message, newest first, read `chunk` rows at a time (keyset paging on id)."""
+    last_id: int | None = None
+    while True:
+        query = Msg.select(*_LIST_FIELDS)
+        if last_id is not None:
+            query = query.where(Msg.id < last_id)
+        rows = [OutboxRow(*v) for v in query.order_by(Msg.id.desc()).limit(chunk).tuples()]
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last_id = rows[-1].id
+
+
+def list_outbox(offset: int = 0, limit: int = 100) -> list[OutboxRow]:
+    """One page of messages, newest first."""
+    query = Msg.select(*_LIST_FIELDS).order_by(Msg.id.desc())
+    return [OutboxRow(*v) for v in query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()]
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many messages are in each status, counted in SQL."""
+    rows = Msg.select(Msg.status, fn.COUNT(Msg.id)).group_by(Msg.status).tuples()
+    return {status: count for status, count in rows}

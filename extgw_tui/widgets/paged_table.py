@@ -1,0 +1,491 @@
+"""PagedTable: a DataTable that shows a window of a database result, never the whole of it.
+
+A DataTable measures every cell it holds on the UI thread, so 100,000 rows would freeze the
+app. PagedTable holds one window (WINDOW rows, 200 by default) and keeps the cursor's ABSOLUTE
+position in the result: moving past the window's edge (up/down, j/k, PageUp/PageDown, Home/End,
+g/G, the mouse wheel at the edge) fetches the neighbouring window and keeps the cursor on the
+same screen line, so paging reaches the last of 100,000 rows without visible seams.
+
+API (everything runs through screens.dbwork.db_work in exclusive workers; a generation counter
+drops any older result, so a slow query never overwrites a newer one):
+
+    table = PagedTable(
+        columns=[PagedColumn("id", "ID", 6, sort="id"), PagedColumn("email", "Email", 20,
+                 flex=True), ...],
+        render=lambda row: (str(row.id), row.email, ...),  # one cell per column, in order
+        row_id=lambda row: row.id,                          # the int id marks are kept by
+        markable=True,                                      # adds the [x] column first
+        sort="surname", descending=False,                   # initial sort (a `sort` name)
+    )
+    table.set_source(fetch, count, all_ids=None)            # (re)query from the top
+
+* fetch(offset, limit) -> list[row]: one page, in the current order. When any column has a
+  `sort`, fetch is called as fetch(offset, limit, sort=<name>, descending=<bool>).
+* count() -> int: how many rows the whole result has (COUNT in SQL).
+* all_ids() -> list[int]: every matching id (`a` marks them all; also used to say how many
+  marks are outside the current result). Optional.
+* Callables run in a worker thread: capture what they need (the search term) as values when
+  you build them, never read widget state inside them.
+
+Keys (all with descriptions, so they show in `?` help and the palette): up/down j/k,
+PageUp/PageDown, Home/End g/G, space mark, a mark all matches, c clear marks, o next sort
+column, O reverse the sort. A click on a header sorts by it; a click on the mark cell toggles.
+
+Messages: PagedTable.Loaded (a window landed; status changed), PagedTable.MarksChanged,
+PagedTable.CellClicked(row, column_key) for a mouse click on a data cell. enter posts the
+usual DataTable.RowSelected; use `current_row` for the row under the cursor.
+
+Read-outs: total, position (absolute cursor index), window_offset, fetching (a query is on
+its way), current_row, marks (set of ids),
+marks_hidden (marked ids not in the current result), status_text() ("rows 201-400 of 12,345"),
+reload() (same query, same position: after a change or on screen resume).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from extgw_tui.screens.dbwork import db_work
+
+#: Rows held in the widget at once.
+WINDOW = 200
+MARK_KEY = "mark"
+MARKED = "[x]"
+UNMARKED = "[ ]"
+#: Cells of padding DataTable puts around each column (cell_padding=1 on both sides).
+PADDING = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PagedColumn:
+    """One column: `sort` names the service's sort key (None: not sortable); `flex` takes the
+    width left over; `hide_below` drops the column when the table is narrower than that."""
+
+    key: str
+    label: str
+    width: int
+    sort: str | None = None
+    flex: bool = False
+    hide_below: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    total: int
+    offset: int
+    rows: list
+    hidden: int | None
+
+
+def plain(cell: Any) -> Any:
+    """Text as typed: DataTable would read a str as markup ("[b]" in a surname must show)."""
+    if isinstance(cell, str):
+        return Text(cell, no_wrap=True, overflow="ellipsis")
+    return cell
+
+
+class PagedTable(DataTable):
+    """A database-backed DataTable holding one window of rows and a set of marked ids."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open the row", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home,g,ctrl+home", "first", "First row", show=False),
+        Binding("end,G,ctrl+end", "last", "Last row", show=False),
+        Binding("space", "toggle_mark", "Mark/unmark row"),
+        Binding("a", "mark_all", "Mark all matches"),
+        Binding("c", "clear_marks", "Clear marks"),
+        Binding("o", "next_sort", "Sort: next column", show=False),
+        Binding("O", "reverse_sort", "Sort: reverse", show=False),
+    ]
+
+    class Loaded(Message):
+        """A window of rows landed (or the query changed): counts and range are current."""
+
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+    class MarksChanged(Message):
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+    class CellClicked(Message):
+        """A mouse click on a data cell (not the mark column, not the header)."""
+
+        def __init__(self, table: PagedTable, row: Any, column_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+            self.column_key = column_key
+
+    def __init__(
+        self,
+        columns: Sequence[PagedColumn],
+        render: Callable[[Any], Sequence[Any]],
+        row_id: Callable[[Any], int],
+        *,
+        markable: bool = True,
+        sort: str | None = None,
+        descending: bool = False,
+        window: int = WINDOW,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.spec = list(columns)
+        self.render_cells = render
+        self.row_id = row_id
+        self.markable = markable
+        self.window = max(window, 20)
+        sortable = [c.sort for c in self.spec if c.sort]
+        self.sort_key: str | None = sort or (sortable[0] if sortable else None)
+        self.sort_descending = descending
+        self.marks: set[int] = set()
+        self.marks_hidden = 0
+        self.total = 0
+        self.window_offset = 0
+        self.position = 0
+        self.fetching = False
+        self._rows: list = []
+        self._fetch: Callable[..., list] | None = None
+        self._count: Callable[[], int] | None = None
+        self._all_ids: Callable[[], list[int]] | None = None
+        self._generation = 0
+        self._screen_line: int | None = None
+        self._shown: list[PagedColumn] = []
+        self._shown_width = -1
+        self._loading_count = False
+        self._filling = False
+        self._pending_scroll: int | None = None
+
+    # ----- the query ---------------------------------------------------------------------
+
+    def set_source(
+        self,
+        fetch: Callable[..., list],
+        count: Callable[[], int],
+        all_ids: Callable[[], list[int]] | None = None,
+    ) -> None:
+        """Use a new query (a new search, say) and show it from the first row."""
+        self._fetch, self._count, self._all_ids = fetch, count, all_ids
+        self._load(0, with_count=True, screen_line=0)
+
+    def reload(self) -> None:
+        """Query again, keeping the cursor's position (data may have changed meanwhile)."""
+        if self._fetch is not None:
+            self._load(self.position, with_count=True)
+
+    def _sorted_fetch(self, offset: int, limit: int) -> list:
+        assert self._fetch is not None
+        if any(c.sort for c in self.spec):
+            return self._fetch(offset, limit, sort=self.sort_key, descending=self.sort_descending)
+        return self._fetch(offset, limit)
+
+    def _load(self, position: int, *, with_count: bool, screen_line: int | None = None) -> None:
+        """Fetch the window around absolute `position` in a worker; keep the cursor's line."""
+        if self._fetch is None or self._count is None:
+            return
+        self._generation += 1
+        generation = self._generation
+        self.position = max(position, 0)
+        self._screen_line = self._current_screen_line() if screen_line is None else screen_line
+        with_count = with_count or (self.fetching and self._loading_count)
+        self.fetching, self._loading_count = True, with_count
+        fetch, count, all_ids = self._fetch, self._count, self._all_ids
+        sort, descending = self.sort_key, self.sort_descending
+        sortable = any(c.sort for c in self.spec)
+        window, known_total, wanted = self.window, self.total, self.position
+        marks = frozenset(self.marks) if with_count and all_ids is not None else frozenset()
+
+        def query() -> _Page:
+            total = count() if with_count else known_total
+            at = min(wanted, max(total - 1, 0))
+            offset = max(0, min(at - window // 2, total - window))
+            if sortable:
+                rows = fetch(offset, window, sort=sort, descending=descending)
+            else:
+                rows = fetch(offset, window)
+            hidden = len(marks - set(all_ids())) if marks and all_ids is not None else None
+            return _Page(total, offset, list(rows), hidden)
+
+        def landed(page: _Page) -> None:
+            if generation == self._generation:
+                self._show(page)
+
+        def failed(message: str) -> None:
+            if generation == self._generation:
+                self.fetching = False
+                self._loading_count = False
+            self.app.notify(message, severity="error", timeout=8)
+
+        db_work(self, query, on_success=landed, on_error=failed,
+                group=f"paged-table-{id(self)}", exclusive=True)
+
+    def _show(self, page: _Page) -> None:
+        self.total = page.total
+        self.position = min(self.position, max(page.total - 1, 0))
+        if page.hidden is not None:
+            self.marks_hidden = page.hidden
+        elif not self.marks:
+            self.marks_hidden = 0
+        if page.rows and not page.offset <= self.position < page.offset + len(page.rows):
+            # the cursor moved on while this window was on its way: fetch the right one
+            self._loading_count = False
+            self._load(self.position, with_count=False, screen_line=self._screen_line)
+            return
+        self.fetching = False
+        self._loading_count = False
+        self.window_offset = page.offset
+        self._rows = page.rows
+        self._fill()
+        self.post_message(self.Loaded(self))
+
+    # ----- rendering ---------------------------------------------------------------------
+
+    def _columns_for(self, width: int) -> list[PagedColumn]:
+        return [c for c in self.spec if width >= c.hide_below]
+
+    def _build_columns(self) -> None:
+        """Add the columns that fit the current width; the flex column takes what is left."""
+        width = self.scrollable_content_region.width or self.size.width or 80
+        shown = self._columns_for(width)
+        fixed = sum(c.width + PADDING for c in shown if not c.flex)
+        if self.markable:
+            fixed += len(MARKED) + PADDING
+        spare = max(width - fixed, 0)
+        self.clear(columns=True)
+        if self.markable:
+            self.add_column(UNMARKED, width=len(MARKED), key=MARK_KEY)
+        for column in shown:
+            size = max(column.width, spare - PADDING) if column.flex else column.width
+            self.add_column(self._header(column), width=size, key=column.key)
+        self._shown = shown
+        self._shown_width = width
+
+    def _header(self, column: PagedColumn) -> Text:
+        if column.sort and column.sort == self.sort_key:
+            arrow = " ▼" if self.sort_descending else " ▲"
+            return Text(column.label + arrow, style="bold")
+        return Text(column.label)
+
+    def _fill(self) -> None:
+        """Put the window's rows in the table and the cursor at its absolute position."""
+        self._filling = True
+        try:
+            self._fill_rows()
+        finally:
+            self._filling = False
+
+    def _fill_rows(self) -> None:
+        self._build_columns()
+        keys = [c.key for c in self.spec]
+        shown = {c.key for c in self._shown}
+        for row in self._rows:
+            row_id = self.row_id(row)
+            cells = [plain(cell) for key, cell in zip(keys, self.render_cells(row), strict=True)
+                     if key in shown]
+            if self.markable:
+                cells.insert(0, self._mark_cell(row_id))
+            self.add_row(*cells, key=str(row_id))
+        if self._rows:
+            index = self.position - self.window_offset
+            self.move_cursor(row=index, scroll=False)
+            line = min(self._screen_line or 0, self._body_height() - 1)
+            self._pending_scroll = max(index - line, 0)
+        else:
+            self._pending_scroll = 0
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        """After DataTable has measured the new rows, restore the cursor's screen line."""
+        if self._require_update_dimensions:
+            await DataTable._on_idle(self, event)
+        if self._pending_scroll is not None and not self._require_update_dimensions:
+            self.scroll_to(y=self._pending_scroll, animate=False, force=True, immediate=True)
+            self._pending_scroll = None
+
+    def _mark_cell(self, row_id: int) -> Text:
+        return Text(MARKED, style="bold") if row_id in self.marks else Text(UNMARKED, style="dim")
+
+    def _current_screen_line(self) -> int:
+        return max(self.cursor_row - round(self.scroll_y), 0)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if self._fetch is not None and width != self._shown_width and not self.fetching:
+            self._screen_line = self._current_screen_line()
+            self._fill()
+
+    # ----- reading ------------------------------------------------------------------------
+
+    @property
+    def current_row(self) -> Any | None:
+        """The row under the cursor, or None when the result is empty or still loading."""
+        index = self.position - self.window_offset
+        if self.fetching or not (0 <= index < len(self._rows)):
+            return None
+        return self._rows[index]
+
+    def status_text(self) -> str:
+        if not self.total:
+            return "no rows"
+        first = self.window_offset + 1
+        last = self.window_offset + len(self._rows)
+        return f"rows {first:,}-{last:,} of {self.total:,}"
+
+    def marks_text(self) -> str:
+        text = f"{len(self.marks):,} marked"
+        return f"{text} ({self.marks_hidden:,} not in view)" if self.marks_hidden else text
+
+    # ----- moving -------------------------------------------------------------------------
+
+    def _go(self, target: int) -> None:
+        """Move the cursor to absolute row `target`, loading another window if needed."""
+        self._set_hover_cursor(False)
+        if not self.total:
+            return
+        target = max(0, min(target, self.total - 1))
+        if self.fetching:  # the window on its way is re-aimed when it lands
+            self._screen_line = max(0, min((self._screen_line or 0) + target - self.position,
+                                           self._body_height() - 1))
+            self.position = target
+            return
+        index = target - self.window_offset
+        if 0 <= index < len(self._rows):
+            self.position = target
+            self.move_cursor(row=index)
+            return
+        line = self._current_screen_line() + (target - self.position)
+        height = self._body_height()
+        self._load(target, with_count=False, screen_line=max(0, min(line, height - 1)))
+
+    def _body_height(self) -> int:
+        return max(self.scrollable_content_region.height - (self.header_height or 0), 1)
+
+    def action_move(self, step: int) -> None:
+        self._go(self.position + step)
+
+    def action_page(self, direction: int) -> None:
+        self._go(self.position + direction * self._body_height())
+
+    def action_first(self) -> None:
+        self._go(0)
+
+    def action_last(self) -> None:
+        self._go(self.total - 1)
+
+    def watch_cursor_coordinate(self, old, new) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if not (self.fetching or self._filling) and 0 <= new.row < len(self._rows):
+            self.position = self.window_offset + new.row  # mouse clicks move the cursor too
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if self.scroll_y >= self.max_scroll_y and self.window_offset + len(self._rows) < self.total:
+            event.prevent_default()
+            self._go(self.window_offset + len(self._rows))
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.scroll_y <= 0 and self.window_offset > 0:
+            event.prevent_default()
+            self._go(self.window_offset - 1)
+
+    # ----- marks --------------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        row = self.current_row
+        if row is None or not self.markable:
+            return
+        self._toggle(row)
+
+    def _toggle(self, row: Any) -> None:
+        row_id = self.row_id(row)
+        if row_id in self.marks:
+            self.marks.discard(row_id)
+        else:
+            self.marks.add(row_id)
+        self.update_cell(str(row_id), MARK_KEY, self._mark_cell(row_id))
+        self.post_message(self.MarksChanged(self))
+
+    def action_mark_all(self) -> None:
+        if self._all_ids is None or not self.markable:
+            return
+
+        def marked(ids: list[int]) -> None:
+            self.marks.update(ids)
+            self._refresh_marks()
+
+        db_work(self, self._all_ids, on_success=marked, group="paged-table-mark-all")
+
+    def action_clear_marks(self) -> None:
+        self.marks.clear()
+        self.marks_hidden = 0
+        self._refresh_marks()
+
+    def set_marks(self, ids: set[int]) -> None:
+        """Replace the marks (after an action that consumed them, say)."""
+        self.marks = set(ids)
+        self.marks_hidden = 0 if not ids else self.marks_hidden
+        self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        if self.markable:
+            for row in self._rows:
+                row_id = self.row_id(row)
+                self.update_cell(str(row_id), MARK_KEY, self._mark_cell(row_id))
+        self.post_message(self.MarksChanged(self))
+
+    # ----- sorting ------------------------------------------------------------------------
+
+    def sort_by(self, sort: str, descending: bool = False) -> None:
+        self.sort_key, self.sort_descending = sort, descending
+        self._load(0, with_count=False, screen_line=0)
+
+    def action_next_sort(self) -> None:
+        names = [c.sort for c in self.spec if c.sort]
+        if not names:
+            return
+        index = names.index(self.sort_key) if self.sort_key in names else -1
+        self.sort_by(names[(index + 1) % len(names)])
+
+    def action_reverse_sort(self) -> None:
+        if self.sort_key:
+            self.sort_by(self.sort_key, not self.sort_descending)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = next((c for c in self.spec if c.key == event.column_key.value), None)
+        if column is None or not column.sort:
+            return
+        same = column.sort == self.sort_key
+        self.sort_by(column.sort, not self.sort_descending if same else False)
+
+    # ----- mouse on cells -----------------------------------------------------------------
+
+    async def _on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        row_index, column_index = meta.get("row"), meta.get("column")
+        if row_index is None or column_index is None or row_index < 0 or column_index < 0:
+            return
+        if not (0 <= row_index < len(self._rows)) or column_index >= len(self.ordered_columns):
+            return
+        event.prevent_default()  # DataTable would treat a click on the cursor row as enter
+        self._set_hover_cursor(True)
+        row = self._rows[row_index]
+        self.move_cursor(row=row_index, column=column_index, scroll=False)
+        key = self.ordered_columns[column_index].key.value
+        if key == MARK_KEY:
+            self._toggle(row)
+        elif key is not None:
+            self.post_message(self.CellClicked(self, row, key))

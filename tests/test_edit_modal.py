@@ -1,0 +1,269 @@
+"""The Edit modal and the Remove-pupil chooser, driven by keyboard over a real database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import DataTable, Sparkline, Static
+from textual_plotext import PlotextPlot
+
+from extgw_tui.models import (
+    AuditEvent,
+    ExternalUser,
+    Licence,
+    LicenceType,
+    LoginEvent,
+    Pupil,
+)
+from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.edit_user import EditUserModal
+from extgw_tui.screens.remove_pupil import RemovePupilModal
+
+UNSET = object()
+
+
+class Host(App):
+    """Pushes one modal and keeps what it dismissed with."""
+
+    def __init__(self, make_screen) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+        self.result: object = UNSET
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make_screen(), self._record_result)
+
+    def _record_result(self, value: bool | None) -> None:
+        self.result = value
+
+
+@pytest.fixture
+def family(db) -> dict:
+    """Mrs Jones holds Amy (Parent/Guardian) and Ben (Parent/Guardian and Pupil); Mr Shaw
+    also holds Amy, so removing Amy from Mrs Jones must leave his licence alone."""
+    parent = LicenceType.get(name="Parent/Guardian")
+    pupil_type = LicenceType.get(name="Pupil")
+    jones = ExternalUser.create(
+        title="Mrs",
+        forename="Ann",
+        surname="Jones",
+        email="ann.jones@example.org",
+        password_hash="x",
+        created_at=datetime(2024, 1, 2, 10, 0),
+        last_login_at=datetime(2026, 11, 1, 9, 30),
+    )
+    shaw = ExternalUser.create(surname="Shaw", email="shaw@example.org", password_hash="x")
+    amy = Pupil.create(forename="Amy", surname="Jones", year_group=7, form="7B")
+    ben = Pupil.create(forename="Ben", surname="Jones", year_group=10, form="10C")
+    Licence.create(user=jones, pupil=amy, licence_type=parent)
+    Licence.create(user=jones, pupil=ben, licence_type=parent)
+    Licence.create(user=jones, pupil=ben, licence_type=pupil_type)
+    Licence.create(user=shaw, pupil=amy, licence_type=parent)
+    return {"jones": jones.id, "shaw": shaw.id, "amy": amy.id, "ben": ben.id}
+
+
+async def settle(app: App, pilot) -> None:
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def text(screen: Screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def table_rows(screen: Screen) -> list[list[str]]:
+    table = screen.query_one(DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def pupils_of(user_id: int) -> set[int]:
+    return {lic.pupil_id for lic in Licence.select().where(Licence.user == user_id)}
+
+
+async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
+    app = Host(lambda: RemovePupilModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "Mrs Ann Jones <ann.jones@example.org>" in text(app.screen, "#remove-holder")
+        assert table_rows(app.screen) == [
+            ["Amy Jones", "Year 7", "7B", "Parent/Guardian"],
+            ["Ben Jones", "Year 10", "10C", "Parent/Guardian, Pupil"],
+        ]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        question = text(app.screen, "#confirm-question")
+        assert "Ben Jones (form 10C, Year 10)" in question
+        assert "Mrs Ann Jones <ann.jones@example.org>" in question
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RemovePupilModal)
+        assert pupils_of(family["jones"]) == {family["amy"], family["ben"]}
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.result is True
+    assert pupils_of(family["jones"]) == {family["amy"]}
+    assert pupils_of(family["shaw"]) == {family["amy"]}
+    (entry,) = AuditEvent.select().where(AuditEvent.action == "pupil.remove")
+    assert (entry.user_id, entry.target, entry.admin) == (
+        family["jones"],
+        "ann.jones@example.org",
+        "test-admin",
+    )
+    assert "Ben Jones (10C); 2 licence(s)" in entry.detail
+
+
+async def test_chooser_escape_changes_nothing(family) -> None:
+    app = Host(lambda: RemovePupilModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is False
+    assert pupils_of(family["jones"]) == {family["amy"], family["ben"]}
+    assert AuditEvent.select().count() == 0
+
+
+async def test_chooser_says_when_there_is_nothing_to_remove(family) -> None:
+    app = Host(lambda: RemovePupilModal(family["shaw"]))
+    Licence.delete().where(Licence.user == family["shaw"]).execute()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert text(app.screen, "#remove-status") == "This account has no pupils to remove."
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, RemovePupilModal)
+
+
+async def test_removal_by_another_admin_meanwhile_is_explained(family) -> None:
+    app = Host(lambda: RemovePupilModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        Licence.delete().where(Licence.pupil == family["amy"]).execute()
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RemovePupilModal) and app.result is UNSET
+        assert "no longer has access to that pupil" in text(app.screen, "#remove-status")
+        assert table_rows(app.screen)[0][0] == "Ben Jones"
+
+
+@pytest.fixture
+def logins(db, family) -> dict:
+    """Mrs Jones's logins: three in the last 30 days, two about 100 days ago, one 400 days ago;
+    Mr Shaw's login must not count for her."""
+    today = date.today()
+    moments = [
+        datetime.combine(today - timedelta(days=days), datetime.min.time()) + timedelta(hours=9)
+        for days in (1, 5, 20, 100, 101, 400)
+    ]
+    for at in moments:
+        LoginEvent.create(user=family["jones"], at=at)
+    LoginEvent.create(user=family["shaw"], at=moments[0])
+    return {"moments": moments, "today": today}
+
+
+def month_labels(today: date) -> list[str]:
+    """The 12 calendar months ending with this one, oldest first."""
+    labels, year, month = [], today.year, today.month
+    for _ in range(12):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return labels[::-1]
+
+
+async def test_edit_shows_details_pupils_and_adr_note(family) -> None:
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert "Mrs Ann Jones <ann.jones@example.org>" in text(screen, "#edit-title")
+        details = text(screen, "#edit-details")
+        for expected in (
+            "Title    Mrs",
+            "Forename    Ann",
+            "Surname  Jones",
+            "Access      Allowed",
+            "Email    ann.jones@example.org",
+            "Created  2024-01-02 10:00",
+            "Last login  2026-11-01 09:30",
+            "ADR      ✓ yes (read-only)",
+        ):
+            assert expected in details
+        note = text(screen, "#edit-adr-note")
+        assert "cannot be edited here" in note and "May 2023" in note and "supplier" in note
+        assert table_rows(screen) == [
+            ["Amy Jones", "Year 7", "7B", "Parent/Guardian"],
+            ["Ben Jones", "Year 10", "10C", "Parent/Guardian, Pupil"],
+        ]
+        assert text(screen, "#edit-pupils-title").startswith("Pupils: 2 pupils")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is False
+
+
+async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> None:
+    app = Host(lambda: EditUserModal(family["shaw"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "Last login  Never" in text(app.screen, "#edit-details")
+        assert "First login: Never   Last login: Never" in text(app.screen, "#edit-stats")
+
+
+async def test_edit_removes_a_pupil_and_refreshes(family) -> None:
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        question = text(app.screen, "#confirm-question")
+        assert "Amy Jones (form 7B, Year 7)" in question and "ann.jones@example.org" in question
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EditUserModal)
+        assert [row[0] for row in table_rows(app.screen)] == ["Ben Jones"]
+        assert text(app.screen, "#edit-pupils-title").startswith("Pupils: 1 pupil ")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is True
+    assert pupils_of(family["jones"]) == {family["ben"]}
+    assert pupils_of(family["shaw"]) == {family["amy"]}
+    (entry,) = AuditEvent.select().where(AuditEvent.action == "pupil.remove")
+    assert entry.user_id == family["jones"] and "Amy Jones (7B)" in entry.detail
+
+
+async def test_edit_statistics_match_the_login_events(family, logins) -> None:
+    moments, today = logins["moments"], logins["today"]
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        stats = text(app.screen, "#edit-stats")
+        assert (
+            "Logins: 6 in total, 3 in the last 30 days, 5 in the last 12 months" in stats
+        ), stats
+        first = moments[-1].strftime("%Y-%m-%d %H:%M")
+        last = moments[0].strftime("%Y-%m-%d %H:%M")
+        assert f"First login: {first}   Last login: {last}" in stats
+        labels = month_labels(today)
+        expected = [sum(1 for at in moments if at.strftime("%Y-%m") == lb) for lb in labels]
+        spark = app.screen.query_one(Sparkline)
+        assert spark.display and list(spark.data) == expected
+        assert not app.screen.query_one(PlotextPlot).display
+        assert f"{labels[0]} to {labels[-1]}" in text(app.screen, "#edit-spark-labels")
+
+
+async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> None:
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        plot = app.screen.query_one(PlotextPlot)
+        assert plot.display and not app.screen.query_one(Sparkline).display
+        assert "Logins per month" in plot.plt.build()

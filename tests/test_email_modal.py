@@ -1,0 +1,196 @@
+"""The Email modal, driven by keyboard only, sending to a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+from smtp_helpers import smtp_server
+from textual.app import App
+from textual.widgets import Button, Input, Static, TextArea
+
+from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
+from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.email_user import EmailUserModal
+
+UNSET = object()
+
+
+class Host(App):
+    """Pushes the modal and keeps what it dismissed with."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+        self.result: object = UNSET
+
+    def on_mount(self) -> None:
+        self.push_screen(EmailUserModal(self.user_id), self._record_result)
+
+    def _record_result(self, value: bool | None) -> None:
+        self.result = value
+
+
+@pytest.fixture
+def user_id(db) -> int:
+    return ExternalUser.create(
+        title="Mr", forename="Tom", surname="Evans", email="tom@example.org", password_hash="x"
+    ).id
+
+
+def smtp_to(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
+    monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
+    monkeypatch.setenv("EXTGW_SMTP_FROM", "office@school.example")
+    monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
+
+
+async def type_text(pilot, text: str) -> None:
+    keys = {" ": "space", "\n": "enter", ".": "full_stop", ",": "comma"}
+    await pilot.press(*(keys.get(ch, ch) for ch in text))
+
+
+async def settle(app: App, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(app: App) -> str:
+    return str(app.screen.query_one("#email-status", Static).render())
+
+
+async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypatch) -> None:
+    with smtp_server() as (server, port):
+        smtp_to(monkeypatch, port)
+        app = Host(user_id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            to_line = str(app.screen.query_one("#email-to", Static).render())
+            assert "tom@example.org" in to_line and "Mr Tom Evans" in to_line
+            await type_text(pilot, "Sports day")
+            await pilot.press("tab")
+            assert isinstance(app.focused, TextArea)
+            await type_text(pilot, "Dear Mr Evans,\nSports day is on Friday.")
+            await pilot.press("tab")
+            assert isinstance(app.focused, Button) and app.focused.id == "send"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert status(app) == "Sent to tom@example.org."
+            assert app.focused is not None and app.focused.id == "cancel"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.result is True
+    assert len(server.received) == 1
+    got = server.received[0]
+    assert got.rcpt_tos == ["tom@example.org"]
+    assert got.message["Subject"] == "Sports day"
+    body = got.message.get_content().replace("\r\n", "\n")
+    assert body == "Dear Mr Evans,\nSports day is on Friday.\n"
+    assert AuditEvent.get(AuditEvent.action == "email.send").outcome == "sent"
+
+
+async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monkeypatch) -> None:
+    with smtp_server() as (_, port):
+        pass  # nothing listens on this port until the second server starts
+    smtp_to(monkeypatch, port)
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await type_text(pilot, "Trip")
+        await pilot.press("tab")
+        await type_text(pilot, "Bring a coat.")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Not sent to tom@example.org" in status(app)
+        assert "cannot be reached" in status(app) and "Retry" in status(app)
+        assert app.screen.query_one("#email-subject", Input).value == "Trip"
+        assert app.screen.query_one("#email-body", TextArea).text == "Bring a coat."
+        send = app.screen.query_one("#send", Button)
+        assert str(send.label).startswith("Retry") and app.focused is send
+        with smtp_server(port) as (server, _):
+            await pilot.press("enter")
+            await settle(app, pilot)
+        assert status(app) == "Sent to tom@example.org."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is True
+    assert [r.message["Subject"] for r in server.received] == ["Trip"]
+    (row,) = OutboxMessage.select()
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) -> None:
+    with smtp_server() as (server, port):
+        smtp_to(monkeypatch, port)
+        app = Host(user_id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+s")
+            await settle(app, pilot)
+            assert status(app) == "Enter a subject."
+            assert app.focused is app.screen.query_one("#email-subject", Input)
+            await type_text(pilot, "Hello")
+            await pilot.press("enter")  # enter in the subject line sends: the body is empty
+            await settle(app, pilot)
+            assert status(app) == "Enter the message text."
+            assert isinstance(app.focused, TextArea)
+    assert server.received == [] and OutboxMessage.select().count() == 0
+
+
+async def test_no_server_queues_in_the_local_outbox_and_says_where(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await type_text(pilot, "Welcome")
+        await pilot.press("tab")
+        await type_text(pilot, "Hello.")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        row = OutboxMessage.get()
+        assert row.status == "queued" and row.eml_path
+        assert "local outbox" in status(app) and row.eml_path in status(app)
+
+
+async def test_escape_asks_before_discarding_typed_text(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await type_text(pilot, "Draft")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, EmailUserModal) and app.result is UNSET
+        assert app.screen.query_one("#email-subject", Input).value == "Draft"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.result is False
+    assert OutboxMessage.select().count() == 0
+
+
+async def test_escape_with_nothing_typed_closes_at_once(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is False
+
+
+async def test_mouse_can_send(user_id, monkeypatch) -> None:
+    with smtp_server() as (server, port):
+        smtp_to(monkeypatch, port)
+        app = Host(user_id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            app.screen.query_one("#email-subject", Input).value = "Clicked"
+            app.screen.query_one("#email-body", TextArea).text = "By mouse."
+            assert await pilot.click("#send")
+            await settle(app, pilot)
+            assert status(app) == "Sent to tom@example.org."
+            assert await pilot.click("#cancel")
+            await pilot.pause()
+            assert app.result is True
+    assert len(server.received) == 1

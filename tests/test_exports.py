@@ -1,0 +1,205 @@
+"""The four exports (and "as currently listed") on both backends, read back from real files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from extgw_tui.errors import InvalidInput
+from extgw_tui.models import (
+    PARENT_GUARDIAN,
+    PUPIL,
+    AuditEvent,
+    ExternalUser,
+    Licence,
+    LicenceType,
+    Pupil,
+)
+from extgw_tui.services.exports import (
+    ExportKind,
+    count_rows,
+    export_rows,
+    make_request,
+    output_path,
+    proposed_name,
+    run_export,
+)
+from extgw_tui.services.xlsx import ABOUT_TITLE, ExportCancelled
+
+CREATED = datetime(2025, 9, 1, 8, 30, 0)
+LOGIN = datetime(2026, 11, 2, 19, 5, 42)
+
+
+@dataclass
+class World:
+    ann: int
+    evil: int
+    kid: int
+    lonely: int
+
+
+def user(title: str, forename: str, surname: str, email: str, **extra) -> ExternalUser:
+    return ExternalUser.create(
+        title=title, forename=forename, surname=surname, email=email, password_hash="x",
+        created_at=CREATED, **extra,
+    )
+
+
+def pupil(forename: str, surname: str, year: int | None, form: str, adm: str | None, **extra):
+    return Pupil.create(forename=forename, surname=surname, year_group=year, form=form,
+                        admission_number=adm, **extra)
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Four users, five pupils: holders of both types, formula payloads, a pupil off roll."""
+    pg = LicenceType.get(name=PARENT_GUARDIAN).id
+    own = LicenceType.get(name=PUPIL).id
+    ann = user("Mrs", "Ann", "Smith", "ann@example.org", last_login_at=LOGIN)
+    evil = user("@SUM(A1)", "=1+1", "-2", "=cmd|'/C calc'!A0@example.org", adr=False)
+    kid = user("", "Tom", "Abbot", "tom@pupils.example.org", last_login_at=LOGIN)
+    lonely = user("Mr", "Lee", "Jones", "lee@example.org", access_allowed=False)
+    tom = pupil("Tom", "Abbot", 7, "7A", "A001")
+    sue = pupil("+cmd", "Smith", 9, "9B", "\t=x")
+    pupil("Zoe", "Green", 8, "8C", None)  # nobody holds a licence for her
+    pupil("Old", "Leaver", 11, "11A", "A004", on_roll=False)
+    pupil("Ian", "Self", 10, "10D", "A005")
+    self_pupil = Pupil.get(Pupil.forename == "Ian")
+    for holder, child, kind in [
+        (ann, tom, pg), (ann, sue, pg), (evil, tom, pg), (kid, tom, own), (kid, self_pupil, own),
+    ]:
+        Licence.create(user=holder, pupil=child, licence_type=kind)
+    return World(ann.id, evil.id, kid.id, lonely.id)
+
+
+def read_back(path: Path) -> tuple[list, list[list]]:
+    ws = load_workbook(path).worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    return rows[0], rows[1:]
+
+
+def test_all_users_export(world: World, tmp_path: Path) -> None:
+    result = run_export(make_request("users"), tmp_path / "users.xlsx")
+    assert result.rows == 4
+    header, rows = read_back(result.path)
+    assert header == ["ID", "Title", "Forename", "Surname", "Email", "Account created", "ADR",
+                      "Access allowed", "Last login", "Pupils", "Licence types held"]
+    assert rows[0] == [world.ann, "Mrs", "Ann", "Smith", "ann@example.org", CREATED, "Yes", "Yes",
+                       LOGIN, 2, PARENT_GUARDIAN]
+    assert rows[1] == [world.evil, "@SUM(A1)", "=1+1", "-2", "=cmd|'/C calc'!A0@example.org",
+                       CREATED, "No", "Yes", None, 1, PARENT_GUARDIAN]
+    assert rows[2][0] == world.kid and rows[2][1] is None and rows[2][9:] == [2, PUPIL]
+    assert rows[3] == [world.lonely, "Mr", "Lee", "Jones", "lee@example.org", CREATED, "Yes",
+                       "No", None, 0, None]
+    ws = load_workbook(result.path)["External users"]
+    assert isinstance(ws["F2"].value, datetime) and ws["F2"].is_date
+    for ref in ("B3", "C3", "D3", "E3"):  # every payload is a text cell, never a formula
+        assert ws[ref].data_type == "s" and ws[ref].quotePrefix
+
+
+def test_holders_export(world: World, tmp_path: Path) -> None:
+    result = run_export(make_request("holders", "parent/guardian"), tmp_path / "h.xlsx")
+    _, rows = read_back(result.path)
+    assert [r[0] for r in rows] == [world.ann, world.evil]
+    about = dict(load_workbook(result.path)[ABOUT_TITLE].iter_rows(values_only=True))
+    assert about["Licence type"] == PARENT_GUARDIAN
+    assert about["Export"] == "External users holding a licence type"
+    assert about["Rows"] == 2
+
+
+def test_pupils_with_lists_holders_names_and_emails(world: World, tmp_path: Path) -> None:
+    result = run_export(make_request("pupils-with", PARENT_GUARDIAN), tmp_path / "pw.xlsx")
+    header, rows = read_back(result.path)
+    assert header == ["Forename", "Surname", "Year", "Form", "Admission number", "Holders",
+                      "Holders' emails"]
+    assert rows == [
+        ["Tom", "Abbot", 7, "7A", "A001", "@SUM(A1) =1+1 -2; Mrs Ann Smith",
+         "=cmd|'/C calc'!A0@example.org; ann@example.org"],
+        ["+cmd", "Smith", 9, "9B", "\t=x", "Mrs Ann Smith", "ann@example.org"],
+    ]
+    ws = load_workbook(result.path)["Pupils"]
+    assert ws["A3"].data_type == "s" and ws["E3"].quotePrefix and ws["F2"].quotePrefix
+
+
+def test_pupils_without_skips_holders_and_pupils_off_roll(world: World, tmp_path: Path) -> None:
+    no_parent = run_export(make_request("pupils-without", PARENT_GUARDIAN), tmp_path / "a.xlsx")
+    header, rows = read_back(no_parent.path)
+    assert header == ["Forename", "Surname", "Year", "Form", "Admission number"]
+    assert rows == [["Zoe", "Green", 8, "8C", None], ["Ian", "Self", 10, "10D", "A005"]]
+    no_account = run_export(make_request("pupils-without", PUPIL), tmp_path / "b.xlsx")
+    assert [r[0] for r in read_back(no_account.path)[1]] == ["+cmd", "Zoe"]
+
+
+def test_search_export_matches_the_main_screen_search(world: World, tmp_path: Path) -> None:
+    by_surname = run_export(make_request("search", search="SMI"), tmp_path / "s.xlsx")
+    assert [r[0] for r in read_back(by_surname.path)[1]] == [world.ann]
+    by_email = run_export(make_request("search", search="pupils.example"), tmp_path / "e.xlsx")
+    assert [r[0] for r in read_back(by_email.path)[1]] == [world.kid]
+    about = dict(load_workbook(by_email.path)[ABOUT_TITLE].iter_rows(values_only=True))
+    assert about["Search in force"] == "pupils.example"
+    holders = make_request("holders", PARENT_GUARDIAN, search="smith")
+    assert [r[0] for r in export_rows(holders)] == [world.ann]
+
+
+@pytest.mark.parametrize("kind, licence", [
+    ("users", None), ("holders", PARENT_GUARDIAN), ("pupils-with", PARENT_GUARDIAN),
+    ("pupils-without", PUPIL),
+])
+def test_keyset_chunks_give_the_same_rows_and_count(world: World, kind: str, licence) -> None:
+    request = make_request(kind, licence)
+    whole = list(export_rows(request))
+    assert list(export_rows(request, chunk=1)) == whole
+    assert list(export_rows(request, chunk=2)) == whole
+    assert count_rows(request) == len(whole) > 0
+
+
+def test_audit_entry_and_progress(world: World, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    result = run_export(make_request("users", search="smith"), tmp_path / "x.xlsx",
+                        progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 1) and seen[-1] == (1, 1)
+    entry = AuditEvent.select().where(AuditEvent.action == "export").get()
+    assert entry.admin == "test-admin"
+    assert entry.target == "x.xlsx"
+    assert "kind: users" in entry.detail and "search: smith" in entry.detail
+    assert "rows: 1" in entry.detail and str(result.path) in entry.detail
+
+
+def test_cancelled_export_leaves_nothing_and_is_not_audited(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ExportCancelled):
+        run_export(make_request("users"), out / "c.xlsx", should_cancel=lambda: True)
+    assert list(out.iterdir()) == []
+    assert not AuditEvent.select().where(AuditEvent.action == "export").exists()
+
+
+def test_proposed_name_in_the_export_folder(world: World, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
+    request = make_request("holders", PARENT_GUARDIAN)
+    name = proposed_name(request, date(2026, 11, 28))
+    assert name == "external-users_parent-guardian_2026-11-28.xlsx"
+    assert proposed_name(make_request("pupils-without", PUPIL), date(2026, 1, 2)) == (
+        "pupils-without_pupil_2026-01-02.xlsx"
+    )
+    assert proposed_name(make_request("search", search="O'Brien"), date(2026, 1, 2)) == (
+        "external-users_search-o-brien_2026-01-02.xlsx"
+    )
+    result = run_export(request)
+    assert result.path.parent == tmp_path and result.path.name == proposed_name(request)
+    assert output_path(tmp_path / "mine", request) == tmp_path / "mine.xlsx"
+
+
+def test_bad_requests_say_what_is_wrong(world: World) -> None:
+    with pytest.raises(InvalidInput, match="needs a licence type"):
+        make_request(ExportKind.HOLDERS)
+    with pytest.raises(InvalidInput, match="no licence type called 'Grandparent'"):
+        make_request("pupils-with", "Grandparent")
+    with pytest.raises(InvalidInput, match="no export called"):
+        make_request("everything")
+    with pytest.raises(InvalidInput, match="user exports only"):
+        make_request("pupils-without", PUPIL, search="smith")

@@ -1,0 +1,245 @@
+"""PagedTable over a real SQLite database: paging across the whole result, marks, sorting."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from extgw_tui.services import users
+from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from user_rows import make_users
+
+COLUMNS = [
+    PagedColumn("id", "ID", 6, sort="id"),
+    PagedColumn("surname", "Surname", 14, sort="surname"),
+    PagedColumn("email", "Email", 20, sort="email", flex=True),
+    PagedColumn("created", "Created", 16, sort="created", hide_below=70),
+]
+
+
+def render(row: users.UserRow) -> tuple:
+    return (str(row.id), row.surname, row.email, f"{row.created_at:%Y-%m-%d %H:%M}")
+
+
+class TableApp(App):
+    def __init__(self, term: str | None = None) -> None:
+        super().__init__()
+        self.term = term
+
+    def compose(self) -> ComposeResult:
+        yield PagedTable(COLUMNS, render, lambda row: row.id, sort="surname")
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).focus()
+        self.use(self.term)
+
+    def use(self, term: str | None) -> None:
+        table = self.query_one(PagedTable)
+        table.set_source(
+            lambda offset, limit, sort, descending: users.search_users(
+                term, sort=sort, descending=descending, offset=offset, limit=limit),
+            lambda: users.count_users(term),
+            lambda: users.user_ids_matching(term),
+        )
+
+
+async def settle(pilot, app: App) -> PagedTable:
+    """Wait until every query has landed (a landed window may start the next one)."""
+    table = app.query_one(PagedTable)
+    for _ in range(500):
+        await pilot.pause()
+        if not table.fetching and not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            return table
+    raise AssertionError("the table never settled")
+
+
+def ordered_ids(term: str | None = None, sort: str = "surname", descending: bool = False):
+    return [r.id for r in users.search_users(term, sort=sort, descending=descending,
+                                             offset=0, limit=100_000)]
+
+
+async def test_end_and_home_reach_both_ends_of_a_large_result(sqlite_db):
+    make_users(1_050)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        assert table.total == 1_050
+        assert table.row_count == 200  # one window, never the whole result
+        assert table.current_row.id == expected[0]
+        await pilot.press("end")
+        table = await settle(pilot, app)
+        assert table.current_row.id == expected[-1]
+        assert table.position == 1_049
+        assert table.status_text() == "rows 851-1,050 of 1,050"
+        await pilot.press("g")
+        table = await settle(pilot, app)
+        assert table.current_row.id == expected[0]
+        await pilot.press("G")
+        table = await settle(pilot, app)
+        assert table.current_row.id == expected[-1]
+        await pilot.press("home")
+        table = await settle(pilot, app)
+        assert table.position == 0
+
+
+async def test_page_down_walks_every_window_to_the_last_row(sqlite_db):
+    make_users(1_050)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        seen = []
+        for _ in range(200):
+            seen.append(table.current_row.id)
+            if table.position == 1_049:
+                break
+            await pilot.press("pagedown")
+            table = await settle(pilot, app)
+        assert table.current_row.id == expected[-1]
+        step = seen and expected.index(seen[1]) - expected.index(seen[0])
+        assert step > 5  # a page is a screenful, not one row
+        assert all(expected.index(b) - expected.index(a) == step for a, b in zip(seen, seen[1:-1]))
+        await pilot.press("pageup")
+        table = await settle(pilot, app)
+        assert table.current_row.id == expected[1_049 - step]
+
+
+async def test_down_and_up_cross_window_edges_without_a_seam(sqlite_db):
+    make_users(450)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        while table.position < 180:
+            await pilot.press("pagedown")
+        while table.position < 195:
+            await pilot.press("j")
+        for index in range(195, 215):  # across the first window's lower edge
+            table = await settle(pilot, app)
+            assert table.current_row.id == expected[index]
+            line = table.cursor_row - round(table.scroll_y)
+            assert 0 <= line < table.size.height - 1  # the cursor stays on screen
+            await pilot.press("down")
+        assert table.window_offset > 0  # a later window was loaded
+        await pilot.press("end")
+        table = await settle(pilot, app)
+        edge = table.window_offset
+        while table.position > edge + 30:
+            await pilot.press("pageup")
+        while table.position > edge + 5:
+            await pilot.press("k")
+        for index in range(edge + 5, edge - 15, -1):  # across the last window's upper edge
+            table = await settle(pilot, app)
+            assert table.current_row.id == expected[index]
+            await pilot.press("up")
+        assert table.window_offset < edge
+
+
+async def test_marks_survive_paging_and_requerying(sqlite_db):
+    make_users(600)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("space", "down", "space")
+        assert table.marks == set(expected[:2])
+        assert str(table.get_cell_at((0, 0))) == "[x]"
+        await pilot.press("end")
+        table = await settle(pilot, app)
+        await pilot.press("space")
+        assert table.marks == {*expected[:2], expected[-1]}
+        first = users.user_row(expected[0]).email
+        app.use(first)  # a search that hides two of the three marks
+        table = await settle(pilot, app)
+        assert table.total == 1
+        assert table.marks == {*expected[:2], expected[-1]}
+        assert table.marks_hidden == 2
+        assert table.marks_text() == "3 marked (2 not in view)"
+        app.use(None)
+        table = await settle(pilot, app)
+        assert table.marks_hidden == 0
+        assert str(table.get_cell_at((0, 0))) == "[x]"
+        await pilot.press("c")
+        assert table.marks == set()
+        assert str(table.get_cell_at((0, 0))) == "[ ]"
+
+
+async def test_mark_all_marks_every_match_in_sql(sqlite_db):
+    make_users(500)
+    app = TableApp("adams")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("a")
+        table = await settle(pilot, app)
+        assert table.marks == set(users.user_ids_matching("adams"))
+        assert len(table.marks) == table.total == 63
+
+
+async def test_sort_keys_and_header_click_reorder_from_the_database(sqlite_db):
+    make_users(300)
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("O")
+        table = await settle(pilot, app)
+        assert (table.sort_key, table.sort_descending) == ("surname", True)
+        assert table.current_row.id == ordered_ids(descending=True)[0]
+        await pilot.press("o")  # surname -> email
+        table = await settle(pilot, app)
+        assert table.sort_key == "email"
+        assert table.current_row.id == ordered_ids(sort="email")[0]
+        await pilot.click(PagedTable, offset=(6, 0))  # the ID header
+        table = await settle(pilot, app)
+        assert (table.sort_key, table.sort_descending) == ("id", False)
+        await pilot.click(PagedTable, offset=(6, 0))
+        table = await settle(pilot, app)
+        assert table.sort_descending
+        assert table.current_row.id == max(ordered_ids())
+
+
+async def test_clicks_toggle_marks_and_report_cells(sqlite_db):
+    make_users(30)
+    clicked = []
+
+    class ClickApp(TableApp):
+        def on_paged_table_cell_clicked(self, event: PagedTable.CellClicked) -> None:
+            clicked.append((event.row.id, event.column_key))
+
+    app = ClickApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        second = table._rows[1].id
+        await pilot.click(PagedTable, offset=(2, 2))  # mark cell of the second row
+        await pilot.pause()
+        assert table.marks == {second}
+        assert table.position == 1
+        await pilot.click(PagedTable, offset=(30, 2))  # its email cell
+        await pilot.pause()
+        assert clicked == [(second, "email")]
+
+
+async def test_narrow_table_drops_columns_in_order(sqlite_db):
+    make_users(10)
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = await settle(pilot, app)
+        keys = [c.key.value for c in table.ordered_columns]
+        assert keys == ["mark", "id", "surname", "email"]
+        await pilot.resize_terminal(100, 20)
+        await pilot.pause()
+        table = await settle(pilot, app)
+        keys = [c.key.value for c in table.ordered_columns]
+        assert keys == ["mark", "id", "surname", "email", "created"]
+
+
+async def test_newest_query_wins(sqlite_db):
+    make_users(200)
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for term in ("a", "ad", "ada", "adams00008", "brown"):
+            app.use(term)
+        table = await settle(pilot, app)
+        assert table.total == users.count_users("brown") == 25
+        assert {r.id for r in table._rows} == set(users.user_ids_matching("brown"))
