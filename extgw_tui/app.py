@@ -1,18 +1,26 @@
 """The terminal app: the users screen, the global keys, and no traceback on screen, ever.
 
 An unexpected exception is logged with its traceback (extgw_tui.logs) and shown as one error
-notification; the app keeps running. The command palette lists every action of the current
-screen by name, taken from the same bindings as the `?` help.
+notification; the app keeps running. Textual stops a widget's (or the whole app's) message loop
+after an exception escapes a handler, which would freeze the screen, so handlers are guarded
+one level down (`_guarded_dispatch`, active only inside an ExtgwApp). Under Pilot (headless) the
+first such error is also kept for run_test to re-raise, so a bug still fails its test.
+
+The command palette lists every action of the current screen by name, taken from the same
+bindings as the `?` help.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.worker import WorkerFailed
 
 from extgw_tui.db import redact_url
 from extgw_tui.models import database
@@ -24,6 +32,19 @@ from extgw_tui.services import audit
 #: Exit code when the app could not even start (matches cli.EXIT_BUG).
 EXIT_BUG = 3
 
+_textual_dispatch = MessagePump._dispatch_message
+
+
+async def _guarded_dispatch(self: MessagePump, message: Message) -> None:
+    """Textual's dispatch, but an error in a handler is reported instead of ending the loop."""
+    try:
+        await _textual_dispatch(self, message)
+    except Exception as error:
+        app = self.app if self.is_attached or isinstance(self, App) else None
+        if not isinstance(app, ExtgwApp):
+            raise
+        app.report_exception(error)
+
 
 class ExtgwApp(App[None]):
     """External Gateway users, for a school administrator, keyboard first."""
@@ -31,23 +52,25 @@ class ExtgwApp(App[None]):
     CSS_PATH = stylesheet("app.tcss")
     TITLE = "External users"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help: keys of this screen"),
+        Binding("question_mark,f1", "help", "Help: keys of this screen", key_display="?"),
         Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
         Binding("q", "quit_key", "Quit", show=False),
     ]
 
     def __init__(self, db_url: str, theme_name: str | None = None) -> None:
+        MessagePump._dispatch_message = _guarded_dispatch  # type: ignore[method-assign]
         super().__init__()
         self.db_url = db_url
         self.sub_title = f"{redact_url(db_url)} · admin {audit.current_admin()}"
-        self._theme_problem = ""
-        if theme_name:
-            try:
-                self.theme = theme_name
-            except InvalidThemeError:
-                self._theme_problem = f"There is no theme called {theme_name!r}; using the default."
+        self.theme_name = theme_name
 
     def on_mount(self) -> None:
+        if self.theme_name:
+            try:
+                self.theme = self.theme_name
+            except InvalidThemeError:
+                self.notify(f"There is no theme called {self.theme_name!r}; using the default.",
+                            severity="warning")
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -55,8 +78,6 @@ class ExtgwApp(App[None]):
         from extgw_tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
-        if self._theme_problem:
-            self.notify(self._theme_problem, severity="warning")
 
     # ----- global actions -----------------------------------------------------------------
 
@@ -94,10 +115,25 @@ class ExtgwApp(App[None]):
 
     # ----- no tracebacks ------------------------------------------------------------------
 
-    def _handle_exception(self, error: Exception) -> None:
-        """Log the traceback, tell the admin in one line, keep running where possible."""
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        """A failing action is a notification: let through, it would stop the app's message
+        loop (Textual ends a message pump after an exception) and freeze every key."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            self.notify(error_message(error), severity="error", timeout=10)
+            return True
+
+    def report_exception(self, error: Exception) -> None:
+        """Log the traceback, tell the admin in one line, and carry on."""
         message = error_message(error)  # logs anything that is not an ExtgwError
-        if not self.is_running or not self.screen_stack:
-            self.exit(return_code=EXIT_BUG, message=message)
-            return
+        if self.is_headless and self._exception is None:
+            self._exception = error  # Pilot re-raises it when the test's app closes
         self.notify(message, severity="error", timeout=10)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """What still reaches Textual's handler: carry on if the app is up, else exit cleanly."""
+        if not self.is_running or not self.screen_stack:
+            self.exit(return_code=EXIT_BUG, message=error_message(error))
+            return
+        self.report_exception(error)

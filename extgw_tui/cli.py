@@ -69,8 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--period", choices=["months", "weeks", "years"], default="months")
 
     review = sub.add_parser("review", parents=[shared],
-                            help="accounts with no pupils and no login for N months")
-    review.add_argument("--months", type=int, default=12)
+                            help="accounts with no pupils and no login for N months",
+                            epilog="exit codes: 0 nothing to delete, listed or deleted; "
+                                   "1 error (or --delete without a terminal and without "
+                                   "--yes); 2 database problem; 4 declined at the prompt")
+    review.add_argument("--months", type=int, default=12,
+                        help="no login (or, never logged in, no account creation) for at "
+                             "least this many calendar months, 1-240 (default 12)")
     review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
     review.add_argument("--yes", action="store_true", help="don't ask before deleting")
 

@@ -9,6 +9,10 @@ from pathlib import Path
 from extgw_tui import settings
 
 log = logging.getLogger("extgw_tui")
+# Until (or unless) the file handler is added, records go nowhere: never to the terminal,
+# where Python's last-resort handler would print a traceback over the app.
+log.addHandler(logging.NullHandler())
+log.propagate = False
 _log_file: Path | None = None
 
 

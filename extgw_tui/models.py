@@ -182,6 +182,14 @@ class AuditEvent(BaseModel):
     detail = TextField(default="")
     batch = CharField(max_length=32, default="", index=True)
 
+    class Meta:
+        # The activity log pages newest first within one admin, action or user.
+        indexes = (
+            (("admin", "at"), False),
+            (("action", "at"), False),
+            (("user_id", "at"), False),
+        )
+
 
 ALL_MODELS = [
     SchemaInfo,

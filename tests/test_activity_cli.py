@@ -44,15 +44,27 @@ def test_prints_newest_first_with_limit(sqlite_db, capsys):
 
 def test_filters(sqlite_db, capsys):
     user = _seed()
-    assert main(["--db", sqlite_db.url, "activity", "--admin-filter", "alice",
-                 "--action", "access.deny", "--user", str(user.id)]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                sqlite_db.url,
+                "activity",
+                "--admin-filter",
+                "alice",
+                "--action",
+                "access.deny",
+                "--user",
+                str(user.id),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("5 entries (admin alice, action access.deny, user ")
     assert len(out) == 2 + 5
     assert main(["--db", sqlite_db.url, "activity", "--admin-filter", "nobody"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        "0 entries (admin nobody)."
-    ]
+    assert capsys.readouterr().out.splitlines() == ["0 entries (admin nobody)."]
 
 
 def test_bad_limit_is_one_sentence(sqlite_db, capsys):

@@ -38,11 +38,14 @@ def _seed() -> list[ExternalUser]:
         at=T0 + timedelta(minutes=10),
     )
     audit.record_many(
-        "pupil.remove", [(people[2].id, "50%_off\\promo@example.org")], admin="carol",
+        "pupil.remove",
+        [(people[2].id, "50%_off\\promo@example.org")],
+        admin="carol",
         at=T0 + timedelta(minutes=15),
     )
-    audit.record_many("licence_type.add", [(None, "Grandparent")], admin="alice",
-                      at=T0 + timedelta(minutes=20))
+    audit.record_many(
+        "licence_type.add", [(None, "Grandparent")], admin="alice", at=T0 + timedelta(minutes=20)
+    )
     return people
 
 
@@ -50,7 +53,11 @@ def test_newest_first_with_ties_broken_by_id(db):
     _seed()
     rows = activity.entries()
     assert [r.action for r in rows] == [
-        "licence_type.add", "pupil.remove", "access.allow", "access.deny", "access.deny",
+        "licence_type.add",
+        "pupil.remove",
+        "access.allow",
+        "access.deny",
+        "access.deny",
         "access.deny",
     ]
     ties = [r for r in rows if r.admin == "bob"]
@@ -139,8 +146,13 @@ def test_describe():
 
 def test_export_streams_the_filtered_log_to_a_real_workbook(db, tmp_path):
     people = _seed()
-    audit.record_many("note", [(people[1].id, "=HYPERLINK(\"http://x\")")], admin="bob",
-                      detail="line\nbreak", at=T0 + timedelta(minutes=30))
+    audit.record_many(
+        "note",
+        [(people[1].id, '=HYPERLINK("http://x")')],
+        admin="bob",
+        detail="line\nbreak",
+        at=T0 + timedelta(minutes=30),
+    )
     seen: list[int] = []
     flt = ActivityFilter(admin="bob")
     result = activity.export_log(tmp_path / "log.xlsx", flt, progress=seen.append)
@@ -150,11 +162,18 @@ def test_export_streams_the_filtered_log_to_a_real_workbook(db, tmp_path):
     sheet = book["Activity"]
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == (
-        "When", "Admin", "Action", "User ID", "Target", "Outcome", "Detail", "Batch"
+        "When",
+        "Admin",
+        "Action",
+        "User ID",
+        "Target",
+        "Outcome",
+        "Detail",
+        "Batch",
     )
     assert [row[2] for row in values[1:]] == ["note", "access.deny", "access.deny"]
     assert values[1][0] == T0 + timedelta(minutes=30)
-    assert values[1][4] == "=HYPERLINK(\"http://x\")"  # text, not a formula
+    assert values[1][4] == '=HYPERLINK("http://x")'  # text, not a formula
     assert sheet.cell(row=2, column=5).data_type == "s"
     assert values[1][6] == "line\\nbreak"
     about = dict(book["About this export"].iter_rows(values_only=True))

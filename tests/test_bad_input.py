@@ -47,12 +47,54 @@ PEOPLE = [
 ]
 
 NASTY = [
-    "%", "_", "\\", "%%", "_%", "\\%", "\\_", "'", '"', "''", "`", "' OR '1'='1", "'; --",
-    "'); DROP TABLE external_user;--", "1; SELECT * FROM audit_event", "/*", "*/", "\x00",
-    "a\x00b", "\ud800", "smi\udfffth", "🙂", "\U0001f642happy", ZOE_NFC, ZOE_NFD, "ZOË", "zoe",
-    "ＳＭＩ", "smi", "SMITH", "strasse", "STRASSE", "ß", "ñ", "n\u0303", "@", ".", "  smith  ",
-    "\t", "\n", "\r\n", "\u200b", "\ufeff", "\u202e", "x" * 10_000, "s" + "\U0010ffff",
-    "\U0010ffff", "李",
+    "%",
+    "_",
+    "\\",
+    "%%",
+    "_%",
+    "\\%",
+    "\\_",
+    "'",
+    '"',
+    "''",
+    "`",
+    "' OR '1'='1",
+    "'; --",
+    "'); DROP TABLE external_user;--",
+    "1; SELECT * FROM audit_event",
+    "/*",
+    "*/",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "smi\udfffth",
+    "🙂",
+    "\U0001f642happy",
+    ZOE_NFC,
+    ZOE_NFD,
+    "ZOË",
+    "zoe",
+    "ＳＭＩ",
+    "smi",
+    "SMITH",
+    "strasse",
+    "STRASSE",
+    "ß",
+    "ñ",
+    "n\u0303",
+    "@",
+    ".",
+    "  smith  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\u200b",
+    "\ufeff",
+    "\u202e",
+    "x" * 10_000,
+    "s" + "\U0010ffff",
+    "\U0010ffff",
+    "李",
 ]
 
 
@@ -175,20 +217,21 @@ def _cli(url: str) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+def _cli_as(uid: int, gid: int, url: str, answer) -> None:
+    """In a fresh child process: drop to uid/gid, then run the CLI."""
+    os.setgid(gid)
+    os.setuid(uid)
+    answer.put(_cli(url))
+
+
 def _cli_unprivileged(url: str) -> tuple[int, str]:
-    """_cli in a child without root's power to ignore file permissions (when run as root)."""
+    """_cli without root's power to ignore file permissions (in a child, when run as root)."""
     if os.geteuid() != 0:
         return _cli(url)
     nobody = pwd.getpwnam("nobody")
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")
     answer = ctx.Queue()
-
-    def child() -> None:
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-        answer.put(_cli(url))
-
-    proc = ctx.Process(target=child)
+    proc = ctx.Process(target=_cli_as, args=(nobody.pw_uid, nobody.pw_gid, url, answer))
     proc.start()
     result = answer.get(timeout=60)
     proc.join(timeout=30)

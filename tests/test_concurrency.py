@@ -20,13 +20,19 @@ import peewee
 import pytest
 
 from extgw_tui import db as dbmod
+from extgw_tui.app import ExtgwApp
 from extgw_tui.cli import main
 from extgw_tui.errors import NotFound
 from extgw_tui.models import AuditEvent, ExternalUser, Licence, LicenceType, Pupil, text_key
+from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, audit, licences, review
 
 OLD = datetime.now().replace(microsecond=0) - timedelta(days=800)
 CTX = multiprocessing.get_context("spawn")
+BLOCKED = (
+    "Another administrator is writing to the database and it stayed busy for 1 second; "
+    "nothing was changed, try again."
+)
 
 #: users 1-60: pupils to remove; 61-120: inactive, no pupils, to delete; all: access toggled.
 REMOVE_USERS = range(1, 61)
@@ -76,9 +82,7 @@ def _admin_worker(url: str, name: str, seed: int, pairs, barrier, results) -> No
     delete_ids = list(DELETE_USERS)
     rng.shuffle(delete_ids)
     ops += [("delete", delete_ids[i : i + 6]) for i in range(0, len(delete_ids), 6)]
-    ops += [
-        ("access", rng.sample(list(ALL_USERS), 25), rng.random() < 0.5) for _ in range(40)
-    ]
+    ops += [("access", rng.sample(list(ALL_USERS), 25), rng.random() < 0.5) for _ in range(40)]
     rng.shuffle(ops)
     out = {"name": name, "changed": 0, "missing": 0, "removed": [], "deleted": 0}
     out |= {"not_found": 0, "errors": []}
@@ -107,9 +111,7 @@ def test_two_admins_at_once_lose_nothing(db, db_url):
     barrier = CTX.Barrier(2)
     results = CTX.Queue()
     procs = [
-        CTX.Process(
-            target=_admin_worker, args=(db_url, name, seed, pairs, barrier, results)
-        )
+        CTX.Process(target=_admin_worker, args=(db_url, name, seed, pairs, barrier, results))
         for name, seed in (("alice", 1), ("bob", 2))
     ]
     for proc in procs:
@@ -190,10 +192,7 @@ def test_write_blocked_past_timeout_says_so_and_changes_nothing(quick_timeout, t
         other.execute("ROLLBACK")
         other.close()
     assert 0.9 <= waited < 5
-    assert dbmod.describe(caught.value) == (
-        "Another administrator is writing to the database and it stayed busy for "
-        "1 second; nothing was changed, try again."
-    )
+    assert dbmod.describe(caught.value) == BLOCKED
     assert ExternalUser.select().where(ExternalUser.access_allowed == False).count() == 0  # noqa: E712
     assert AuditEvent.select().count() == 0
     assert access.set_access(ids, False).changed == 50  # and it works once the lock is gone
@@ -210,10 +209,7 @@ def test_cli_write_blocked_is_one_sentence(quick_timeout, tmp_path, capsys):
         other.close()
     err = capsys.readouterr().err
     assert code == 2
-    assert err.strip() == (
-        "extgw-tui: Another administrator is writing to the database and it stayed busy for "
-        "1 second; nothing was changed, try again."
-    )
+    assert err.strip() == f"extgw-tui: {BLOCKED}"
     dbmod.open_database(quick_timeout.url)
     assert ExternalUser.select().count() == 5
     assert AuditEvent.select().count() == 0
@@ -270,3 +266,35 @@ def test_killed_mid_bulk_change_leaves_nothing_half_done(sqlite_db, tmp_path, ki
     # The file is usable and the same change now completes in full.
     assert access.set_access(list(range(1, BULK + 1)), False).changed == BULK
     assert AuditEvent.select().count() == BULK
+
+
+async def test_app_write_blocked_is_one_sentence_notification(quick_timeout, tmp_path):
+    """The same through the app: db_work turns the lock into the sentence, never a traceback."""
+    ids = _add_users(20)
+    app = NotedApp(quick_timeout.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        other = _hold_write_lock(tmp_path / "locked.sqlite3")
+        try:
+            worker = db_work(app.screen, access.set_access, ids, False)
+            await worker.wait()
+            await pilot.pause()
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert app.is_running
+    assert ("error", BLOCKED) in app.seen
+    assert not any("locked" in message for _, message in app.seen)
+    assert AuditEvent.select().count() == 0
+
+
+class NotedApp(ExtgwApp):
+    """The real app, keeping every notification."""
+
+    def __init__(self, db_url: str) -> None:
+        super().__init__(db_url=db_url)
+        self.seen: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
+        self.seen.append((severity, str(message)))
+        super().notify(message, severity=severity, **kwargs)

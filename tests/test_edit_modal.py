@@ -18,6 +18,7 @@ from extgw_tui.models import (
     LoginEvent,
     Pupil,
 )
+from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.remove_pupil import RemovePupilModal
@@ -26,7 +27,9 @@ UNSET = object()
 
 
 class Host(App):
-    """Pushes one modal and keeps what it dismissed with."""
+    """Pushes one modal (with the app's shared styles) and keeps what it dismissed with."""
+
+    CSS_PATH = stylesheet("app.tcss")
 
     def __init__(self, make_screen) -> None:
         super().__init__()
@@ -246,9 +249,7 @@ async def test_edit_statistics_match_the_login_events(family, logins) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         stats = text(app.screen, "#edit-stats")
-        assert (
-            "Logins: 6 in total, 3 in the last 30 days, 5 in the last 12 months" in stats
-        ), stats
+        assert "Logins: 6 in total, 3 in the last 30 days, 5 in the last 12 months" in stats, stats
         first = moments[-1].strftime("%Y-%m-%d %H:%M")
         last = moments[0].strftime("%Y-%m-%d %H:%M")
         assert f"First login: {first}   Last login: {last}" in stats
@@ -266,4 +267,34 @@ async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> N
         await settle(app, pilot)
         plot = app.screen.query_one(PlotextPlot)
         assert plot.display and not app.screen.query_one(Sparkline).display
-        assert "Logins per month" in plot.plt.build()
+        assert "Logins per month" in plot.render().plain
+
+
+async def test_chooser_works_by_mouse(family) -> None:
+    app = Host(lambda: RemovePupilModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(DataTable)
+        assert await pilot.click(DataTable, offset=(3, 2))  # header row, then Amy, then Ben
+        await pilot.pause()
+        assert table.cursor_row == 1
+        assert await pilot.click("#remove")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Ben Jones" in text(app.screen, "#confirm-question")
+        assert await pilot.click("#yes")
+        await settle(app, pilot)
+        assert app.result is True
+    assert pupils_of(family["jones"]) == {family["amy"]}
+
+
+async def test_edit_fits_80x24_with_buttons_shown(family, logins) -> None:
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen.region
+        for button in ("#remove", "#close"):
+            region = app.screen.query_one(button).region
+            assert region.height > 0 and screen.contains_region(region)
+        spark = app.screen.query_one(Sparkline).region
+        assert spark.height == 1 and screen.contains_region(spark)

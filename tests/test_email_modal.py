@@ -8,6 +8,7 @@ from textual.app import App
 from textual.widgets import Button, Input, Static, TextArea
 
 from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
+from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.email_user import EmailUserModal
 
@@ -15,7 +16,9 @@ UNSET = object()
 
 
 class Host(App):
-    """Pushes the modal and keeps what it dismissed with."""
+    """Pushes the modal (with the app's shared styles) and keeps what it dismissed with."""
+
+    CSS_PATH = stylesheet("app.tcss")
 
     def __init__(self, user_id: int) -> None:
         super().__init__()
@@ -194,3 +197,19 @@ async def test_mouse_can_send(user_id, monkeypatch) -> None:
             await pilot.pause()
             assert app.result is True
     assert len(server.received) == 1
+
+
+async def test_fits_80x24_even_with_a_long_outcome(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await type_text(pilot, "Welcome")
+        await pilot.press("tab")
+        await type_text(pilot, "Hello.")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        screen = app.screen.region
+        close = app.screen.query_one("#cancel", Button)
+        status_widget = app.screen.query_one("#email-status", Static)
+        assert status_widget.region.height >= 2  # the outbox path wraps onto a second line
+        assert screen.contains_region(close.region) and close.region.height > 0

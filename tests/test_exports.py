@@ -56,6 +56,10 @@ def pupil(forename: str, surname: str, year: int | None, form: str, adm: str | N
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
     """Four users, five pupils: holders of both types, formula payloads, a pupil off roll."""
     pg = LicenceType.get(name=PARENT_GUARDIAN).id
     own = LicenceType.get(name=PUPIL).id
@@ -165,7 +169,7 @@ def test_audit_entry_and_progress(world: World, tmp_path: Path) -> None:
     entry = AuditEvent.select().where(AuditEvent.action == "export").get()
     assert entry.admin == "test-admin"
     assert entry.target == "x.xlsx"
-    assert "kind: users" in entry.detail and "search: smith" in entry.detail
+    assert "kind: search" in entry.detail and "search: smith" in entry.detail
     assert "rows: 1" in entry.detail and str(result.path) in entry.detail
 
 
@@ -201,5 +205,7 @@ def test_bad_requests_say_what_is_wrong(world: World) -> None:
         make_request("pupils-with", "Grandparent")
     with pytest.raises(InvalidInput, match="no export called"):
         make_request("everything")
+    assert make_request("users", search=" smith ").kind is ExportKind.SEARCH
+    assert make_request("users", search="  ").kind is ExportKind.USERS
     with pytest.raises(InvalidInput, match="user exports only"):
         make_request("pupils-without", PUPIL, search="smith")

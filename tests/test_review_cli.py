@@ -120,3 +120,26 @@ def test_delete_confirmed_on_the_terminal(sqlite_db, people, answer, code, left)
     assert "Delete these 2 accounts? Type 'yes' to delete:" in out
     assert ("Nothing was deleted." in out) == (answer == "no")
     assert len(_remaining()) == left
+
+
+@pytest.mark.parametrize(("args", "code"), [((), 0), (("--delete", "--yes"), 1)])
+def test_output_closed_early(sqlite_db, args, code):
+    """`review | head`: no traceback; and no deletion of a list nobody saw to the end."""
+    old = NOW - timedelta(days=3 * 365)
+    for n in range(2000):
+        _user(f"Many{n}", created=old)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "extgw_tui", "review", "--db", sqlite_db.url, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().startswith("2,000 accounts")
+    proc.stdout.close()
+    proc.wait(timeout=120)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.returncode == code, err
+    assert "unexpected" not in err and "Traceback" not in err
+    assert ExternalUser.select().count() == 2000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from peewee import fn
@@ -277,3 +277,63 @@ def test_default_export_path_names_the_threshold_and_day(db, monkeypatch, tmp_pa
     monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
     path = review.default_export_path(6, TODAY)
     assert path == tmp_path / "review-accounts_6-months_2026-05-15.xlsx"
+
+
+def test_delete_waits_for_a_login_in_progress(db):
+    """A login committing as the deletion starts is seen by the re-check (row lock, IMMEDIATE)."""
+    import threading
+    import time
+
+    user = make_user("Busy", created=datetime.now() - timedelta(days=3 * 365))
+    in_login, finish_login = threading.Event(), threading.Event()
+    outcome: dict[str, review.ReviewDeleteResult] = {}
+
+    def slow_login() -> None:
+        with db.connection_context(), db.atomic():
+            record_login(user)
+            in_login.set()
+            finish_login.wait(10)
+
+    def delete() -> None:
+        with db.connection_context():
+            outcome["result"] = review.delete_accounts([user.id], 12)
+
+    login_thread = threading.Thread(target=slow_login)
+    login_thread.start()
+    assert in_login.wait(10)
+    delete_thread = threading.Thread(target=delete)
+    delete_thread.start()
+    time.sleep(0.5)
+    assert delete_thread.is_alive()  # waiting for the login's transaction
+    finish_login.set()
+    login_thread.join(10)
+    delete_thread.join(20)
+    result = outcome["result"]
+    assert result.deleted == 0
+    assert result.kept[0][1].startswith("logged in on ")
+    assert ExternalUser.select().where(ExternalUser.id == user.id).exists()
+
+
+def test_delete_cancelled_rolls_everything_back(db):
+    old = datetime(2019, 1, 1)
+    ids = [make_user(f"C{n}", created=old).id for n in range(5)]
+    seen: list[int] = []
+    checks = iter([False, True])
+    with pytest.raises(review.DeleteCancelled):
+        review.delete_accounts(
+            ids, 12, today=TODAY, progress=seen.append, should_cancel=lambda: next(checks)
+        )
+    assert ExternalUser.select().count() == 5
+    assert AuditEvent.select().count() == 0
+    result = review.delete_accounts(ids, 12, today=TODAY, progress=seen.append)
+    assert result.deleted == 5 and seen[-1] == 5
+
+
+def test_login_history_counts_even_if_last_login_lags(db):
+    """An event newer than last_login_at (an import, say) keeps the account off the list."""
+    user = make_user("Lagging", created=datetime(2019, 1, 1))
+    LoginEvent.create(user=user.id, at=datetime(2026, 4, 1, 9, 0))
+    assert review.count_candidates(12, TODAY) == 0
+    assert dict(review.delete_accounts([user.id], 12, today=TODAY).kept) == {
+        user.id: "logged in on 2026-04-01"
+    }

@@ -17,6 +17,7 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, datetime
 
@@ -93,7 +94,16 @@ def run(args: argparse.Namespace) -> int:
     )
     if not ids:
         return EXIT_OK
-    _print_table(months, today)
+    try:
+        _print_table(months, today)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if args.delete:
+            raise ExtgwError(
+                "The output was closed before the list ended; nothing was deleted."
+            ) from None
+        return EXIT_OK
     if not args.delete:
         return EXIT_OK
     if not args.yes:

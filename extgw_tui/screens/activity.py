@@ -50,17 +50,22 @@ def _cells(row: ActivityRow) -> tuple[str, ...]:
 
 
 class LogTable(PagedTable):
-    """The log's list: entries are not marked, so the mark keys are neither shown nor active."""
+    """The log's list: always newest first and never marked, so those keys are switched off."""
 
-    MARK_ACTIONS = frozenset({"toggle_mark", "mark_all", "clear_marks"})
+    UNUSED_ACTIONS = frozenset(
+        {"toggle_mark", "mark_all", "clear_marks", "next_sort", "reverse_sort"}
+    )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return False if action in self.MARK_ACTIONS else super().check_action(action, parameters)
+        if action in self.UNUSED_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
 
 class ActivityLogScreen(Screen[None]):
     """The audit trail as a filterable list; escape goes back."""
 
+    TITLE = "Activity log"
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -69,7 +74,7 @@ class ActivityLogScreen(Screen[None]):
         Binding("u", "this_user", "Only this user"),
         Binding("x", "export", "Export"),
         Binding("ctrl+r,f5", "refresh", "Refresh"),
-        Binding("ctrl+x", "clear_filters", "Clear filters", show=False),
+        Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
     ]
 
     def __init__(self, user_id: int | None = None) -> None:

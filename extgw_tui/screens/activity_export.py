@@ -83,8 +83,11 @@ class ActivityExportModal(ModalScreen[Path | None]):
             return
         if target.is_file():
             self.app.push_screen(
-                ConfirmModal(f"{target} already exists. Replace it?", title="Replace file?",
-                             yes_label="Replace"),
+                ConfirmModal(
+                    f"{target} already exists. Replace it?",
+                    title="Replace file?",
+                    yes_label="Replace",
+                ),
                 lambda replace: self._start(target) if replace else None,
             )
             return
@@ -96,7 +99,11 @@ class ActivityExportModal(ModalScreen[Path | None]):
         self.query_one(ProgressBar).display = True
         self._status(f"Writing {target} …")
         self._worker = db_work(
-            self, self._write, target, on_success=self._done, on_error=self._failed,
+            self,
+            self._write,
+            target,
+            on_success=self._done,
+            on_error=self._failed,
             group="activity-export",
         )
 

@@ -53,7 +53,10 @@ def db_work(
 
     def deliver(callback: Callable[..., None], value: Any) -> None:
         if node.is_attached:
-            callback(value)
+            try:
+                callback(value)
+            except Exception as exc:  # raised here it would die silently in the worker
+                app.notify(error_message(exc), severity="error", timeout=8)
 
     def job() -> None:
         worker = get_current_worker()

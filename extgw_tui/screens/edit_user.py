@@ -55,7 +55,7 @@ class EditUserModal(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("r", "remove", "Remove pupil"),
-        Binding("ctrl+r,f5", "reload", "Refresh"),
+        Binding("ctrl+r,f5", "refresh", "Refresh"),
     ]
 
     def __init__(self, user_id: int) -> None:
@@ -79,14 +79,16 @@ class EditUserModal(ModalScreen[bool]):
                 yield Static("", id="edit-spark-labels", markup=False)
                 yield PlotextPlot(id="edit-plot")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Remove pupil (r)", id="remove", variant="error", disabled=True)
-                yield Button("Close (esc)", id="close")
+                yield Button(
+                    "Remove pupil (r)", id="remove", variant="error", disabled=True, compact=True
+                )
+                yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
         add_pupil_columns(self.query_one(DataTable))
         self.query_one(DataTable).focus()
         self._fit_chart()
-        self.action_reload()
+        self.action_refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_chart()
@@ -99,7 +101,7 @@ class EditUserModal(ModalScreen[bool]):
 
     # -- loading ----------------------------------------------------------------------------
 
-    def action_reload(self) -> None:
+    def action_refresh(self) -> None:
         db_work(self, load_account, self.user_id, on_success=self._show, on_error=self._problem)
         db_work(
             self,
@@ -152,6 +154,8 @@ class EditUserModal(ModalScreen[bool]):
         plt = plot.plt
         plt.clear_data()
         plt.bar([month_name(label) for label, _ in summary.per_month], counts)
+        step = max(1, -(-max(counts, default=0) // 5))
+        plt.yticks(list(range(0, max(counts, default=0) + step, step)))
         plt.title(f"Logins per month, {first} to {last}")
         plot.refresh()
 
@@ -180,12 +184,12 @@ class EditUserModal(ModalScreen[bool]):
 
     def _removed(self) -> None:
         self._changed = True
-        self.action_reload()
+        self.action_refresh()
         self.query_one(DataTable).focus()
 
     def _remove_failed(self, message: str) -> None:
         self.app.notify(message, severity="error", timeout=8)
-        self.action_reload()
+        self.action_refresh()
 
     def action_close(self) -> None:
         self.dismiss(self._changed)

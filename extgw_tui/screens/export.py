@@ -126,7 +126,7 @@ class ExportModal(ModalScreen[None]):
             return
         kind = self._kind()
         licence = self._licence() if kind in exports.NEEDS_LICENCE else None
-        search = self.search if kind in (ExportKind.SEARCH, ExportKind.HOLDERS) else None
+        search = self.search if kind is ExportKind.SEARCH else None
         request = ExportRequest(kind, licence_name=licence, search=search)
         name = str(self.folder / exports.proposed_name(request))
         field = self.query_one("#export-path", Input)
@@ -173,7 +173,7 @@ class ExportModal(ModalScreen[None]):
             self._status("Type a file name for the export.")
             self.query_one("#export-path", Input).focus()
             return
-        search = self.search if kind in (ExportKind.SEARCH, ExportKind.HOLDERS) else None
+        search = self.search if kind is ExportKind.SEARCH else None
         request = ExportRequest(kind, licence_name=licence, search=search)
         target = exports.output_path(text, request)
         if target.is_file():
@@ -210,9 +210,11 @@ class ExportModal(ModalScreen[None]):
         self.query_one("#close", Button).focus()
 
     def _failed(self, message: str) -> None:
+        """A failure or a cancel: say why, and put the cursor back on the file name."""
         self._set_running(False)
         self.query_one("#export-progress-row").display = False
         self._status(message)
+        self.query_one("#export-path", Input).focus()
 
     def _set_running(self, running: bool) -> None:
         if not running:

@@ -56,9 +56,13 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
         for key, bindings in table._merged_bindings.key_to_bindings.items():
             for binding in bindings:
                 add(table, binding, key)
+    def rank(node: DOMNode) -> int:  # the screen's own actions first, the app's last
+        return 0 if node is screen else 2 if node is app else 1
+
+    ordered = sorted(grouped.values(), key=lambda entry: rank(entry[0]))
     return [
         KeyAction(", ".join(keys), binding.description, binding.action, node)
-        for node, binding, keys in grouped.values()
+        for node, binding, keys in ordered
     ]
 
 

@@ -106,7 +106,7 @@ class RemovePupilModal(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("r", "remove", "Remove pupil"),
-        Binding("ctrl+r,f5", "reload", "Refresh"),
+        Binding("ctrl+r,f5", "refresh", "Refresh"),
     ]
 
     def __init__(self, user_id: int) -> None:
@@ -128,9 +128,9 @@ class RemovePupilModal(ModalScreen[bool]):
     def on_mount(self) -> None:
         add_pupil_columns(self.query_one(DataTable))
         self.query_one(DataTable).focus()
-        self.action_reload()
+        self.action_refresh()
 
-    def action_reload(self) -> None:
+    def action_refresh(self) -> None:
         db_work(self, load_account, self.user_id, on_success=self._show, on_error=self._problem)
 
     def _show(self, account: tuple[users.UserRow, list[LinkedPupil]]) -> None:

@@ -115,7 +115,8 @@ class ReviewExportModal(ModalScreen[Path | None]):
         )
 
     def _progress(self, rows: int) -> None:
-        self.query_one(ProgressBar).update(progress=rows)
+        if self.is_attached:  # a late report after cancel arrives once the dialog is gone
+            self.query_one(ProgressBar).update(progress=rows)
 
     def _done(self, result: xlsx.WriteResult) -> None:
         self.dismiss(result.path)

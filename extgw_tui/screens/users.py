@@ -71,8 +71,8 @@ class UsersScreen(Screen[None]):
         Binding("r", "remove", "Remove a pupil", show=False),
         Binding("D", "set_access(False)", "Deny marked"),
         Binding("A", "set_access(True)", "Allow marked"),
-        Binding("x", "export", "Export"),
-        Binding("s", "stats", "Login statistics"),
+        Binding("x", "export", "Export", show=False),
+        Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
@@ -87,7 +87,10 @@ class UsersScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Search surname or email  (/)", id="search")
+        with Horizontal(id="search-bar"):
+            yield Static("Search", id="search-label")
+            yield Input(placeholder="surname or email  (/ to focus, escape to leave)",
+                        id="search", compact=True)
         yield PagedTable(COLUMNS, render_user, user_id, sort="surname", id="users-table")
         with Horizontal(id="base-bar"):
             yield Static("0 marked", id="marked")
@@ -95,8 +98,9 @@ class UsersScreen(Screen[None]):
                 [("Allow", "allow"), ("Deny", "deny")],
                 prompt="Allow/Deny…",
                 id="bulk-action",
+                compact=True,
             )
-            yield Button("Apply", id="apply")
+            yield Button("Apply", id="apply", compact=True)
         yield Static("", id="status")
         yield Footer()
 

@@ -13,11 +13,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from peewee import SQL, Expression, Select, fn
+from peewee import SQL, Expression, Field, fn
 
 from extgw_tui import settings
 from extgw_tui.errors import InvalidInput
@@ -198,13 +198,28 @@ def count_rows(request: ExportRequest) -> int:
     return query.scalar() or 0
 
 
+def _fetch(query) -> list[tuple]:
+    """Rows as the driver returns them: peewee's per-value conversion is the export's main
+    cost at 100,000 rows, so the few typed columns are converted by hand (_when, bool)."""
+    return database.execute(query).fetchall()
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    """A timestamp column: PostgreSQL gives datetimes, SQLite the text peewee stored."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
 def _chunks(
     request: ExportRequest, fields: Sequence, chunk: int
-) -> Iterator[tuple[list[tuple], Select]]:
+) -> Iterator[tuple[list[tuple], Callable[[Field], Expression]]]:
     """Pages of matching rows in id order, by keyset (id > last id), never the whole table.
 
-    With each page comes `scope`, a subquery of exactly that page's ids, for the per-page
-    aggregates: one bound range instead of thousands of IN (...) parameters.
+    With each page comes `in_page(column)`: the condition that a licence column points into
+    that page, for the per-page aggregates. It is an id range the index serves (plus, when
+    the export is filtered, the page's own query as a subquery), never thousands of IN (...)
+    parameters.
     """
     model = _model(request)
     condition = _condition(request)
@@ -213,53 +228,61 @@ def _chunks(
         where = model.id > last
         if condition is not None:
             where &= condition
-        page = list(model.select(*fields).where(where).order_by(model.id).limit(chunk).tuples())
+        page = _fetch(model.select(*fields).where(where).order_by(model.id).limit(chunk))
         if not page:
             return
-        scope = model.select(model.id).where(where & (model.id <= page[-1][0]))
-        yield page, scope
-        last = page[-1][0]
+        low, high = last, page[-1][0]
+        scope = model.select(model.id).where(where & (model.id <= high))
+
+        def in_page(column: Field, low=low, high=high, scope=scope) -> Expression:
+            within = (column > low) & (column <= high)
+            return within if condition is None else within & column.in_(scope)
+
+        yield page, in_page
+        last = high
 
 
 def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
     names = dict(licence_types())
     fields = (U.id, U.title, U.forename, U.surname, U.email, U.created_at, U.adr,
               U.access_allowed, U.last_login_at)
-    for page, scope in _chunks(request, fields, chunk):
+    for page, in_page in _chunks(request, fields, chunk):
         pupils = dict(
-            Licence.select(Licence.user, fn.COUNT(fn.DISTINCT(Licence.pupil)))
-            .where(Licence.user.in_(scope))
-            .group_by(Licence.user)
-            .tuples()
+            _fetch(
+                Licence.select(Licence.user, fn.COUNT(fn.DISTINCT(Licence.pupil)))
+                .where(in_page(Licence.user))
+                .group_by(Licence.user)
+            )
         )
         held: dict[int, list[str]] = {}
-        types = (
+        types = _fetch(
             Licence.select(Licence.user, Licence.licence_type)
-            .where(Licence.user.in_(scope))
+            .where(in_page(Licence.user))
             .distinct()
             .order_by(Licence.user, Licence.licence_type)
-            .tuples()
         )
         for user_id, type_id in types:
             held.setdefault(user_id, []).append(names.get(type_id, str(type_id)))
-        for row in page:
-            user_id = row[0]
-            yield (*row, pupils.get(user_id, 0), ", ".join(held.get(user_id, ())))
+        for user_id, title, forename, surname, email, created, adr, access, last in page:
+            yield (
+                user_id, title, forename, surname, email, _when(created), bool(adr),
+                bool(access), _when(last), pupils.get(user_id, 0),
+                ", ".join(held.get(user_id, ())),
+            )
 
 
 def _pupil_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
     fields = (Pupil.id, Pupil.forename, Pupil.surname, Pupil.year_group, Pupil.form,
               Pupil.admission_number)
     with_holders = request.kind is ExportKind.PUPILS_WITH
-    for page, scope in _chunks(request, fields, chunk):
+    for page, in_page in _chunks(request, fields, chunk):
         holders: dict[int, tuple[list[str], list[str]]] = {}
         if with_holders:
-            rows = (
+            rows = _fetch(
                 Licence.select(Licence.pupil, U.title, U.forename, U.surname, U.email)
                 .join(U)
-                .where(Licence.pupil.in_(scope) & (Licence.licence_type == request.licence_id))
+                .where(in_page(Licence.pupil) & (Licence.licence_type == request.licence_id))
                 .order_by(Licence.pupil, U.surname_key, U.forename, U.id)
-                .tuples()
             )
             for pupil_id, title, forename, surname, email in rows:
                 names, emails = holders.setdefault(pupil_id, ([], []))

@@ -238,8 +238,8 @@ def _describe(exc: BaseException, cfg: SmtpSettings) -> _Failure:
 
 
 def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
-    context = ssl.create_default_context(cafile=cfg.ca_file or None)
     try:
+        context = ssl.create_default_context(cafile=cfg.ca_file or None)
         if cfg.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 cfg.host, cfg.port, timeout=cfg.timeout, context=context

@@ -6,7 +6,8 @@ February). An account's last activity is its last login or, if it never logged i
 creation; it is inactive when that falls on or before the cutoff day. So on 15 May 2026 with
 N = 12, a login on 15 May 2025 (at any time of day) qualifies and one on 16 May 2025 does not;
 an account created last week that never logged in does not either. An account holding any
-licence (a pupil) is never a candidate.
+licence (a pupil) is never a candidate. Both the account's last_login_at and its login history
+are checked, so a login recorded in either keeps it off the list.
 
 Deleting re-checks every account inside the deleting transaction, with the rows locked where
 the backend can (PostgreSQL FOR UPDATE; SQLite takes its write lock when the transaction
@@ -25,7 +26,7 @@ from peewee import SQL, Expression, fn
 
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
-from extgw_tui.errors import InvalidInput
+from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LoginEvent, database
 from extgw_tui.services import audit, xlsx
 from extgw_tui.services.accounts import delete_users
@@ -134,12 +135,20 @@ def _no_licence() -> Expression:
     return ~fn.EXISTS(Licence.select(SQL("1")).where(Licence.user == U.id))
 
 
+def _no_login_since(boundary: datetime) -> Expression:
+    """The login history agrees (last_login_at is kept with it, but the history is the truth)."""
+    recent = LoginEvent.select(SQL("1")).where(
+        (LoginEvent.user == U.id) & (LoginEvent.at >= boundary)
+    )
+    return ~fn.EXISTS(recent)
+
+
 def _condition(boundary: datetime) -> Expression:
-    """No licence, and last activity before the boundary, written so both indexes can serve."""
+    """No licence, and last activity before the boundary, written so the indexes can serve."""
     inactive = (U.last_login_at < boundary) | (
         U.last_login_at.is_null() & (U.created_at < boundary)
     )
-    return inactive & _no_licence()
+    return inactive & _no_licence() & _no_login_since(boundary)
 
 
 _ROW_FIELDS = (
@@ -257,36 +266,53 @@ def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+class DeleteCancelled(ExtgwError):
+    """The administrator stopped the deletion before it committed; nothing was deleted."""
+
+
 def delete_accounts(
-    user_ids: Iterable[int], months: int = DEFAULT_MONTHS, *, today: date | None = None
+    user_ids: Iterable[int],
+    months: int = DEFAULT_MONTHS,
+    *,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> ReviewDeleteResult:
     """Delete the listed accounts that still qualify, in one transaction; report the rest.
 
     Each account is locked and re-checked inside the transaction; deletion goes through
     accounts.delete_users (licences go, login history stays without the user), with one
-    "account.delete" audit entry per deleted account.
+    "account.delete" audit entry per deleted account. progress(ids handled) is called after
+    each chunk; should_cancel() turning true rolls everything back (DeleteCancelled).
     """
     ids = unique_ids(user_ids)
     boundary = _boundary(months, today)
+    detail = f"review: no pupils and no login for {check_months(months)} months"
+    batch = audit.new_batch()
     kept: list[tuple[int, str]] = []
+    deleted = done = 0
     with database.atomic():
-        to_delete: list[tuple[int, str]] = []
         for part in chunked(ids):
+            _check_cancel(should_cancel)
             lock = U.select(U.id).where(U.id.in_(part))
             if not is_sqlite():
                 lock.for_update().execute()
             reasons = _kept_reasons(part, boundary)
             kept.extend((i, reasons[i]) for i in part if i in reasons)
             go = [i for i in part if i not in reasons]
-            to_delete.extend(U.select(U.id, U.email).where(U.id.in_(go)).tuples())
-        deleted = delete_users([user_id for user_id, _ in to_delete])
-        audit.record_many(
-            "account.delete",
-            to_delete,
-            detail=f"review: no pupils and no login for {check_months(months)} months",
-            batch=audit.new_batch(),
-        )
+            targets = list(U.select(U.id, U.email).where(U.id.in_(go)).tuples())
+            deleted += delete_users([user_id for user_id, _ in targets])
+            audit.record_many("account.delete", targets, detail=detail, batch=batch)
+            done += len(part)
+            if progress is not None:
+                progress(done)
+        _check_cancel(should_cancel)
     return ReviewDeleteResult(deleted=deleted, kept=kept)
+
+
+def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:
+    if should_cancel is not None and should_cancel():
+        raise DeleteCancelled("Deletion cancelled; nothing was deleted.")
 
 
 def default_export_path(months: int = DEFAULT_MONTHS, today: date | None = None) -> Path:

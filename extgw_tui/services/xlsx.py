@@ -111,9 +111,8 @@ class _Cleaner:
         risky = cleaned[0] in FORMULA_STARTS
         if not risky and cleaned not in _ERROR_CODES:
             return cleaned
-        cell = WriteOnlyCell(self.ws)
-        cell._value = cleaned  # bypass type inference: it would make "=..." a formula
-        cell.data_type = "s"
+        cell = WriteOnlyCell(self.ws, cleaned)
+        cell.data_type = "s"  # openpyxl inferred "f" (formula) or "e" (error): text it is
         if risky:
             cell.quotePrefix = True
         return cell
@@ -169,13 +168,10 @@ def write_workbook(
         _write_about(wb, about, count, cleaner)
         _save(wb, temp)
         os.replace(temp, target)
-    except ExtgwError:
-        _discard(wb, temp)
-        raise
     except OSError as exc:
         _discard(wb, temp)
         raise ExtgwError(_os_message(exc, target)) from exc
-    except BaseException:
+    except BaseException:  # cancelled, a database error, Ctrl+C: no file either way
         _discard(wb, temp)
         raise
     return WriteResult(path=target, rows=count)

@@ -103,9 +103,9 @@ class PagedTable(DataTable):
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("home,g,ctrl+home", "first", "First row", show=False),
         Binding("end,G,ctrl+end", "last", "Last row", show=False),
-        Binding("space", "toggle_mark", "Mark/unmark row"),
-        Binding("a", "mark_all", "Mark all matches"),
-        Binding("c", "clear_marks", "Clear marks"),
+        Binding("space", "toggle_mark", "Mark/unmark row", show=False),
+        Binding("a", "mark_all", "Mark all matches", show=False),
+        Binding("c", "clear_marks", "Clear marks", show=False),
         Binding("o", "next_sort", "Sort: next column", show=False),
         Binding("O", "reverse_sort", "Sort: reverse", show=False),
     ]
@@ -260,7 +260,8 @@ class PagedTable(DataTable):
 
     def _build_columns(self) -> None:
         """Add the columns that fit the current width; the flex column takes what is left."""
-        width = self.scrollable_content_region.width or self.size.width or 80
+        # the vertical scrollbar appears once rows arrive: leave its room from the start
+        width = (self.size.width or 80) - self.styles.scrollbar_size_vertical
         shown = self._columns_for(width)
         fixed = sum(c.width + PADDING for c in shown if not c.flex)
         if self.markable:
@@ -323,7 +324,7 @@ class PagedTable(DataTable):
         return max(self.cursor_row - round(self.scroll_y), 0)
 
     def _on_resize(self, event: events.Resize) -> None:
-        width = self.scrollable_content_region.width
+        width = self.size.width - self.styles.scrollbar_size_vertical
         if self._fetch is not None and width != self._shown_width and not self.fetching:
             self._screen_line = self._current_screen_line()
             self._fill()

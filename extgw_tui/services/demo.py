@@ -1,0 +1,535 @@
+"""Demo data: a realistic, deterministic school's External Gateway, written with bulk inserts.
+
+The same (size, today, seed) always gives the same rows, so tests can pin them. Every case the
+screens deal with is present: families of siblings, parents holding Parent/Guardian licences
+for one to three pupils, older pupils with their own Pupil licence, shared and unusual surnames,
+denied accounts, accounts from before May 2023 without ADR, review candidates (no pupils, no
+login for over 12 months), accounts just short of that, new accounts with no pupils yet, and two
+years of logins that follow the school year (busy after report releases, quiet in holidays).
+
+Bulk inserts bypass Model.save(), so the normalised keys are set here with text_key. Every
+account shares one password hash (hashing 100,000 passwords would take hours): DEMO_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import accumulate
+
+from peewee import Field, fn
+
+from extgw_tui.db import is_sqlite
+from extgw_tui.errors import ExtgwError
+from extgw_tui.models import (
+    PARENT_GUARDIAN,
+    PUPIL,
+    AuditEvent,
+    ExternalUser,
+    Licence,
+    LicenceType,
+    LoginEvent,
+    Pupil,
+    database,
+    licence_bit,
+    text_key,
+)
+from extgw_tui.services import demo_names as names
+from extgw_tui.services.passwords import hash_password
+
+DEMO_PASSWORD = "demo-password-1"
+DEFAULT_SEED = 20230501
+#: ADR became true by default for accounts created from this day (version 4, May 2023).
+ADR_DEFAULT_FROM = date(2023, 5, 1)
+#: How far back the login history goes.
+HISTORY_DAYS = 730
+#: Login events generated and inserted at a time (memory stays flat at any size).
+EVENT_CHUNK = 50_000
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Size:
+    users: int
+    pupils: int
+    logins: int
+
+
+SIZES = {
+    "small": Size(users=1_500, pupils=1_800, logins=40_000),
+    "large": Size(users=100_000, pupils=120_000, logins=2_000_000),
+}
+
+#: Shares of all accounts for the kinds without pupils (the rest are parents and pupils).
+PUPIL_ACCOUNTS = 0.10
+CANDIDATES = 0.03  # no pupils, no login for over 12 months: the review lists them
+NEAR_CANDIDATES = 0.01  # no pupils, last login a few weeks short of 12 months
+NEW_ACCOUNTS = 0.015  # created in the last weeks, no pupils registered yet
+FORMER_PARENTS = 0.005  # no pupils any more, but logged in recently
+DENIED = 0.015
+OFF_ROLL = 0.02
+
+#: (month, day) of report releases: the portal is busy for a couple of weeks after each.
+REPORT_RELEASES = ((11, 18), (2, 3), (3, 24), (7, 14))
+HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.2, 0.3, 1, 3, 5, 4, 3, 3, 4, 4, 3, 3, 4, 5, 7, 9, 10, 8, 5, 2)
+DEMO_ADMINS = ("j.bloggs", "office.manager", "s.patel")
+DENY_REASONS = (
+    "Court order: no contact",
+    "Duplicate account",
+    "Requested by the safeguarding lead",
+    "Parent asked for the account to be suspended",
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    size: str
+    users: int
+    pupils: int
+    licences: int
+    logins: int
+    denied: int
+    password: str = DEMO_PASSWORD
+
+    def text(self) -> str:
+        return (
+            f"Demo data ({self.size}): {self.users:,} users ({self.denied:,} denied), "
+            f"{self.pupils:,} pupils, {self.licences:,} licences, {self.logins:,} logins. "
+            f"Every demo account's portal password is {self.password!r}."
+        )
+
+
+@dataclass
+class _Account:
+    """One account being planned: its row, the pupils it holds and its login window."""
+
+    id: int
+    kind: str
+    title: str
+    forename: str
+    surname: str
+    email: str
+    created: date
+    pupils: list[int] = field(default_factory=list)
+    denied_on: date | None = None
+    #: Day indexes (into the history) of the first and last possible login, and a forced one.
+    window: tuple[int, int] | None = None
+    last_login_day: int | None = None
+
+
+def school_year_start(day: date) -> int:
+    """The calendar year in which the school year containing `day` began (September)."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def day_weight(day: date) -> float:
+    """How busy the portal is on a day: quiet in holidays and at weekends, busy after reports."""
+    md = (day.month, day.day)
+    if (7, 23) <= md <= (9, 3):
+        weight = 0.12
+    elif md >= (12, 20) or md <= (1, 4):
+        weight = 0.18
+    elif (4, 1) <= md <= (4, 14):
+        weight = 0.25
+    elif (10, 26) <= md <= (11, 1) or (2, 15) <= md <= (2, 21) or (5, 26) <= md <= (5, 31):
+        weight = 0.4
+    else:
+        weight = 1.0
+    if day.weekday() >= 5:
+        weight *= 0.6
+    for month, dom in REPORT_RELEASES:
+        since = (day - date(day.year, month, dom)).days
+        if 0 <= since < 21:
+            weight += 5.0 * math.exp(-since / 4)
+    return weight
+
+
+def upn(pupil_id: int, entry_year: int) -> str:
+    """A well-formed Unique Pupil Number: check letter, LA, establishment, year, serial."""
+    digits = f"{names.LA_CODE:03d}{4000 + pupil_id // 1000:04d}{entry_year % 100:02d}{pupil_id % 1000:03d}"
+    total = sum(int(d) * weight for d, weight in zip(digits, range(2, 14), strict=True))
+    return "ABCDEFGHJKLMNPQRTUVWXYZ"[total % 23] + digits
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isascii() and (ch.isalnum() or ch == "'"))
+
+
+class _Generator:
+    def __init__(self, size: Size, today: date, seed: int, progress: Progress | None) -> None:
+        self.size = size
+        self.today = today
+        self.rng = random.Random(seed)
+        self.progress = progress or (lambda stage, fraction: None)
+        self.start = today - timedelta(days=HISTORY_DAYS)
+        self.days = [self.start + timedelta(days=i) for i in range(HISTORY_DAYS)]
+        self.day_text = [d.isoformat() for d in self.days]
+        self.cum = list(accumulate(day_weight(d) for d in self.days))
+        self.hour_cum = list(accumulate(HOUR_WEIGHTS))
+        self.surname_cum = list(accumulate(1 / (rank + 8) for rank in range(len(names.SURNAMES))))
+        self.emails: set[str] = set()
+        self.pupils: list[tuple] = []
+        self.pupil_years: list[int] = []
+        self.accounts: list[_Account] = []
+        self.cutoff = self._months_ago(12)
+
+    # -- small helpers -------------------------------------------------------------------------
+
+    def _months_ago(self, months: int) -> date:
+        year, month = divmod(self.today.year * 12 + self.today.month - 1 - months, 12)
+        return date(year, month + 1, min(self.today.day, 28))
+
+    def _day_index(self, day: date) -> int:
+        return (day - self.start).days
+
+    def _surname(self) -> str:
+        pick = self.rng.random() * self.surname_cum[-1]
+        return names.SURNAMES[bisect_left(self.surname_cum, pick)]
+
+    def _weighted(self, options: Sequence[tuple[str, int]]) -> str:
+        return self.rng.choices([o for o, _ in options], [w for _, w in options])[0]
+
+    def _stamp(self, day: date) -> str:
+        second = self.rng.randrange(86_400)
+        return f"{day.isoformat()} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+
+    def _email(self, forename: str, surname: str, domain: str | None = None) -> str:
+        rng = self.rng
+        first, last = _ascii(forename) or "parent", _ascii(surname.replace(" ", "")) or "home"
+        if domain is None:
+            domain = self._weighted(names.EMAIL_DOMAINS)
+            style = rng.randrange(6)
+            local = (
+                f"{first}.{last}",
+                f"{first[0]}{last}",
+                f"{first}{last}{rng.randrange(1, 99)}",
+                f"{last}.{first}",
+                f"{first}_{last}{rng.randrange(60, 99)}",
+                f"{first}{rng.randrange(1, 999)}",
+            )[style]
+            case = rng.random()
+            local = local.lower() if case < 0.82 else local if case < 0.97 else local.upper()
+        else:
+            local = f"{first[0]}{last}".lower()
+        candidate, n = f"{local}@{domain}", 1
+        while text_key(candidate) in self.emails:
+            n += 1
+            candidate = f"{local}{n}@{domain}"
+        self.emails.add(text_key(candidate))
+        return candidate
+
+    def _adult(self, surname: str, female: bool) -> tuple[str, str, str]:
+        forename = self.rng.choice(names.WOMEN if female else names.MEN)
+        title = self._weighted(names.WOMEN_TITLES if female else names.MEN_TITLES)
+        return title, forename, surname
+
+    def _add_account(self, kind: str, person: tuple[str, str, str], created: date,
+                     email: str | None = None) -> _Account:
+        title, forename, surname = person
+        account = _Account(
+            id=len(self.accounts) + 1,
+            kind=kind,
+            title=title,
+            forename=forename,
+            surname=surname,
+            email=email or self._email(forename, surname),
+            created=min(created, self.today),
+        )
+        self.accounts.append(account)
+        return account
+
+    # -- people --------------------------------------------------------------------------------
+
+    def plan_pupils(self) -> list[list[int]]:
+        """Families of siblings sharing a surname, until the pupil count is reached."""
+        rng, families = self.rng, []
+        this_year = school_year_start(self.today)
+        forms_per_year = max(6, math.ceil(self.size.pupils / 7 / 30))
+        while len(self.pupils) < self.size.pupils:
+            surname = self._surname()
+            children = rng.choices((1, 2, 3), (0.2, 0.4, 0.4))[0]
+            family = []
+            for _ in range(min(children, self.size.pupils - len(self.pupils))):
+                pupil_id = len(self.pupils) + 1
+                year = rng.randint(7, 13)
+                entry = this_year - (year - 7)
+                form_no = rng.randrange(forms_per_year)
+                form = f"{year}{chr(65 + form_no % 26)}{form_no // 26 or ''}"
+                own = surname if rng.random() < 0.92 else f"{surname}-{self._surname()}"
+                forename = rng.choice(names.GIRLS if rng.random() < 0.5 else names.BOYS)
+                on_roll = rng.random() >= OFF_ROLL
+                self.pupils.append((
+                    pupil_id, forename, own, text_key(own), year, form,
+                    f"{entry % 100:02d}{pupil_id:06d}", upn(pupil_id, entry), on_roll,
+                ))
+                self.pupil_years.append(year)
+                family.append(pupil_id)
+            families.append(family)
+        return families
+
+    def plan_parents(self, families: list[list[int]], budget: int) -> None:
+        rng = self.rng
+        this_year = school_year_start(self.today)
+        share_two = min(1.0, max(0.0, budget / max(len(families), 1) / 0.94 - 1))
+        plan = []
+        for family in families:
+            draw = rng.random()
+            plan.append(0 if draw < 0.06 else 2 if rng.random() < share_two else 1)
+        extra = budget - sum(plan)
+        for i in range(len(plan)):  # top up (or trim) deterministically to the exact budget
+            if extra == 0:
+                break
+            if extra > 0 and plan[i] == 1:
+                plan[i], extra = 2, extra - 1
+            elif extra < 0 and plan[i] > 0:
+                plan[i], extra = plan[i] - 1, extra + 1
+        for family, parents in zip(families, plan, strict=True):
+            eldest = max(self.pupil_years[p - 1] for p in family)
+            joined = date(this_year - (eldest - 7), 9, 1)
+            surname = self.pupils[family[0] - 1][2].split("-")[0]
+            for n in range(parents):
+                female = rng.random() < (0.7 if n == 0 else 0.2)
+                other = n == 1 and rng.random() < 0.25
+                person = self._adult(self._surname() if other else surname, female)
+                created = joined + timedelta(days=int(rng.expovariate(1 / 45)))
+                self._add_account("parent", person, created).pupils.extend(family)
+
+    def plan_pupil_accounts(self, budget: int) -> None:
+        this_year = school_year_start(self.today)
+        older = [p for p in self.pupils if p[4] >= 10 and p[8]]
+        for row in self.rng.sample(older, min(budget, len(older))):
+            pupil_id, forename, surname, year = row[0], row[1], row[2], row[4]
+            title = self.rng.choice(("", "", "Miss", "Mr", "Mx"))
+            domain = names.PUPIL_DOMAIN
+            email = self._email(forename, f"{surname}{this_year - (year - 7)}", domain)
+            joined = date(this_year - (year - 10), 9, 1)
+            created = joined + timedelta(days=int(self.rng.expovariate(1 / 60)))
+            self._add_account("pupil", (title, forename, surname), created, email).pupils.append(
+                pupil_id
+            )
+
+    def plan_without_pupils(self, kind: str, count: int) -> None:
+        rng = self.rng
+        for _ in range(count):
+            person = self._adult(self._surname(), rng.random() < 0.6)
+            if kind == "candidate":
+                created = self.cutoff - timedelta(days=rng.randint(30, 1800))
+            elif kind == "near":
+                created = self.cutoff - timedelta(days=rng.randint(30, 1200))
+            elif kind == "new":
+                created = self.today - timedelta(days=rng.randint(0, 45))
+            else:
+                created = self.cutoff - timedelta(days=rng.randint(30, 900))
+            self._add_account(kind, person, created)
+
+    def shuffle_and_deny(self) -> list[tuple]:
+        """Spread the kinds over the id range (as real sign-ups are), then deny a few."""
+        rng = self.rng
+        rng.shuffle(self.accounts)
+        for new_id, account in enumerate(self.accounts, start=1):
+            account.id = new_id
+        audits = []
+        for account in rng.sample(self.accounts, round(len(self.accounts) * DENIED)):
+            account.denied_on = self.today - timedelta(days=rng.randint(1, 330))
+            if account.denied_on <= account.created:
+                account.denied_on = None
+                continue
+            audits.append((
+                self._stamp(account.denied_on), rng.choice(DEMO_ADMINS), "access.deny",
+                account.id, account.email, "ok", rng.choice(DENY_REASONS), "",
+            ))
+        return audits
+
+    # -- logins --------------------------------------------------------------------------------
+
+    def plan_windows(self) -> None:
+        """Each account's possible login days, and when its last login must fall."""
+        rng, last = self.rng, HISTORY_DAYS - 1
+        cutoff = self._day_index(self.cutoff)
+        for account in self.accounts:
+            lo = max(self._day_index(account.created) + 1, 0)
+            hi = last
+            if account.denied_on is not None:
+                hi = self._day_index(account.denied_on) - 1
+            if account.kind == "candidate":
+                hi = min(hi, cutoff - rng.randint(1, 240))
+                if rng.random() < 0.3:
+                    continue  # never logged in
+            elif account.kind == "near":
+                account.last_login_day = cutoff + rng.randint(1, 28)
+                hi = min(hi, account.last_login_day)
+            elif account.kind == "parent" and rng.random() < 0.07:
+                continue  # registered, never came back
+            if lo <= hi:
+                account.window = (lo, hi)
+
+    def _day_between(self, lo: int, hi: int) -> int:
+        low = self.cum[lo - 1] if lo else 0.0
+        return min(bisect_left(self.cum, low + self.rng.random() * (self.cum[hi] - low)), hi)
+
+    def _login_time(self, day: int) -> str:
+        hour = bisect_left(self.hour_cum, self.rng.random() * self.hour_cum[-1])
+        rest = self.rng.randrange(3600)
+        return f"{self.day_text[day]} {hour:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+    def login_counts(self) -> list[int]:
+        """Logins per account: heavy-tailed activity scaled so the total is about the target."""
+        rng, total = self.rng, self.cum[-1]
+        expected = []
+        for account in self.accounts:
+            if account.window is None:
+                expected.append(0.0)
+                continue
+            lo, hi = account.window
+            share = (self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)) / total
+            expected.append(rng.expovariate(1.0) * share)
+        scale = self.size.logins * 0.98 / (sum(expected) or 1.0)
+        counts = []
+        for account, value in zip(self.accounts, expected, strict=True):
+            x = value * scale
+            count = int(x) + (rng.random() < x - int(x))
+            counts.append(max(count, 1) if account.last_login_day is not None else count)
+        return counts
+
+    def login_rows(self, masks: dict[int, int], deleted_mask: int):
+        """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once."""
+        counts = self.login_counts()
+        orphan = self.size.logins - sum(counts)
+        chunk: list[tuple] = []
+        for account, count in zip(self.accounts, counts, strict=True):
+            if not count:
+                continue
+            lo, hi = account.window  # type: ignore[misc]
+            mask = masks[account.id]
+            if account.last_login_day is not None:
+                chunk.append((self._login_time(account.last_login_day), account.id, mask))
+                count -= 1
+            for _ in range(count):
+                chunk.append((self._login_time(self._day_between(lo, hi)), account.id, mask))
+            if len(chunk) >= EVENT_CHUNK:
+                yield chunk
+                chunk = []
+        # Logins of accounts deleted since: they stay, without the personal link.
+        for _ in range(max(orphan, 0)):
+            chunk.append((self._login_time(self._day_between(0, HISTORY_DAYS - 1)), None,
+                          deleted_mask))
+            if len(chunk) >= EVENT_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _insert(fields: Sequence[Field], rows: Sequence[tuple]) -> None:
+    """Bulk insert: the raw cursor's executemany on SQLite, multi-row INSERTs on PostgreSQL."""
+    model = fields[0].model
+    if is_sqlite():
+        columns = ", ".join(f'"{f.column_name}"' for f in fields)
+        marks = ", ".join("?" * len(fields))
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+        database.connection().executemany(sql, rows)
+        return
+    step = max(1, 30_000 // len(fields))
+    for start in range(0, len(rows), step):
+        model.insert_many(rows[start : start + step], fields=list(fields)).execute()
+
+
+def _reset_sequences() -> None:
+    """PostgreSQL: explicit ids were inserted, so move each id sequence past them."""
+    if is_sqlite():
+        return
+    for model in (ExternalUser, Pupil):
+        table = model._meta.table_name
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+        )
+
+
+def generate(
+    size: str,
+    *,
+    today: date,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Fill the bound, empty database with demo data of `size` ("small" or "large")."""
+    if size not in SIZES:
+        raise ExtgwError(f"Unknown demo size {size!r}; choose one of: {', '.join(SIZES)}.")
+    if ExternalUser.select().exists() or Pupil.select().exists():
+        raise ExtgwError("Demo data can only be generated into an empty database.")
+    spec = SIZES[size]
+    gen = _Generator(spec, today, seed, progress)
+    report = gen.progress
+    report("people", 0.0)
+    families = gen.plan_pupils()
+    shares = (CANDIDATES, NEAR_CANDIDATES, NEW_ACCOUNTS, FORMER_PARENTS)
+    without = [round(spec.users * share) for share in shares]
+    own = round(spec.users * PUPIL_ACCOUNTS)
+    gen.plan_parents(families, spec.users - own - sum(without))
+    gen.plan_pupil_accounts(own)
+    for kind, count in zip(("candidate", "near", "new", "former"), without, strict=True):
+        gen.plan_without_pupils(kind, count)
+    audits = gen.shuffle_and_deny()
+    gen.plan_windows()
+
+    type_ids = dict(LicenceType.select(LicenceType.name, LicenceType.id).tuples())
+    parent_type, pupil_type = type_ids[PARENT_GUARDIAN], type_ids[PUPIL]
+    password_hash = hash_password(DEMO_PASSWORD)
+    report("people", 0.05)
+
+    U, P, L, E = ExternalUser, Pupil, Licence, LoginEvent
+    with database.atomic():
+        _insert(
+            (P.id, P.forename, P.surname, P.surname_key, P.year_group, P.form,
+             P.admission_number, P.upn, P.on_roll),
+            gen.pupils,
+        )
+        user_rows, licence_rows, masks = [], [], {}
+        for a in sorted(gen.accounts, key=lambda a: a.id):
+            created = gen._stamp(a.created)
+            adr = a.created >= ADR_DEFAULT_FROM or gen.rng.random() < 0.3
+            user_rows.append((
+                a.id, a.title, a.forename, a.surname, text_key(a.surname), a.email,
+                text_key(a.email), password_hash, created, adr, a.denied_on is None,
+            ))
+            type_id = pupil_type if a.kind == "pupil" else parent_type
+            masks[a.id] = licence_bit(type_id) if a.pupils else 0
+            licence_rows.extend((a.id, pupil_id, type_id, created) for pupil_id in a.pupils)
+        _insert(
+            (U.id, U.title, U.forename, U.surname, U.surname_key, U.email, U.email_key,
+             U.password_hash, U.created_at, U.adr, U.access_allowed),
+            user_rows,
+        )
+        _insert((L.user, L.pupil, L.licence_type, L.created_at), licence_rows)
+        _insert(
+            (AuditEvent.at, AuditEvent.admin, AuditEvent.action, AuditEvent.user_id,
+             AuditEvent.target, AuditEvent.outcome, AuditEvent.detail, AuditEvent.batch),
+            sorted(audits),
+        )
+        report("logins", 0.1)
+        done = 0
+        for chunk in gen.login_rows(masks, licence_bit(parent_type)):
+            _insert((E.at, E.user, E.licence_mask), chunk)
+            done += len(chunk)
+            report("logins", 0.1 + 0.8 * done / spec.logins)
+        report("finishing", 0.92)
+        latest = E.select(fn.MAX(E.at)).where(E.user == U.id)
+        U.update(last_login_at=latest).execute()
+        _reset_sequences()
+    report("finishing", 1.0)
+    return DemoSummary(
+        size=size,
+        users=len(user_rows),
+        pupils=len(gen.pupils),
+        licences=len(licence_rows),
+        logins=done,
+        denied=sum(1 for a in gen.accounts if a.denied_on is not None),
+    )

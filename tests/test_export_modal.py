@@ -1,0 +1,207 @@
+"""The export modal driven from the keyboard only (Pilot), on a real SQLite database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from peewee import chunked
+from test_exports import World, build_world
+from textual.app import App
+from textual.widgets import Input, RadioButton, RadioSet, Select, Static
+
+from extgw_tui import cli
+from extgw_tui.models import ExternalUser
+from extgw_tui.screens.export import ExportModal
+from extgw_tui.services.exports import ExportKind
+
+
+class ModalApp(App):
+    """Just enough app to host the modal; records what it dismissed with."""
+
+    def __init__(self, search: str | None = None) -> None:
+        super().__init__()
+        self.search = search
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.push_screen(ExportModal(self.search), self.results.append)
+
+
+def rows_of(path: Path) -> list[list]:
+    ws = load_workbook(path).worksheets[0]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def status(app: App) -> str:
+    return str(app.screen.query_one("#export-status", Static).render())
+
+
+async def settle(app: App, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def replace_path(pilot, path: Path) -> None:
+    """Clear the file name field and type a new one, as an admin would."""
+    await pilot.press("end", "ctrl+u")
+    await pilot.press(*str(path))
+
+
+async def paste_path(pilot, path: Path) -> None:
+    """Put a path in the focused file name field at once (a paste), to keep tests quick."""
+    field = pilot.app.focused
+    assert isinstance(field, Input) and field.id == "export-path"
+    field.value = str(path)
+    await pilot.pause()
+
+
+@pytest.fixture
+def world(sqlite_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
+    return build_world()
+
+
+async def test_keyboard_only_pupils_with_export_matches_the_cli(
+    world: World, sqlite_db, tmp_path: Path
+) -> None:
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        modal = app.screen
+        assert isinstance(modal, ExportModal)
+        assert not modal.query_one("#export-licence-row").display  # "all users" needs none
+        path_field = modal.query_one("#export-path", Input)
+        assert path_field.value == str(tmp_path / f"external-users_{datetime.now():%Y-%m-%d}.xlsx")
+        # Radio list has focus: move to "Pupils that have a holder", choose it, tab onwards.
+        await pilot.press("down", "down", "enter")
+        assert modal.query_one(RadioSet).pressed_index == 2
+        assert modal.query_one("#export-licence-row").display
+        assert modal.query_one("#export-licence", Select).value == "Parent/Guardian"
+        assert "pupils-with_parent-guardian_" in path_field.value
+        await pilot.press("tab", "tab")
+        assert app.focused is path_field
+        target = tmp_path / "from-modal.xlsx"
+        await replace_path(pilot, target)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert f"Saved 2 rows to {target}" in status(app)
+        assert app.screen is modal  # stays open to show where the file went
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]
+    cli_file = tmp_path / "from-cli.xlsx"
+    code = cli.main(["--db", sqlite_db.url, "export", "pupils-with", "--licence",
+                     "Parent/Guardian", "-o", str(cli_file)])
+    assert code == 0
+    assert rows_of(target) == rows_of(cli_file)
+    assert len(rows_of(target)) == 3
+
+
+async def test_users_as_currently_listed(world: World, tmp_path: Path) -> None:
+    app = ModalApp(search="smith")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        modal = app.screen
+        radios = modal.query_one(RadioSet)
+        assert radios.pressed_button.name == ExportKind.SEARCH.value  # preselected
+        assert "search-smith" in modal.query_one("#export-path", Input).value
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        written = next(tmp_path.glob("external-users_search-smith_*.xlsx"))
+        assert str(written) in status(app)
+        assert [r[0] for r in rows_of(written)[1:]] == [world.ann]
+
+
+async def test_no_search_no_search_choice(world: World) -> None:
+    app = ModalApp(search="   ")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        names = [b.name for b in app.screen.query("RadioButton")]
+        assert ExportKind.SEARCH.value not in names and len(names) == 4
+
+
+async def test_existing_file_asks_before_replacing(world: World, tmp_path: Path) -> None:
+    target = tmp_path / "keep.xlsx"
+    target.write_bytes(b"precious")
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await paste_path(pilot, target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Replace" in str(app.screen.query_one("#confirm-question", Static).render())
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert target.read_bytes() == b"precious"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert len(rows_of(target)) == 5  # header + four users
+        assert "Saved 4 rows" in status(app)
+
+
+async def test_unwritable_folder_message_in_the_modal(world: World, tmp_path: Path) -> None:
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await paste_path(pilot, Path("/proc/nope.xlsx"))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "cannot be saved in /proc" in status(app)
+        assert isinstance(app.focused, Input)
+        await paste_path(pilot, tmp_path / "missing" / "x.xlsx")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "does not exist" in status(app)
+
+
+async def test_escape_cancels_a_running_export_and_leaves_no_file(
+    world: World, tmp_path: Path
+) -> None:
+    bulk = [dict(surname="Bulk", surname_key="bulk", email=f"b{i}@example.org",
+                 email_key=f"b{i}@example.org", password_hash="x") for i in range(30_000)]
+    for batch in chunked(bulk, 1000):
+        ExternalUser.insert_many(batch).execute()
+    out = tmp_path / "out"
+    out.mkdir()
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await paste_path(pilot, out / "big.xlsx")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.screen.running is not None
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert "cancelled; no file was written" in status(app)
+        assert isinstance(app.screen, ExportModal)  # the first escape only cancels
+        assert list(out.iterdir()) == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]
+
+
+async def test_mouse_and_the_other_exports_ignore_the_search(world: World, tmp_path: Path) -> None:
+    app = ModalApp(search="smith")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        modal = app.screen
+        holders = next(b for b in modal.query(RadioButton) if b.name == ExportKind.HOLDERS.value)
+        assert await pilot.click(holders)
+        await pilot.pause()
+        assert modal.query_one(RadioSet).pressed_button is holders
+        path = modal.query_one("#export-path", Input).value
+        assert "external-users_parent-guardian_" in path and "search" not in path
+        assert await pilot.click("#export")
+        await settle(app, pilot)
+        assert f"Saved 2 rows to {path}" in status(app)  # both holders, not just the Smiths
+        assert await pilot.click("#close")
+        await pilot.pause()
+        assert app.results == [None]

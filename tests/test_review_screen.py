@@ -1,0 +1,275 @@
+"""The review screen by keyboard at 80x24: threshold, marks, delete with re-check, export."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from textual.app import App
+from textual.widgets import Input, Static
+
+from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil
+from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.review import ReviewScreen
+from extgw_tui.screens.review_export import ReviewExportModal
+from extgw_tui.services.portal import record_login
+from extgw_tui.widgets.paged_table import PagedTable
+
+NOW = datetime.now().replace(microsecond=0)
+
+
+class ReviewApp(App[None]):
+    """Hosts the screen and keeps every notification, so a test can read what the admin read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(ReviewScreen())
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.messages.append(message)
+        super().notify(message, **kwargs)
+
+
+def _seed() -> dict[str, int]:
+    """Three candidates inactive 40, 30 and 20 months; one active; one with a pupil."""
+    ids = {}
+    for name, months in (("Oldest", 40), ("Middle", 30), ("Newer", 20), ("Active", 1)):
+        when = NOW - timedelta(days=months * 31)
+        user = ExternalUser.create(
+            surname=name,
+            email=f"{name.lower()}@example.org",
+            password_hash="x",
+            created_at=NOW - timedelta(days=5 * 365),
+            last_login_at=when,
+        )
+        LoginEvent.create(user=user.id, at=when)
+        ids[name] = user.id
+    holder = ExternalUser.create(
+        surname="[/]Holder",
+        email="holder@example.org",
+        password_hash="x",
+        created_at=NOW - timedelta(days=5 * 365),
+    )
+    Licence.create(user=holder.id, pupil=Pupil.create(forename="K", surname="H").id, licence_type=1)
+    ids["Holder"] = holder.id
+    ExternalUser.update(surname="[/]Middle [bold]").where(
+        ExternalUser.id == ids["Middle"]
+    ).execute()
+    return ids
+
+
+async def _settle(pilot, app: App) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _count_text(app: App) -> str:
+    return str(app.screen.query_one("#review-count", Static).render())
+
+
+async def test_list_threshold_and_marks(sqlite_db):
+    ids = _seed()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        table = app.screen.query_one(PagedTable)
+        assert table.total == 3
+        assert _count_text(app) == "3 accounts"
+        assert table.current_row.id == ids["Oldest"]  # most months inactive first
+        await pilot.press("space", "j", "space")
+        assert table.marks == {ids["Oldest"], ids["Middle"]}
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("backspace", "backspace", "2", "5", "enter")
+        await _settle(pilot, app)
+        assert table.total == 2
+        assert _count_text(app) == "2 accounts"
+        assert table.marks == set()  # chosen under the old rule: cleared
+        assert "Marks cleared: the threshold changed." in app.messages
+        await pilot.press("a")
+        await _settle(pilot, app)
+        assert table.marks == {ids["Oldest"], ids["Middle"]}
+        await pilot.press("c")
+        assert table.marks == set()
+        await pilot.press("slash", "backspace", "backspace", "0")
+        await pilot.pause(0.5)
+        assert "between 1 and 240 months" in _count_text(app)
+        await pilot.press("escape")
+        assert app.focused is table
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReviewScreen)
+
+
+async def test_delete_marked_with_recheck(sqlite_db):
+    ids = _seed()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("space", "j", "space", "j", "space")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Delete 3 accounts" in app.screen.question
+        # between drawing the list and confirming, one of them logs in
+        record_login(ExternalUser.get_by_id(ids["Newer"]))
+        await pilot.press("y")
+        await _settle(pilot, app)
+        remaining = {u.id for u in ExternalUser.select(ExternalUser.id)}
+        assert remaining == {ids["Newer"], ids["Active"], ids["Holder"]}
+        report = app.messages[-1]
+        assert report.startswith("Deleted 2 accounts; kept 1 that no longer qualify.")
+        assert f"ID {ids['Newer']}: logged in on {NOW.date().isoformat()}" in report
+        table = app.screen.query_one(PagedTable)
+        assert table.total == 0 and table.marks == set()
+        entries = AuditEvent.select().where(AuditEvent.action == "account.delete")
+        assert sorted(e.user_id for e in entries) == sorted([ids["Oldest"], ids["Middle"]])
+        assert LoginEvent.select().where(LoginEvent.user.is_null()).count() == 2
+
+
+async def test_delete_declined_and_cursor_row(sqlite_db):
+    ids = _seed()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("delete")
+        await pilot.pause()
+        assert "Delete 1 account with no pupils" in app.screen.question
+        await pilot.press("n")
+        await _settle(pilot, app)
+        assert ExternalUser.select().count() == 5
+        await pilot.press("j", "d")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(pilot, app)
+        assert not ExternalUser.select().where(ExternalUser.id == ids["Middle"]).exists()
+        assert app.messages[-1] == "Deleted 1 account."
+
+
+async def test_export_the_list(sqlite_db, tmp_path):
+    ids = _seed()
+    target = tmp_path / "before-deleting"
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewExportModal)
+        path_box = app.screen.query_one(Input)
+        assert path_box.value.endswith(".xlsx")
+        path_box.value = str(target)
+        await pilot.press("enter")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        written = target.with_name("before-deleting.xlsx")
+        assert app.messages[-1] == f"Exported the review list to {written}."
+        rows = list(load_workbook(written)["Review"].iter_rows(values_only=True))
+        assert sorted(r[0] for r in rows[1:]) == sorted(
+            [ids["Oldest"], ids["Middle"], ids["Newer"]]
+        )
+        # the same file again: asks before replacing it
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(written)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewExportModal)
+        await pilot.click("#cancel")  # the mouse works too
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_names_show_as_typed(sqlite_db):
+    """A surname that looks like markup is shown literally, never interpreted (or a crash)."""
+    ids = _seed()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        table = app.screen.query_one(PagedTable)
+        row = table.get_row(str(ids["Middle"]))
+        assert "[/]Middle [bold]" in [str(cell) for cell in row]
+
+
+def _many_candidates(count: int) -> None:
+    old = NOW - timedelta(days=3 * 365)
+    rows = [
+        {
+            "surname": f"S{n}",
+            "surname_key": f"s{n}",
+            "email": f"u{n}@example.org",
+            "email_key": f"u{n}@example.org",
+            "password_hash": "x",
+            "created_at": old,
+        }
+        for n in range(count)
+    ]
+    for start in range(0, len(rows), 2000):
+        ExternalUser.insert_many(rows[start : start + 2000]).execute()
+
+
+async def test_export_can_be_cancelled(sqlite_db, tmp_path):
+    _many_candidates(30_000)
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(tmp_path / "big.xlsx")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert "Export cancelled; no file was written." in app.messages
+        assert not any(p.name.startswith(("big", ".big")) for p in tmp_path.iterdir())
+
+
+async def test_deletion_can_be_stopped(sqlite_db):
+    _many_candidates(30_000)
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("a")
+        await _settle(pilot, app)
+        await pilot.press("d")
+        await pilot.pause()
+        assert "Delete 30,000 accounts" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        status = str(app.screen.query_one("#review-status", Static).render())
+        assert status.startswith("Deleting: checked ")
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.messages[-1] == "Deletion cancelled; nothing was deleted."
+        assert ExternalUser.select().count() == 30_000
+        assert AuditEvent.select().count() == 0
+        assert len(app.screen.query_one(PagedTable).marks) == 30_000  # still chosen
+
+
+async def test_enter_opens_the_user(sqlite_db):
+    """enter (or e) shows the account in the same Edit modal as the main screen."""
+    pytest.importorskip("extgw_tui.services.statistics")  # the modal's own dependency
+    from extgw_tui.screens.edit_user import EditUserModal
+
+    ids = _seed()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("enter")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, EditUserModal)
+        assert app.screen.user_id == ids["Oldest"]
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("e")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, EditUserModal)

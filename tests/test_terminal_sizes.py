@@ -1,0 +1,199 @@
+"""The whole app at tiny, usual and huge sizes, resized in between, with and without colour;
+and failures in workers and handlers become notifications and log entries, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from textual.binding import Binding
+from textual.screen import Screen
+
+from extgw_tui.app import ExtgwApp
+from extgw_tui.logs import setup_logging
+from extgw_tui.models import ExternalUser, Licence, LicenceType, LoginEvent, Pupil
+from extgw_tui.screens.dbwork import db_work
+from extgw_tui.services import access, licences
+
+SIZES = [(40, 12), (200, 60), (80, 24)]
+
+#: The full screens, the key that opens each from the users screen, and where each lives.
+SCREENS = [
+    ("s", "extgw_tui.screens.stats", "StatsScreen"),
+    ("v", "extgw_tui.screens.review", "ReviewScreen"),
+    ("L", "extgw_tui.screens.activity", "ActivityLogScreen"),
+]
+
+
+def existing_screens() -> list[tuple[str, type[Screen]]]:
+    """The screens whose module has landed (each engineer's screen arrives on its own)."""
+    found = []
+    for key, module, name in SCREENS:
+        if importlib.util.find_spec(module) is not None:
+            found.append((key, getattr(importlib.import_module(module), name)))
+    return found
+
+
+class RecordingApp(ExtgwApp):
+    """The real app, keeping every notification so the test can read them."""
+
+    def __init__(self, db_url: str) -> None:
+        super().__init__(db_url=db_url)
+        self.seen: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
+        self.seen.append((str(message), severity))
+        super().notify(message, severity=severity, **kwargs)
+
+
+class BrokenScreen(Screen[None]):
+    """A screen with a bug in one action, as any screen might have."""
+
+    BINDINGS = [Binding("b", "broken", "Broken"), Binding("escape", "app.pop_screen", "Back")]
+
+    def action_broken(self) -> None:
+        raise KeyError("kaboom in a key's action")
+
+
+def _seed() -> None:
+    """A few of everything, so every screen has rows, charts and audit entries to draw."""
+    parent = LicenceType.get(LicenceType.name == "Parent/Guardian")
+    now = datetime.now().replace(microsecond=0)
+    people = []
+    for n in range(40):
+        people.append(
+            ExternalUser.create(
+                title="Ms" if n % 2 else "Mr",
+                forename=f"Forename{n}",
+                surname=f"Surname{n:02d} with a rather long double-barrelled name",
+                email=f"person{n}@a-long-school-domain.example.org",
+                password_hash="x",
+                created_at=now - timedelta(days=900 - n),
+                last_login_at=None if n % 3 == 0 else now - timedelta(days=n * 20),
+            )
+        )
+    for n, person in enumerate(people[:20]):
+        pupil = Pupil.create(forename="Pupil", surname=f"Child{n}", year_group=7 + n % 5, form="7B")
+        Licence.create(user=person, pupil=pupil, licence_type=parent)
+        for day in range(0, 400, 40):
+            LoginEvent.create(at=now - timedelta(days=day + n), user=person, licence_mask=2)
+    access.set_access([p.id for p in people[::4]], False, reason="test\nwith a line break")
+    licences.remove_pupil(people[0].id, Licence.get(Licence.user == people[0].id).pupil_id)
+
+
+async def _settle(pilot, app) -> None:
+    for _ in range(300):
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("the app never settled")
+
+
+async def _tour(pilot, app) -> None:
+    """Every size in turn, settling after each, with a few list keys pressed."""
+    for width, height in SIZES:
+        await pilot.resize_terminal(width, height)
+        await _settle(pilot, app)
+        await pilot.press("down", "G", "g")
+        await _settle(pilot, app)
+
+
+def _errors(app: RecordingApp) -> list[str]:
+    return [message for message, severity in app.seen if severity == "error"]
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_every_screen_at_every_size(sqlite_db, monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    _seed()
+    screens = existing_screens()
+    assert any(cls.__name__ == "ActivityLogScreen" for _, cls in screens)
+    app = RecordingApp(sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        assert app.no_color is no_color
+        main = app.screen
+        await _tour(pilot, app)
+        for key, cls in screens:
+            await pilot.press(key)
+            await _settle(pilot, app)
+            assert isinstance(app.screen, cls), f"{key} did not open {cls.__name__}"
+            await _tour(pilot, app)
+            await pilot.press("question_mark")  # the help over it, at a small size too
+            await pilot.resize_terminal(40, 12)
+            await _settle(pilot, app)
+            await pilot.press("escape")
+            await _settle(pilot, app)
+            await pilot.press("escape")
+            await _settle(pilot, app)
+            assert app.screen is main, f"escape did not leave {cls.__name__}"
+            await pilot.resize_terminal(80, 24)
+        assert app.is_running
+        assert _errors(app) == []
+
+
+async def test_failures_become_notifications_and_log_entries(sqlite_db):
+    log_path = setup_logging()  # as the command line does before it starts the app
+    assert log_path is not None
+    app = RecordingApp(sqlite_db.url)
+
+    def broken_service() -> None:
+        raise RuntimeError("kaboom in a db_work worker")
+
+    def broken_worker() -> None:
+        raise ValueError("kaboom in a plain thread worker")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        db_work(app.screen, broken_service)
+        await _settle(pilot, app)
+        app.screen.run_worker(broken_worker, thread=True)
+        await _settle(pilot, app)
+        await app.push_screen(BrokenScreen())
+        await pilot.press("b")
+        await _settle(pilot, app)
+        await pilot.press("escape")  # the app still answers keys
+        await _settle(pilot, app)
+        assert not isinstance(app.screen, BrokenScreen)
+        assert app.is_running
+        errors = _errors(app)
+    assert len(errors) == 3, errors
+    for name in ("RuntimeError", "ValueError", "KeyError"):
+        assert any(f"({name})" in e or name in e for e in errors), (name, errors)
+    assert all(str(log_path) in e for e in errors), errors
+    assert not any("Traceback" in e or "kaboom" in e for e in errors)
+    logged = log_path.read_text(encoding="utf-8")
+    for text in (
+        "kaboom in a db_work worker",
+        "kaboom in a plain thread worker",
+        "kaboom in a key's action",
+    ):
+        assert text in logged
+    assert logged.count("Traceback (most recent call last)") >= 3
+
+
+def test_unwritable_log_folder_still_keeps_tracebacks_off_the_terminal(tmp_path):
+    """As the CLI starts: logging set up (and failing), then a bug is reported."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    script = (
+        "from extgw_tui.logs import setup_logging\n"
+        "from extgw_tui.screens.dbwork import error_message\n"
+        "assert setup_logging() is None\n"
+        "print(error_message(RuntimeError('kaboom')))\n"
+    )
+    env = {**os.environ, "EXTGW_LOG_DIR": str(blocker / "log")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Unexpected error (RuntimeError); details are in the log.\n"
+    assert done.stderr == ""

@@ -1,0 +1,359 @@
+"""The main screen through the real app (Pilot) on a real SQLite database."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from extgw_tui.app import ExtgwApp
+from extgw_tui.models import AuditEvent, ExternalUser
+from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.users import UsersScreen
+from extgw_tui.services import portal, users
+from extgw_tui.services.accounts import delete_users
+from extgw_tui.widgets.paged_table import PagedTable
+from user_rows import make_users
+
+PASSWORD = "correct horse battery"
+
+
+async def settle(pilot, app) -> PagedTable:
+    """Let the debounce timer fire and every query land."""
+    await pilot.pause(0.2)
+    for _ in range(500):
+        await pilot.pause()
+        busy = any(w.is_running for w in app.workers)
+        table = app.screen.query(PagedTable).first() if app.screen.query(PagedTable) else None
+        if not busy and (table is None or not table.fetching):
+            await pilot.pause()
+            return table
+    raise AssertionError("the screen never settled")
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as plain lines."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)
+
+
+def messages(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def surname_order(term: str | None = None) -> list[int]:
+    return [r.id for r in users.search_users(term, offset=0, limit=100_000)]
+
+
+async def test_typing_a_search_filters_the_table(sqlite_db):
+    make_users(1_050)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        assert table.total == 1_050
+        await pilot.press("slash", *"Brown0000")
+        table = await settle(pilot, app)
+        assert app.screen.query_one("#search", Input).has_focus
+        assert table.total == 2
+        assert {r.surname for r in table._rows} == {"Brown00001", "Brown00009"}
+        assert text_of(app, "#status") == "1,050 users · 2 match · 0 denied · rows 1-2 of 2"
+        await pilot.press(*"@EXAMPLE")  # email contains, case-insensitive: nothing matches now
+        table = await settle(pilot, app)
+        assert table.total == 0
+        await pilot.press("escape")
+        assert table.has_focus
+        await pilot.press("slash", "ctrl+u", *"user0100")  # email part
+        table = await settle(pilot, app)
+        assert table.total == 10
+
+
+async def test_paging_reaches_the_last_user_with_end_and_with_page_down(sqlite_db):
+    make_users(1_050)
+    order = surname_order()
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("end")
+        table = await settle(pilot, app)
+        assert table.current_row.id == order[-1]
+        assert text_of(app, "#status").endswith("rows 851-1,050 of 1,050")
+        await pilot.press("home")
+        table = await settle(pilot, app)
+        assert table.current_row.id == order[0]
+        presses = 0
+        while table.position < 1_049 and presses < 200:
+            await pilot.press("pagedown")
+            table = await settle(pilot, app)
+            presses += 1
+        assert table.current_row.id == order[-1]
+        assert 40 < presses < 100  # a screenful at a time, about 18 rows at 80x24
+
+
+async def test_deny_then_allow_marked_users(sqlite_db):
+    make_users(20)
+    portal.register("pat@example.org", PASSWORD, surname="Aardvark")
+    portal.register("sam@example.org", PASSWORD, surname="Abbot")
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        assert [r.surname for r in table._rows[:2]] == ["Aardvark", "Abbot"]
+        await pilot.press("space", "D")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "1 account?" in str(app.screen.question)
+        await pilot.press("y")
+        table = await settle(pilot, app)
+        pat = ExternalUser.get(ExternalUser.email_key == "pat@example.org")
+        assert pat.access_allowed is False
+        assert "Denied 1 account." in messages(app)
+        assert str(table.get_cell(str(pat.id), "access")) == "✗ DENIED"
+        assert "1 denied" in text_of(app, "#status")
+        audit = list(AuditEvent.select().where(AuditEvent.action == "access.deny"))
+        assert [(a.user_id, a.admin, a.target) for a in audit] == [
+            (pat.id, "test-admin", "pat@example.org")]
+        assert portal.authenticate("pat@example.org", PASSWORD) is None
+        assert portal.authenticate("sam@example.org", PASSWORD) is not None
+
+        await pilot.press("A")
+        await pilot.press("n")  # declining changes nothing
+        await settle(pilot, app)
+        assert portal.authenticate("pat@example.org", PASSWORD) is None
+        await pilot.press("A", "y")
+        await settle(pilot, app)
+        assert portal.authenticate("pat@example.org", PASSWORD) is not None
+        assert AuditEvent.select().where(AuditEvent.action == "access.allow").count() == 1
+
+
+async def test_the_base_bar_select_and_apply_deny_the_marked_users(sqlite_db):
+    ids = make_users(30)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("a")
+        table = await settle(pilot, app)
+        assert text_of(app, "#marked") == "30 marked"
+        await pilot.click("#apply")
+        assert "Choose Allow or Deny first." in messages(app)
+        app.clear_notifications()  # the toast would cover the Apply button
+        app.screen.query_one("#bulk-action", Select).value = "deny"
+        await pilot.click("#apply")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "30 accounts" in app.screen.question
+        await pilot.click("#yes")
+        await settle(pilot, app)
+        denied = ExternalUser.select().where(ExternalUser.access_allowed == False)  # noqa: E712
+        assert sorted(u.id for u in denied) == ids
+
+
+async def test_marks_survive_paging_and_searching(sqlite_db):
+    make_users(600)
+    order = surname_order()
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("space", "end")
+        table = await settle(pilot, app)
+        await pilot.press("space")
+        assert table.marks == {order[0], order[-1]}
+        await pilot.press("slash", *users.user_row(order[0]).surname)
+        table = await settle(pilot, app)
+        assert table.total == 1
+        assert text_of(app, "#marked") == "2 marked (1 not in view)"
+        await pilot.press("ctrl+u")
+        table = await settle(pilot, app)
+        assert text_of(app, "#marked") == "2 marked"
+        await pilot.press("escape", "end")
+        table = await settle(pilot, app)
+        assert str(table.get_row_at(table.cursor_row)[0]) == "[x]"
+        await pilot.press("c")
+        assert text_of(app, "#marked") == "0 marked"
+
+
+async def test_80x24_shows_surname_email_and_access(sqlite_db):
+    make_users(40)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        keys = [c.key.value for c in table.ordered_columns]
+        assert {"surname", "email", "access"} <= set(keys)
+        width = sum(c.get_render_width(table) for c in table.ordered_columns)
+        assert width <= table.size.width - table.styles.scrollbar_size_vertical
+        screen = screen_text(app)
+        for label in ("Surname", "Email", "Access", "Allowed", "user00000@example.org"):
+            assert label in screen
+        await pilot.resize_terminal(140, 40)
+        table = await settle(pilot, app)
+        assert [c.key.value for c in table.ordered_columns] == [
+            "mark", "id", "title", "surname", "email", "created", "adr", "access", "actions"]
+
+
+async def test_a_row_deleted_by_another_admin_is_reported_not_an_error(sqlite_db):
+    ids = make_users(10)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        gone = table.current_row.id
+        await pilot.press("space")
+        delete_users([gone])  # another admin, meanwhile
+        await pilot.press("e")
+        table = await settle(pilot, app)
+        assert any("no longer exists" in m for m in messages(app))
+        assert isinstance(app.screen, UsersScreen)
+        assert table.total == 9  # and the list was refreshed
+        await pilot.press("D", "y")
+        await settle(pilot, app)
+        assert "Denied 0 accounts; 1 no longer exist." in messages(app)
+        assert ExternalUser.select().where(ExternalUser.id.in_(ids)).count() == 9
+
+
+async def test_refresh_and_sort_keys(sqlite_db):
+    make_users(50)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        make_users(5, start=50)  # another admin adds accounts
+        await pilot.press("ctrl+r")
+        table = await settle(pilot, app)
+        assert table.total == 55
+        assert text_of(app, "#status").startswith("55 users")
+        make_users(1, start=55)
+        await pilot.press("f5")
+        table = await settle(pilot, app)
+        assert table.total == 56
+        await pilot.press("O")
+        table = await settle(pilot, app)
+        assert table.current_row.id == surname_order()[-1]
+        await pilot.press("o")  # surname -> email
+        table = await settle(pilot, app)
+        assert table.sort_key == "email"
+        assert "Email ▲" in screen_text(app)
+
+
+async def test_help_lists_the_screen_keys_and_the_palette_every_action(sqlite_db):
+    make_users(5)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for name in ("Deny marked", "Allow marked", "Mark all matches", "Clear marks",
+                     "Export", "Login statistics", "Review accounts", "Activity log",
+                     "Email user", "Edit user", "Remove a pupil", "Sort: reverse", "Refresh"):
+            assert name in titles
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        shown = screen_text(app)
+        assert "Deny marked" in shown and "Search surname or email" in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, UsersScreen)
+        await pilot.press("f1", "escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"deny marked")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert "Mark users first: space marks one, a marks every match." in messages(app)
+
+
+async def test_q_quits_only_when_no_text_box_has_focus(sqlite_db):
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", "q")
+        assert app.screen.query_one("#search", Input).value == "q"
+        assert app.is_running
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+async def test_an_unexpected_exception_is_logged_and_shown_not_raised(sqlite_db):
+    from extgw_tui.logs import setup_logging
+
+    log_path = setup_logging()
+
+    def boom() -> None:
+        raise RuntimeError("boom in a callback")
+
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.call_later(boom)
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert any("Unexpected error (RuntimeError)" in m for m in messages(app))
+        await pilot.press("slash", *"adams")  # and it still works
+        table = await settle(pilot, app)
+        assert table.total == 0
+    assert log_path is not None
+    assert "boom in a callback" in log_path.read_text()
+
+
+async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
+    ids = make_users(3)
+    from extgw_tui.services.access import set_access
+
+    set_access(ids[:1], False)
+    app = ExtgwApp(db_url=sqlite_db.url, theme_name="textual-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.theme == "textual-ansi"
+    app = ExtgwApp(db_url=sqlite_db.url, theme_name="no-such-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert any("no theme called 'no-such-theme'" in m for m in messages(app))
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.no_color
+        shown = screen_text(app)
+        assert "✗ DENIED" in shown and "✓ Allowed" in shown
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(f"extgw_tui.screens.{module}") is not None
+
+
+@pytest.mark.parametrize(("key", "module", "name"), [
+    ("m", "email_user", "EmailUserModal"),
+    ("e", "edit_user", "EditUserModal"),
+    ("enter", "edit_user", "EditUserModal"),
+    ("r", "remove_pupil", "RemovePupilModal"),
+    ("x", "export", "ExportModal"),
+    ("s", "stats", "StatsScreen"),
+    ("v", "review", "ReviewScreen"),
+    ("L", "activity", "ActivityLogScreen"),
+])
+async def test_each_key_opens_its_screen(sqlite_db, key, module, name):
+    if not _have(module):
+        pytest.skip(f"extgw_tui/screens/{module}.py has not landed yet")
+    make_users(5)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(key)
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == name
+        assert not [m for m in messages(app) if "Unexpected" in m]
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, UsersScreen)
+
+
+async def test_clicking_the_email_cell_opens_the_email_modal(sqlite_db):
+    if not _have("email_user"):
+        pytest.skip("the email modal has not landed yet")
+    make_users(5)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        email_x = sum(c.get_render_width(table) for c in table.ordered_columns[:4]) + 2
+        await pilot.click(PagedTable, offset=(email_x, 3))
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "EmailUserModal"
+        assert app.screen.user_id == table._rows[2].id
