@@ -16,18 +16,24 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+import peewee
 from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
-from textual.worker import WorkerFailed
 
 from extgw_tui.db import redact_url
+from extgw_tui.errors import ExtgwError
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import error_message
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
+
+#: Names older Textual releases used, still accepted by --theme.
+THEME_ALIASES = {"textual-ansi": "ansi-dark"}
 
 #: Exit code when the app could not even start (matches cli.EXIT_BUG).
 EXIT_BUG = 3
@@ -67,10 +73,11 @@ class ExtgwApp(App[None]):
     def on_mount(self) -> None:
         if self.theme_name:
             try:
-                self.theme = self.theme_name
+                self.theme = THEME_ALIASES.get(self.theme_name, self.theme_name)
             except InvalidThemeError:
-                self.notify(f"There is no theme called {self.theme_name!r}; using the default.",
-                            severity="warning")
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(f"There is no theme called {self.theme_name!r}; using the default. "
+                            f"Themes: {known}.", severity="warning", timeout=10)
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -103,7 +110,7 @@ class ExtgwApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        seen = {"help", "quit_key", "command_palette"}
+        seen = {"help", "quit", "quit_key", "command_palette"}  # Textual lists Quit itself
         for item in screen_actions(screen):
             if item.action in seen and item.node is self:
                 continue
@@ -121,13 +128,14 @@ class ExtgwApp(App[None]):
         try:
             return await super()._dispatch_action(namespace, action_name, params)
         except Exception as error:
-            self.notify(error_message(error), severity="error", timeout=10)
+            self.report_exception(error)
             return True
 
     def report_exception(self, error: Exception) -> None:
         """Log the traceback, tell the admin in one line, and carry on."""
         message = error_message(error)  # logs anything that is not an ExtgwError
-        if self.is_headless and self._exception is None:
+        is_bug = not isinstance(error, ExtgwError | peewee.DatabaseError)
+        if is_bug and self.is_headless and self._exception is None:
             self._exception = error  # Pilot re-raises it when the test's app closes
         self.notify(message, severity="error", timeout=10)
 

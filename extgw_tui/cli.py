@@ -136,8 +136,6 @@ def _run(args: argparse.Namespace) -> int:
 
         size = (getattr(args, "size", None) if args.command == "demo" else None) or args.demo_size
         ensure_demo(url, size or "small", force=getattr(args, "force", False))
-        if args.command == "demo":
-            return EXIT_OK
     open_database(url)
     if args.command is None:
         from extgw_tui.app import ExtgwApp

@@ -165,10 +165,17 @@ def describe(exc: BaseException) -> str:
         )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return "The database file is damaged or is not an extgw-tui database."
+    missing = ("no such table", "no such column", "relation", "column")
+    if any(word in low for word in missing) and ("no such" in low or "does not exist" in low):
+        return "The database is not an extgw-tui database, or another program changed its tables."
     if "readonly" in low or "read-only" in low:
         return "The database is read-only; nothing was changed."
     if "unable to open" in low:
         return "The database file cannot be opened."
+    if 'database "' in low and "does not exist" in low:
+        return "The database named in the URL does not exist on the server; create it first."
+    if "password authentication failed" in low:
+        return "The database server refused the user name or password in the URL."
     if "could not connect" in low or "connection refused" in low or "connection" in low:
         return "The database server cannot be reached."
     return text.rstrip(".") + "."

@@ -11,15 +11,19 @@ import unicodedata
 from datetime import datetime
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
+    SqliteDatabase,
     TextField,
 )
 
@@ -47,6 +51,22 @@ def now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+class NeverReusedId(AutoField):
+    """An id never handed out twice, even after the newest row is deleted.
+
+    SQLite gives a new row the largest rowid + 1 unless the key is AUTOINCREMENT, so deleting
+    the newest account would let the next sign-up inherit its id, its audit trail and any
+    admin's pending action on it. PostgreSQL sequences never go back, so only SQLite needs it.
+    """
+
+    def ddl(self, ctx):
+        node = super().ddl(ctx)
+        bound = self.model._meta.database
+        if isinstance(getattr(bound, "obj", bound), SqliteDatabase):
+            return NodeList((node, SQL("AUTOINCREMENT")))
+        return node
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -62,7 +82,7 @@ class SchemaInfo(BaseModel):
 class ExternalUser(BaseModel):
     """A portal account: a parent, guardian, pupil or other licence holder."""
 
-    id = AutoField()
+    id = NeverReusedId()
     title = CharField(max_length=20, default="")
     forename = CharField(max_length=100, default="")
     surname = CharField(max_length=100)
@@ -72,11 +92,13 @@ class ExternalUser(BaseModel):
     password_hash = CharField(max_length=255)
     created_at = DateTimeField(default=now, index=True)
     adr = BooleanField(default=True)
-    access_allowed = BooleanField(default=True)
+    access_allowed = BooleanField(default=True, index=True)  # the denied count reads only it
     last_login_at = DateTimeField(null=True, index=True)
 
     class Meta:
-        indexes = ((("surname_key", "forename", "id"), False),)
+        # Search pages in surname order and tests "surname prefix OR email contains" on this
+        # index alone (email_key included), so no table row is read until one matches.
+        indexes = ((("surname_key", "forename", "id", "email_key"), False),)
 
     def save(self, *args, **kwargs):
         self.surname_key = text_key(self.surname)
@@ -89,7 +111,7 @@ class ExternalUser(BaseModel):
 
 
 class Pupil(BaseModel):
-    id = AutoField()
+    id = NeverReusedId()
     forename = CharField(max_length=100)
     surname = CharField(max_length=100)
     surname_key = CharField(max_length=100, index=True)
@@ -191,6 +213,39 @@ class AuditEvent(BaseModel):
         )
 
 
+class LoginDay(BaseModel):
+    """Logins per day and licence-type mask: the login charts read this, not 2M events.
+
+    Kept up to date by portal.record_login; services/login_summary.rebuild_login_summary()
+    recomputes it from LoginEvent after bulk loads.
+    """
+
+    id = AutoField()
+    day = DateField()
+    licence_mask = BigIntegerField()
+    logins = IntegerField()
+
+    class Meta:
+        indexes = ((("day", "licence_mask"), True),)
+
+
+class LoginUserPeriod(BaseModel):
+    """That an account logged in during a month, ISO week or school year, with which mask.
+
+    The distinct-users series counts these rows. The row goes with its account (the personal
+    link goes from LoginEvent too), so a rebuild from LoginEvent always gives the same table.
+    """
+
+    id = AutoField()
+    kind = CharField(max_length=1)  # m: month, w: ISO week, y: school year (1 September)
+    start = DateField()
+    user = ForeignKeyField(ExternalUser, on_delete="CASCADE")
+    licence_mask = BigIntegerField()
+
+    class Meta:
+        indexes = ((("kind", "start", "user", "licence_mask"), True),)
+
+
 ALL_MODELS = [
     SchemaInfo,
     ExternalUser,
@@ -200,4 +255,6 @@ ALL_MODELS = [
     LoginEvent,
     OutboxMessage,
     AuditEvent,
+    LoginDay,
+    LoginUserPeriod,
 ]

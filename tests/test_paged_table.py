@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
+from textual import events
 from textual.app import App, ComposeResult
+from user_rows import make_users
 
 from extgw_tui.services import users
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
-from user_rows import make_users
 
 COLUMNS = [
     PagedColumn("id", "ID", 6, sort="id"),
@@ -99,7 +102,8 @@ async def test_page_down_walks_every_window_to_the_last_row(sqlite_db):
         assert table.current_row.id == expected[-1]
         step = seen and expected.index(seen[1]) - expected.index(seen[0])
         assert step > 5  # a page is a screenful, not one row
-        assert all(expected.index(b) - expected.index(a) == step for a, b in zip(seen, seen[1:-1]))
+        gaps = {expected.index(b) - expected.index(a) for a, b in pairwise(seen[:-1])}
+        assert gaps == {step}  # every page moves the same distance, across window edges too
         await pilot.press("pageup")
         table = await settle(pilot, app)
         assert table.current_row.id == expected[1_049 - step]
@@ -243,3 +247,30 @@ async def test_newest_query_wins(sqlite_db):
         table = await settle(pilot, app)
         assert table.total == users.count_users("brown") == 25
         assert {r.id for r in table._rows} == set(users.user_ids_matching("brown"))
+
+
+def wheel(table: PagedTable, down: bool) -> None:
+    kind = events.MouseScrollDown if down else events.MouseScrollUp
+    table.post_message(kind(table, 5, 5, 0, 1 if down else -1, 0, False, False, False))
+
+
+async def test_the_mouse_wheel_at_a_window_edge_loads_the_next_window(sqlite_db):
+    make_users(450)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        table.scroll_end(animate=False, immediate=True)  # the wheel has reached the edge
+        await pilot.pause()
+        wheel(table, down=True)
+        table = await settle(pilot, app)
+        assert table.window_offset > 0
+        assert table.position == 200
+        assert table.current_row.id == expected[200]
+        table.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        edge = table.window_offset
+        wheel(table, down=False)
+        table = await settle(pilot, app)
+        assert table.window_offset < edge
+        assert table.current_row.id == expected[edge - 1]

@@ -1,74 +1,91 @@
-"""`extgw-tui demo` and `--demo`: make the demo database on first use, atomically.
+"""`extgw-tui demo` and `--demo`: make the demo database on first use, never half-written.
 
-cli.py calls ensure_demo before anything else, for both; the `demo` command then stops.
+cli.py calls ensure_demo before opening the database, for both. The data is generated into a
+scratch file beside the demo file and renamed into place only when complete, so an interrupted
+generation (Ctrl+C, a full disk) leaves either the old demo database or none.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from extgw_tui.db import open_database, sqlite_path
 from extgw_tui.errors import ExtgwError
-from extgw_tui.services import demo
+from extgw_tui.services import demo, users
+
+#: Fast settings for a scratch file nobody else has open; the normal ones return on next open.
+_SCRATCH_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-200000")
 
 
-def _reporter():
-    """Progress on stderr: a live percentage on a terminal, a few plain lines otherwise."""
-    tty = sys.stderr.isatty()
+def _reporter(tty: bool) -> Callable[[str, float], None]:
+    """Progress on stderr: a live percentage on a terminal, one plain line per stage otherwise."""
     seen: set[str] = set()
 
-    def report(step: str, fraction: float) -> None:
+    def report(stage: str, fraction: float) -> None:
         if tty:
-            print(f"\rMaking demo data: {step:<8} {fraction:4.0%}", end="", file=sys.stderr, flush=True)
-        elif step not in seen:
-            seen.add(step)
-            print(f"Making demo data: {step}", file=sys.stderr, flush=True)
+            line = f"\rMaking demo data: {stage:<10} {fraction:4.0%}"
+            print(line, end="", file=sys.stderr, flush=True)
+        elif stage not in seen:
+            seen.add(stage)
+            print(f"Making demo data: {stage}...", file=sys.stderr, flush=True)
 
-    return report, tty
+    return report
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
-    """Generate the demo database at `url` if it is missing (or `force`), never half-written."""
+    """Generate the demo database at `url` if it is missing or empty (or `force`), then close it."""
     path = sqlite_path(url)
     if path is None:
         raise ExtgwError("The demo database must be an SQLite file.")
-    if path.exists() and path.stat().st_size > 0 and not force:
+    if not force and path.is_file() and path.stat().st_size > 0:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExtgwError(f"The demo database folder {path.parent} cannot be created: "
+                         f"{exc.strerror or exc}.") from exc
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _remove(temp)
-    report, tty = _reporter()
+    tty = sys.stderr.isatty()
     started = time.perf_counter()
     try:
+        _remove(temp)
         db = open_database(f"sqlite:///{temp}")
         try:
-            # A scratch file renamed into place at the end needs no journal while it is filled.
-            for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-200000"):
+            for pragma in _SCRATCH_PRAGMAS:
                 db.execute_sql(f"PRAGMA {pragma}")
-            summary = demo.generate(size, today=date.today(), progress=report)
+            summary = demo.generate(size, today=date.today(), progress=_reporter(tty))
             db.execute_sql("PRAGMA journal_mode=WAL")
         finally:
             db.close()
         _remove(path)
         os.replace(temp, path)
+    except OSError as exc:
+        raise ExtgwError(f"The demo database {path} cannot be written: "
+                         f"{exc.strerror or exc}.") from exc
     finally:
         _remove(temp)
-    if tty:
-        print(file=sys.stderr)
-    print(
-        f"Demo database ({size}): {summary.users:,} users, {summary.pupils:,} pupils, "
-        f"{summary.licences:,} licences, {summary.logins:,} logins in "
-        f"{time.perf_counter() - started:.1f} s; every account's password is "
-        f"{demo.DEMO_PASSWORD!r}. {path}",
-        file=sys.stderr,
-    )
+        if tty:
+            print(file=sys.stderr)
+    print(f"{summary.text()} Made in {time.perf_counter() - started:.1f} s: {path}",
+          file=sys.stderr)
 
 
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
+def run(args: argparse.Namespace) -> int:
+    """`extgw-tui demo`: ensure_demo has run; say where the demo database is and what it holds."""
+    totals = users.totals()
+    print(f"The demo database holds {totals.users:,} users ({totals.denied:,} denied); "
+          f"open it with: extgw-tui --demo"
+          f"{' --demo-size ' + args.size if args.size != 'small' else ''}. "
+          f"Every demo account's portal password is {demo.DEMO_PASSWORD!r}.")
+    return 0

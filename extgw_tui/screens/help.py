@@ -43,7 +43,7 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     def add(node: DOMNode, binding: Binding, key: str) -> None:
         if not binding.description or binding.system:
             return
-        slot = (id(node), binding.action)
+        slot = (id(node), binding.description)  # q and ctrl+q are one "Quit"
         if slot not in grouped:
             grouped[slot] = (node, binding, [])
         display = app.get_key_display(Binding(key, binding.action))
@@ -55,7 +55,8 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     for table in screen.query(PagedTable):
         for key, bindings in table._merged_bindings.key_to_bindings.items():
             for binding in bindings:
-                add(table, binding, key)
+                if app._check_action_state(binding.action, table) is not False:
+                    add(table, binding, key)  # skip what the list switched off
     def rank(node: DOMNode) -> int:  # the screen's own actions first, the app's last
         return 0 if node is screen else 2 if node is app else 1
 

@@ -7,7 +7,13 @@ under the reserved example names (RFC 2606), so a demo email can never reach a r
 
 from __future__ import annotations
 
-SURNAMES = (
+
+def _words(text: str) -> tuple[str, ...]:
+    """Names from a space-separated list; an underscore stands for a space inside a name."""
+    return tuple(word.replace("_", " ") for word in text.split())
+
+
+SURNAMES = _words(
     "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
     "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
     "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan Allen "
@@ -36,33 +42,31 @@ SURNAMES = (
     "Islam Uddin Mahmood Iqbal Choudhury Rossi Santos Kowalczyk Wiśniewski Müller Öztürk Núñez "
     "Zając Lefèvre Ó_Briain Smith-Jones Hughes-Parry ap_Rhys MacLeod McKenzie D'Souza Fernandes "
     "Okonkwo Boateng Yilmaz Papadopoulos Kaczmarek Dąbrowski Haddad Abdi Warsame Gonçalves"
-).split()
-SURNAMES = tuple(name.replace("_", " ") for name in SURNAMES)
-
-GIRLS = (
+)
+GIRLS = _words(
     "Olivia Amelia Isla Ava Ivy Freya Lily Florence Mia Willow Rosie Sophia Isabella Grace Daisy "
     "Sienna Poppy Elsie Emily Ella Evelyn Phoebe Sofia Evie Charlotte Harper Matilda Millie "
     "Ruby Ellie Maya Chloe Jessica Layla Erin Aisha Zara Hannah Amira Fatima Maryam Niamh Siân "
     "Zoë Anaïs Eloise Harriet Martha Lucy Holly Imogen Megan Scarlett Alice Eleanor Thea Bethan"
-).split()
-BOYS = (
+)
+BOYS = _words(
     "Muhammad Noah Oliver George Leo Oscar Arthur Harry Archie Jack Henry Charlie Freddie Theodore "
     "Thomas Finley Theo Alfie Jacob William Isaac Tommy Lucas Max Roman Ethan Joshua Jude Adam "
     "Reuben Samuel Louie Daniel Harrison Mason Albert Rory Hugo Dylan Ibrahim Yusuf Ayaan Kian "
     "Rhys Owen Callum Cian Seán Zoltán Ewan Joseph James Benjamin Elliot Luca Toby Caleb Jayden"
-).split()
-WOMEN = (
+)
+WOMEN = _words(
     "Sarah Claire Emma Rachel Laura Nicola Helen Lisa Kelly Joanne Michelle Victoria Rebecca "
     "Louise Amanda Gemma Natalie Catherine Jennifer Samantha Kirsty Hayley Zoe Joanna Stephanie "
     "Karen Lindsey Donna Leanne Kerry Fiona Jane Julie Nadia Shabana Nasreen Agnieszka Anna "
     "Chioma Grace Priya Sinéad Aoife Marta Ewa Yasmin Rubina Ayesha Tracey Dawn Angela Ruth"
-).split()
-MEN = (
+)
+MEN = _words(
     "David Paul Andrew Mark James Richard Daniel Christopher Michael Matthew Stephen Simon Robert "
     "Darren Lee Jason Craig Gareth Neil Wayne Ian Martin Jonathan Anthony Stuart Carl Adam Peter "
     "Kevin Steven Gavin Ryan Imran Tariq Asif Mohammed Piotr Tomasz Chinedu Kwame Rajesh Sanjay "
     "Ciarán Dafydd Łukasz Nathan Scott Philip Graham Alan Shaun Dean Barry Ross Mohamed Kamran"
-).split()
+)
 
 #: Titles with their weights, for women and men; Mx for either.
 WOMEN_TITLES = (("Mrs", 50), ("Ms", 24), ("Miss", 16), ("Dr", 5), ("Mx", 2), ("", 3))
@@ -88,6 +92,5 @@ EMAIL_DOMAINS = (
 )
 PUPIL_DOMAIN = "students.demo-academy.example"
 
-#: The demo school's local-authority number and establishment numbers (for UPNs).
+#: The demo trust's local-authority number (the first digits of every UPN).
 LA_CODE = 938
-ESTABLISHMENTS = (4001, 4002, 4003, 4010, 4020, 4035, 4050, 4061, 4075, 4090)

@@ -61,10 +61,7 @@ class OutboxResult:
         if self.status == SENT:
             return f"Sent to {self.to}."
         if self.status == QUEUED:
-            return (
-                f"No mail server is configured: the message to {self.to} is in the local "
-                f"outbox at {self.eml_path}."
-            )
+            return f"No mail server is configured; queued in the local outbox: {self.eml_path}"
         return f"Not sent to {self.to}: {self.error}"
 
 

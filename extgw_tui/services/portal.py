@@ -16,6 +16,7 @@ from extgw_tui.models import ExternalUser, LoginEvent, database, now, text_key
 from extgw_tui.services import audit
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
+from extgw_tui.services.login_summary import note_login
 from extgw_tui.services.passwords import (
     dummy_hash,
     hash_password,
@@ -78,7 +79,9 @@ def record_login(user: ExternalUser, at: datetime | None = None) -> LoginEvent:
     """Record a successful login with the licence types the account holds now."""
     when = at or now()
     with database.atomic():
-        event = LoginEvent.create(at=when, user=user.id, licence_mask=user_licence_mask(user.id))
+        mask = user_licence_mask(user.id)
+        event = LoginEvent.create(at=when, user=user.id, licence_mask=mask)
+        note_login(user.id, when, mask)
         ExternalUser.update(last_login_at=when).where(ExternalUser.id == user.id).execute()
     return event
 

@@ -114,11 +114,10 @@ def user_ids_matching(term: str | None = None) -> list[int]:
 
 
 def totals() -> Totals:
-    users, allowed = U.select(fn.COUNT(U.id), fn.SUM(U.access_allowed.cast("integer"))).scalar(
-        as_tuple=True
-    )
-    users = users or 0
-    return Totals(users=users, denied=users - (allowed or 0))
+    """Two counts an index answers (a SUM over the table would read all 100,000 rows)."""
+    users = U.select(fn.COUNT(U.id)).scalar() or 0
+    denied = U.select(fn.COUNT(U.id)).where(U.access_allowed == False).scalar() or 0  # noqa: E712
+    return Totals(users=users, denied=denied)
 
 
 def get_user(user_id: int) -> ExternalUser:

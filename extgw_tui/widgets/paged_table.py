@@ -12,7 +12,9 @@ drops any older result, so a slow query never overwrites a newer one):
     table = PagedTable(
         columns=[PagedColumn("id", "ID", 6, sort="id"), PagedColumn("email", "Email", 20,
                  flex=True), ...],
-        render=lambda row: (str(row.id), row.email, ...),  # one cell per column, in order
+        render=lambda row: (str(row.id), row.email, ...),  # one cell per column, in order;
+                                                            # a str shows as typed (never markup),
+                                                            # a rich Text for styled cells
         row_id=lambda row: row.id,                          # the int id marks are kept by
         markable=True,                                      # adds the [x] column first
         sort="surname", descending=False,                   # initial sort (a `sort` name)
@@ -27,9 +29,12 @@ drops any older result, so a slow query never overwrites a newer one):
 * Callables run in a worker thread: capture what they need (the search term) as values when
   you build them, never read widget state inside them.
 
-Keys (all with descriptions, so they show in `?` help and the palette): up/down j/k,
-PageUp/PageDown, Home/End g/G, space mark, a mark all matches, c clear marks, o next sort
-column, O reverse the sort. A click on a header sorts by it; a click on the mark cell toggles.
+Keys (all with descriptions, so they show in `?` help and the palette; none in the footer,
+which is left to the screen's own actions): up/down j/k, PageUp/PageDown, Home/End g/G,
+space mark, a mark all matches, c clear marks, o next sort column, O reverse the sort, enter
+open the row. A click on a header sorts by it (again: reverses); a click on the mark cell
+toggles it. Columns with hide_below are dropped on narrow terminals; the flex column takes
+the spare width, so widths never change between windows (no seams).
 
 Messages: PagedTable.Loaded (a window landed; status changed), PagedTable.MarksChanged,
 PagedTable.CellClicked(row, column_key) for a mouse click on a data cell. enter posts the
@@ -187,12 +192,6 @@ class PagedTable(DataTable):
         """Query again, keeping the cursor's position (data may have changed meanwhile)."""
         if self._fetch is not None:
             self._load(self.position, with_count=True)
-
-    def _sorted_fetch(self, offset: int, limit: int) -> list:
-        assert self._fetch is not None
-        if any(c.sort for c in self.spec):
-            return self._fetch(offset, limit, sort=self.sort_key, descending=self.sort_descending)
-        return self._fetch(offset, limit)
 
     def _load(self, position: int, *, with_count: bool, screen_line: int | None = None) -> None:
         """Fetch the window around absolute `position` in a worker; keep the cursor's line."""

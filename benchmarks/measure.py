@@ -1,0 +1,111 @@
+"""The measurements that run in the runner's own process, on the database bound there.
+
+Each returns plain numbers (seconds, counts) for run.py to judge and write to JSON.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import shutil
+from datetime import date
+from pathlib import Path
+
+from common import median, p95, repeat, timed
+
+#: Users changed by the bulk access benchmark.
+BULK_USERS = 10_000
+
+
+def search_terms(count: int, seed: int = 8) -> list[str]:
+    """`count` varied terms, as administrators type them: surname prefixes of 1-6 letters,
+    fragments of email addresses (local parts and domains), and terms that match nobody."""
+    from extgw_tui.models import ExternalUser as U
+
+    rng = random.Random(seed)
+    rows = list(U.select(U.surname_key, U.email_key).where(U.id % 97 == 0).limit(400).tuples())
+    rng.shuffle(rows)
+    n_surname, n_email = round(count * 0.45), round(count * 0.35)
+    n_none = count - n_surname - n_email
+    terms: list[str] = []
+    for i, (surname, _) in enumerate(rows[:n_surname]):
+        terms.append(surname[: 1 + i % 6])
+    for i, (_, email) in enumerate(rows[n_surname : n_surname + n_email]):
+        local, _, domain = email.partition("@")
+        if i % 3 == 2:
+            terms.append(domain.split(".")[0])
+        else:
+            start = rng.randrange(max(len(local) - 4, 1))
+            terms.append(local[start : start + 4 + i % 3])
+    letters = "qxzjvk"
+    for i in range(n_none):
+        terms.append("".join(rng.choice(letters) for _ in range(3 + i % 4)) + "@nowhere")
+    rng.shuffle(terms)
+    return terms
+
+
+def search_query(terms: list[str]) -> dict:
+    """The query alone, as the table issues it: the first window of 200 rows and the count."""
+    from extgw_tui.services import users
+
+    def one(term: str) -> None:
+        users.search_users(term, offset=0, limit=200)
+        users.count_users(term)
+
+    for term in terms[:5]:  # warm the page cache, as an app that has been open a while
+        one(term)
+    seconds = [timed(lambda term=term: one(term)) for term in terms]
+    slowest = sorted(zip(seconds, terms, strict=True), reverse=True)[:5]
+    return {"median": median(seconds), "p95": p95(seconds), "max": max(seconds),
+            "slowest": [[term, round(s * 1000, 1)] for s, term in slowest]}
+
+
+def work_copy(source: Path, folder: Path) -> Path:
+    """A scratch copy of a database for benchmarks that write (the original stays as built)."""
+    target = folder / f"work-{source.name}"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def bulk_access(runs: int) -> dict:
+    """Deny 10,000 allowed users in one transaction, then allow them again, `runs` times."""
+    from extgw_tui.models import ExternalUser as U
+    from extgw_tui.services import access
+
+    allowed = [r[0] for r in U.select(U.id).where(U.access_allowed == True).order_by(U.id)  # noqa: E712
+               .tuples()]
+    size = min(BULK_USERS, len(allowed) // 2)
+    step = len(allowed) / size
+    ids = [allowed[int(i * step)] for i in range(size)]
+    deny, allow = [], []
+    for _ in range(runs):
+        deny.append(timed(lambda: _expect(access.set_access(ids, False), size)))
+        allow.append(timed(lambda: _expect(access.set_access(ids, True), size)))
+    return {"users": size, "deny": median(deny), "allow": median(allow),
+            "deny_runs": deny, "allow_runs": allow}
+
+
+def _expect(result, changed: int) -> None:
+    if result.changed != changed:
+        raise RuntimeError(f"bulk access changed {result.changed} accounts, not {changed}")
+
+
+def review(runs: int) -> dict:
+    """What the review screen loads: the candidates' count and the first window of 200."""
+    from extgw_tui.services import review as rv
+
+    today = date.today()
+    found: list[int] = []
+
+    def load() -> None:
+        found.append(rv.count_candidates(today=today))
+        rv.candidates(today=today, limit=200)
+
+    seconds = repeat(load, runs)
+    return {"median": median(seconds), "candidates": found[-1], "runs": seconds}
+
+
+def statistics_available() -> bool:
+    return importlib.util.find_spec("extgw_tui.services.statistics") is not None
