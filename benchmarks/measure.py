@@ -109,3 +109,36 @@ def review(runs: int) -> dict:
 
 def statistics_available() -> bool:
     return importlib.util.find_spec("extgw_tui.services.statistics") is not None
+
+
+def login_summary_filled() -> dict:
+    """Fill the login summary tables if logins exist without them (a database generated
+    before the generator kept them), timing the rebuild; the charts read only those tables."""
+    from extgw_tui.models import LoginDay, LoginEvent
+    from extgw_tui.services.login_summary import rebuild_login_summary
+
+    if LoginDay.select().exists() or not LoginEvent.select().exists():
+        return {"rebuilt": False}
+    return {"rebuilt": True, "seconds": timed(rebuild_login_summary)}
+
+
+def login_statistics(runs: int) -> dict:
+    """Each chart of the statistics screen: every group (all users, each licence type) in
+    every period mode, as one group_statistics call (series + account figures); and the
+    edit modal's summary of the user with the most logins."""
+    from peewee import fn
+
+    from extgw_tui.models import LoginEvent as E
+    from extgw_tui.services import periods
+    from extgw_tui.services import statistics as st
+
+    today = date.today()
+    charts = {}
+    for group in st.groups():
+        for mode in periods.MODES:
+            seconds = repeat(lambda g=group, m=mode: st.group_statistics(g, m, today), runs)
+            charts[f"{group.name}, {mode}"] = median(seconds)
+    busiest = (E.select(E.user).where(E.user.is_null(False)).group_by(E.user)
+               .order_by(fn.COUNT(E.id).desc()).limit(1).scalar())
+    user = repeat(lambda: st.user_login_summary(busiest, today), runs) if busiest else [0.0]
+    return {"charts": charts, "user_summary": median(user), "user_id": busiest}

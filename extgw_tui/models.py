@@ -232,18 +232,31 @@ class LoginDay(BaseModel):
 class LoginUserPeriod(BaseModel):
     """That an account logged in during a month, ISO week or school year, with which mask.
 
-    The distinct-users series counts these rows. The row goes with its account (the personal
-    link goes from LoginEvent too), so a rebuild from LoginEvent always gives the same table.
+    user_id has no foreign key: like AuditEvent.user_id (a number, nothing personal) it
+    outlives the account, so a deleted account still counts among the period's users.
     """
 
     id = AutoField()
     kind = CharField(max_length=1)  # m: month, w: ISO week, y: school year (1 September)
     start = DateField()
-    user = ForeignKeyField(ExternalUser, on_delete="CASCADE")
+    user_id = IntegerField()
     licence_mask = BigIntegerField()
 
     class Meta:
-        indexes = ((("kind", "start", "user", "licence_mask"), True),)
+        indexes = ((("kind", "start", "user_id", "licence_mask"), True),)
+
+
+class LoginPeriodUsers(BaseModel):
+    """How many distinct accounts logged in during a period: all (licence_type 0) or per type."""
+
+    id = AutoField()
+    kind = CharField(max_length=1)
+    start = DateField()
+    licence_type = IntegerField()  # a LicenceType id, or 0 for every account
+    users = IntegerField()
+
+    class Meta:
+        indexes = ((("kind", "licence_type", "start"), True),)
 
 
 ALL_MODELS = [
@@ -257,4 +270,5 @@ ALL_MODELS = [
     AuditEvent,
     LoginDay,
     LoginUserPeriod,
+    LoginPeriodUsers,
 ]

@@ -17,6 +17,7 @@ from extgw_tui.models import (
     ExternalUser,
     Licence,
     LicenceType,
+    LoginDay,
     LoginEvent,
     Pupil,
     database,
@@ -184,6 +185,8 @@ def test_logins_follow_the_school_year_and_match_the_accounts(db):
         if user_id is not None:
             assert mask == masks.get(user_id, 0)
     assert LoginEvent.select().where(LoginEvent.user.is_null()).exists()
+    # The statistics' summary tables were rebuilt from the generated logins.
+    assert LoginDay.select(fn.SUM(LoginDay.logins)).scalar() == LoginEvent.select().count()
 
     # last_login_at is exactly the latest login, and empty for accounts that never logged in.
     latest = LoginEvent.select(fn.MAX(LoginEvent.at)).where(LoginEvent.user == U.id)

@@ -93,7 +93,7 @@ def test_denied_is_indistinguishable_from_unknown(holder):
     # Both verify a password hash, so the time taken does not tell them apart either.
     denied_time = _median_seconds("jo.bloggs@home.example")
     unknown_time = _median_seconds("nobody@home.example")
-    assert 0.5 < denied_time / unknown_time < 2.0
+    assert 1 / 3 < denied_time / unknown_time < 3  # without the dummy hash: ~1000x apart
 
     access.set_access([holder.id], True)  # Allow restores the account as it was
     assert portal.authenticate("jo.bloggs@home.example", PASSWORD).id == holder.id

@@ -2,6 +2,7 @@
 
 Today is Wednesday 2026-03-18: the months shown are 2025-04..2026-03, the weeks 2026-W01
 (Mon 2025-12-29)..2026-W12, the school years 2022/23..2025/26 (the first login is in Dec 2022).
+eve's account is deleted after her logins: they count, and she counts among the users.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from extgw_tui.models import (
     Licence,
     LicenceType,
     LoginDay,
+    LoginPeriodUsers,
     LoginUserPeriod,
     Pupil,
     database,
@@ -46,11 +48,12 @@ LOGINS = [
 ]
 
 
-def _summary_rows() -> tuple[set, set]:
+def _summary_rows() -> tuple[set, set, set]:
     days = set(LoginDay.select(LoginDay.day, LoginDay.licence_mask, LoginDay.logins).tuples())
-    P = LoginUserPeriod
-    users = set(P.select(P.kind, P.start, P.user, P.licence_mask).tuples())
-    return days, users
+    P, U = LoginUserPeriod, LoginPeriodUsers
+    seen = set(P.select(P.kind, P.start, P.user_id, P.licence_mask).tuples())
+    counts = set(U.select(U.kind, U.start, U.licence_type, U.users).tuples())
+    return days, seen, counts
 
 
 @pytest.fixture
@@ -64,7 +67,9 @@ def fixture_db(db):
     people = {}
     for name in ("alice", "bob", "charlie", "dave", "eve", "frank"):
         people[name] = ExternalUser.create(
-            surname=name.title(), email=f"{name}@example.org", password_hash="x",
+            surname=name.title(),
+            email=f"{name}@example.org",
+            password_hash="x",
             access_allowed=name != "bob",
         )
     holdings = [
@@ -92,22 +97,22 @@ MONTHS = [f"2025-{m:02d}" for m in range(4, 13)] + ["2026-01", "2026-02", "2026-
 
 #: group -> (logins per month, distinct users per month), 2025-04 .. 2026-03.
 BY_MONTH = {
-    "All": ([1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 4], [0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 2]),
-    PARENT_GUARDIAN: ([1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]),
+    "All": ([1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 4], [1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 3]),
+    PARENT_GUARDIAN: ([1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3], [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2]),
     PUPIL: ([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1]),
     "Carer": ([0] * 10 + [1, 0], [0] * 10 + [1, 0]),
 }
 
 BY_WEEK = {
-    "All": ([0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 2], [0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1]),
-    PARENT_GUARDIAN: ([0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2], [0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),
+    "All": ([0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 2], [0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1]),
+    PARENT_GUARDIAN: ([0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2], [0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1]),
     PUPIL: ([0] * 9 + [1, 0, 0], [0] * 9 + [1, 0, 0]),
 }
 
 YEARS = ["2022/23", "2023/24", "2024/25", "2025/26"]
 BY_YEAR = {
-    "All": ([1, 0, 3, 7], [1, 0, 2, 3]),
-    PARENT_GUARDIAN: ([1, 0, 1, 5], [1, 0, 0, 2]),
+    "All": ([1, 0, 3, 7], [1, 0, 3, 4]),
+    PARENT_GUARDIAN: ([1, 0, 1, 5], [1, 0, 1, 3]),
     PUPIL: ([0, 0, 1, 2], [0, 0, 1, 1]),
     "Carer": ([0, 0, 0, 1], [0, 0, 0, 1]),
 }
@@ -168,6 +173,23 @@ def test_summary_kept_by_record_login_equals_a_rebuild(fixture_db):
     assert _summary_rows() == kept
     series = statistics.login_series(_group("Carer"), periods.MONTHS, TODAY)
     assert (series.logins[-1], series.users[-1]) == (2, 1)
+    # the deleted account's periods survive the rebuild (LoginEvent no longer names her)
+    assert any(user_id == fixture_db["eve"] for _, _, user_id, _ in kept[1])
+
+
+def test_a_new_licence_type_mid_period_counts_the_user_once_per_group(fixture_db):
+    """alice (already counted in March as All and Parent/Guardian) gains a Pupil licence."""
+    pupil_type = LicenceType.get(LicenceType.name == PUPIL).id
+    Licence.create(user=fixture_db["alice"], pupil=Pupil.get(), licence_type=pupil_type)
+    record_login(ExternalUser.get_by_id(fixture_db["alice"]), at=D(2026, 3, 18, 9, 0))
+    users = {
+        name: statistics.login_series(_group(name), periods.MONTHS, TODAY).users[-1]
+        for name in ("All", PARENT_GUARDIAN, PUPIL)
+    }
+    assert users == {"All": 3, PARENT_GUARDIAN: 2, PUPIL: 2}
+    kept = _summary_rows()
+    rebuild_login_summary()
+    assert _summary_rows() == kept
 
 
 def test_user_login_summary(fixture_db):
@@ -180,7 +202,8 @@ def test_user_login_summary(fixture_db):
 
 def test_user_login_summary_without_logins(fixture_db):
     s = statistics.user_login_summary(fixture_db["bob"], TODAY)
-    assert (s.total, s.last_30_days, s.last_12_months, s.first_at, s.last_at) == (0, 0, 0, None, None)
+    assert (s.total, s.last_30_days, s.last_12_months) == (0, 0, 0)
+    assert (s.first_at, s.last_at) == (None, None)
     assert s.per_month == [(label, 0) for label in MONTHS]
 
 
@@ -196,9 +219,12 @@ def test_period_boundaries():
     assert periods.school_year_start(date(2025, 9, 1)) == date(2025, 9, 1)
     assert periods.week_start(date(2026, 3, 22)) == date(2026, 3, 16)  # Sunday -> Monday
     assert [p.label for p in periods.last_months(date(2026, 1, 31), 3)] == [
-        "2025-11", "2025-12", "2026-01"
+        "2025-11",
+        "2025-12",
+        "2026-01",
     ]
     assert periods.last_weeks(date(2021, 1, 3), 1)[0].label == "2020-W53"
     assert [p.label for p in periods.school_years(date(2023, 9, 1), date(2024, 9, 1))] == [
-        "2023/24", "2024/25"
+        "2023/24",
+        "2024/25",
     ]

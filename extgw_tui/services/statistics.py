@@ -3,8 +3,7 @@
 Everything is aggregated in SQL with plain range comparisons (`CASE WHEN x >= a AND x < b`), so
 the same query runs on SQLite and PostgreSQL. Group charts read the summary tables kept by
 services/login_summary.py; counting by licence type uses the mask each login recorded, so the
-logins of since-deleted accounts still count. "Distinct users" counts accounts that still
-exist: deleting an account removes its personal link from the login history by design.
+logins of since-deleted accounts still count, and so do they among the distinct users.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ from extgw_tui.models import (
     Licence,
     LoginDay,
     LoginEvent,
-    LoginUserPeriod,
+    LoginPeriodUsers,
     licence_bit,
 )
 from extgw_tui.services import licences, periods
+from extgw_tui.services.login_summary import EVERYONE
 from extgw_tui.services.periods import Period
 
 #: "Logged in during the last 30 days" means on or after the day 30 days before today.
@@ -172,17 +172,15 @@ def login_series(group: Group, mode: str, today: date | None = None) -> LoginSer
         logins[int(index)] = int(count)
     users = [0] * len(shown)
     position = {p.start: i for i, p in enumerate(shown)}
-    P = LoginUserPeriod
+    U = LoginPeriodUsers
     rows = (
-        P.select(P.start, fn.COUNT(P.user.distinct()))
+        U.select(U.start, U.users)
         .where(
-            _in_group(
-                (P.kind == periods.KIND[mode]) & (P.start >= first) & (P.start < end),
-                P.licence_mask,
-                group,
-            )
+            (U.kind == periods.KIND[mode])
+            & (U.licence_type == (group.licence_type_id or EVERYONE))
+            & (U.start >= first)
+            & (U.start < end)
         )
-        .group_by(P.start)
         .tuples()
     )
     for start, count in rows:

@@ -89,6 +89,13 @@ def _filtered(query, term: str | None):
     return query.where(condition) if condition is not None else query
 
 
+def _ordered(field, descending: bool):
+    """Ascending or descending, with "never" (NULL) first when ascending on every backend."""
+    if not field.null:
+        return field.desc() if descending else field.asc()
+    return field.desc(nulls="LAST") if descending else field.asc(nulls="FIRST")
+
+
 def search_users(
     term: str | None = None,
     *,
@@ -98,7 +105,7 @@ def search_users(
     limit: int = 200,
 ) -> list[UserRow]:
     """One page of matching users in the requested order."""
-    order = [f.desc() if descending else f.asc() for f in SORTS.get(sort, SORTS["surname"])]
+    order = [_ordered(f, descending) for f in SORTS.get(sort, SORTS["surname"])]
     query = _filtered(U.select(*_ROW_FIELDS), term).order_by(*order)
     rows = query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()
     return [UserRow(*row) for row in rows]
