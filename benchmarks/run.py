@@ -5,8 +5,9 @@
     ./tasks bench --rebuild       generate the demo databases again (and time it)
 
 Databases are generated once into benchmarks/data/ (gitignored) and reused until the code that
-makes them (SOURCES) changes; the generation time is kept beside each file. Start-up, memory, in-app search and the export run in child
-processes (probe_app.py, probe_export.py) so each starts fresh and its peak memory is its own.
+makes them (SOURCES) changes; the generation time is kept beside each file. Start-up, memory,
+in-app search and the export run in child processes (probe_app.py, probe_export.py) so each
+starts fresh and its peak memory is its own.
 Prints a table with PASS/MISS per target and writes benchmarks/results/latest.json (full) or
 <data-dir>/tiny.json (tiny). See benchmarks/README.md for the latest figures.
 """

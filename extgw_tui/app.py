@@ -23,6 +23,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
+from textual.worker import WorkerFailed
 
 from extgw_tui.db import redact_url
 from extgw_tui.errors import ExtgwError
@@ -62,6 +63,10 @@ class ExtgwApp(App[None]):
         Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
         Binding("q", "quit_key", "Quit", show=False),
     ]
+
+    #: Under Pilot, keep the first bug for run_test to re-raise, so a bug fails its test. Tests
+    #: of the notify-and-carry-on behaviour itself turn this off.
+    reraise_bugs_headless = True
 
     def __init__(self, db_url: str, theme_name: str | None = None) -> None:
         MessagePump._dispatch_message = _guarded_dispatch  # type: ignore[method-assign]
@@ -135,12 +140,14 @@ class ExtgwApp(App[None]):
         """Log the traceback, tell the admin in one line, and carry on."""
         message = error_message(error)  # logs anything that is not an ExtgwError
         is_bug = not isinstance(error, ExtgwError | peewee.DatabaseError)
-        if is_bug and self.is_headless and self._exception is None:
+        if is_bug and self.is_headless and self.reraise_bugs_headless and self._exception is None:
             self._exception = error  # Pilot re-raises it when the test's app closes
         self.notify(message, severity="error", timeout=10)
 
     def _handle_exception(self, error: Exception) -> None:
         """What still reaches Textual's handler: carry on if the app is up, else exit cleanly."""
+        if isinstance(error, WorkerFailed):  # a plain worker's bug: report the bug itself
+            error = error.error if isinstance(error.error, Exception) else error
         if not self.is_running or not self.screen_stack:
             self.exit(return_code=EXIT_BUG, message=error_message(error))
             return

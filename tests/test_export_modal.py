@@ -81,7 +81,9 @@ async def test_keyboard_only_pupils_with_export_matches_the_cli(
         assert modal.query_one("#export-licence-row").display
         assert modal.query_one("#export-licence", Select).value == "Parent/Guardian"
         assert "pupils-with_parent-guardian_" in path_field.value
-        await pilot.press("tab", "tab")
+        # Enter on a choice that needs a licence type goes on to the licence type.
+        assert app.focused is modal.query_one("#export-licence", Select)
+        await pilot.press("tab")
         assert app.focused is path_field
         target = tmp_path / "from-modal.xlsx"
         await replace_path(pilot, target)
@@ -98,6 +100,19 @@ async def test_keyboard_only_pupils_with_export_matches_the_cli(
     assert code == 0
     assert rows_of(target) == rows_of(cli_file)
     assert len(rows_of(target)) == 3
+
+
+async def test_enter_on_a_choice_without_licence_exports_at_once(
+    world: World, tmp_path: Path
+) -> None:
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")  # "All external users" is highlighted: enter is Export
+        await settle(app, pilot)
+        written = tmp_path / f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
+        assert f"to {written}" in status(app)
+        assert len(rows_of(written)) == 1 + ExternalUser.select().count()
 
 
 async def test_users_as_currently_listed(world: World, tmp_path: Path) -> None:

@@ -41,7 +41,13 @@ def existing_screens() -> list[tuple[str, type[Screen]]]:
 
 
 class RecordingApp(ExtgwApp):
-    """The real app, keeping every notification so the test can read them."""
+    """The real app, keeping every notification so the test can read them.
+
+    Bugs are reported as in production (a notification, the app carries on), not kept for
+    Pilot to re-raise: that reporting is what these tests check.
+    """
+
+    reraise_bugs_headless = False
 
     def __init__(self, db_url: str) -> None:
         super().__init__(db_url=db_url)

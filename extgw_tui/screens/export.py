@@ -48,6 +48,16 @@ def _export(
     return exports.run_export(request, path, progress=progress, should_cancel=stop.is_set)
 
 
+class ExportChoices(RadioSet):
+    """Space picks the highlighted export; enter picks it and goes on (the default button)."""
+
+    BINDINGS = [Binding("enter", "choose", "Choose and continue", show=False)]
+
+    def action_choose(self) -> None:
+        self.action_toggle_button()
+        self.call_after_refresh(self.screen.advance)  # once Changed has been handled
+
+
 class ExportModal(ModalScreen[None]):
     """The help page's "Export options", plus the users listed under the search in force."""
 
@@ -71,7 +81,7 @@ class ExportModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
             yield Static("Export to Excel", id="export-title")
-            with RadioSet(id="export-kind"):
+            with ExportChoices(id="export-kind"):
                 for index, (kind, label) in enumerate(self.choices):
                     selected = kind is ExportKind.SEARCH or (index == 0 and not self.search)
                     yield RadioButton(label, value=selected, name=kind.value)
@@ -141,8 +151,17 @@ class ExportModal(ModalScreen[None]):
         self._propose()
 
     @on(Select.Changed, "#export-licence")
-    def _licence_changed(self) -> None:
+    def _licence_changed(self, event: Select.Changed) -> None:
         self._propose()
+        if event.select.has_focus:  # chosen by the admin: on to the file name
+            self.query_one("#export-path", Input).focus()
+
+    def advance(self) -> None:
+        """After enter on a choice: pick the licence type if it needs one, else export."""
+        if self._kind() in exports.NEEDS_LICENCE:
+            self.query_one("#export-licence", Select).focus()
+        else:
+            self.action_export()
 
     # --- running ----------------------------------------------------------------------------
 

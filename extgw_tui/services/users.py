@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import Expression, fn
+from peewee import Expression, Select, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import NotFound
@@ -74,6 +74,12 @@ def search_condition(term: str | None) -> Expression | None:
     %, _ and backslashes are taken literally. On SQLite the surname prefix is a range on the
     binary-collated key (index-friendly); on PostgreSQL a LIKE that the pattern-ops index serves.
     """
+    parts = _search_parts(term)
+    return None if parts is None else parts[0] | parts[1]
+
+
+def _search_parts(term: str | None) -> tuple[Expression, Expression] | None:
+    """(surname starts with the term, email contains it), or None for an empty term."""
     key = normalise_term(term)
     if not key:
         return None
@@ -81,7 +87,7 @@ def search_condition(term: str | None) -> Expression | None:
         surname = (U.surname_key >= key) & (U.surname_key < key + "\U0010ffff")
     else:
         surname = U.surname_key.startswith(key)
-    return surname | U.email_key.contains(key)
+    return surname, U.email_key.contains(key)
 
 
 def _filtered(query, term: str | None):
@@ -112,7 +118,22 @@ def search_users(
 
 
 def count_users(term: str | None = None) -> int:
-    return _filtered(U.select(fn.COUNT(U.id)), term).scalar() or 0
+    """Matches counted as surname + email - both, in one statement (one snapshot).
+
+    Each part is an index range or one scan of the narrow email index: at 100,000 users a
+    third faster than the OR, which scans the wider surname index (benchmarks/README.md).
+    """
+    parts = _search_parts(term)
+    if parts is None:
+        return U.select(fn.COUNT(U.id)).scalar() or 0
+    surname, email = parts
+
+    def count(condition: Expression):
+        return U.select(fn.COUNT(U.id)).where(condition)
+
+    # Expression, not + and -: on queries peewee reads those as UNION ALL and EXCEPT
+    both = Expression(Expression(count(surname), "+", count(email)), "-", count(surname & email))
+    return Select(columns=[both]).bind(U._meta.database).scalar() or 0
 
 
 def user_ids_matching(term: str | None = None) -> list[int]:
