@@ -27,28 +27,47 @@ DEMO_SIZES = ("small", "large")
 
 
 def _common(parser: argparse.ArgumentParser, default) -> None:
-    parser.add_argument("--db", metavar="URL", default=default,
-                        help="database URL: sqlite:///path or postgresql://user@host/db "
-                             "(default: $EXTGW_DB, then a file in the user data folder)")
-    parser.add_argument("--admin", metavar="NAME", default=default,
-                        help="the acting administrator's name for the audit log "
-                             "(default: $EXTGW_ADMIN, then your login name)")
-    parser.add_argument("--demo", action="store_true", default=default,
-                        help="use the demo database (made on first use), never your real data")
-    parser.add_argument("--demo-size", choices=DEMO_SIZES, default=default,
-                        help="demo database size: small (about 1,500 users) or large (100,000)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=default,
+        help="database URL: sqlite:///path or postgresql://user@host/db "
+        "(default: $EXTGW_DB, then a file in the user data folder)",
+    )
+    parser.add_argument(
+        "--admin",
+        metavar="NAME",
+        default=default,
+        help="the acting administrator's name for the audit log "
+        "(default: $EXTGW_ADMIN, then your login name)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=default,
+        help="use the demo database (made on first use), never your real data",
+    )
+    parser.add_argument(
+        "--demo-size",
+        choices=DEMO_SIZES,
+        default=default,
+        help="demo database size: small (about 1,500 users) or large (100,000)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="extgw-tui",
         description="Administer External Gateway users: search, allow/deny, email, export, "
-                    "statistics and review. With no command, opens the terminal app.",
+        "statistics and review. With no command, opens the terminal app.",
     )
     parser.add_argument("--version", action="version", version=f"extgw-tui {__version__}")
     _common(parser, None)
-    parser.add_argument("--no-mouse", action="store_true",
-                        help="don't capture the mouse (keeps the terminal's copy and paste)")
+    parser.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="don't capture the mouse (keeps the terminal's copy and paste)",
+    )
     parser.add_argument("--theme", metavar="NAME", help="a Textual theme, e.g. textual-ansi")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     shared = argparse.ArgumentParser(add_help=False)
@@ -62,20 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("kind", choices=["users", "holders", "pupils-with", "pupils-without"])
     export.add_argument("--licence", metavar="NAME", help="licence type, e.g. 'Parent/Guardian'")
     export.add_argument("--search", metavar="TEXT", help="only users matching this search")
-    export.add_argument("-o", "--output", metavar="FILE", help="output file (default: proposed name)")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="output file (default: proposed name)"
+    )
 
     stats = sub.add_parser("stats", parents=[shared], help="login statistics")
     stats.add_argument("--licence", metavar="NAME", help="only holders of this licence type")
     stats.add_argument("--period", choices=["months", "weeks", "years"], default="months")
 
-    review = sub.add_parser("review", parents=[shared],
-                            help="accounts with no pupils and no login for N months",
-                            epilog="exit codes: 0 nothing to delete, listed or deleted; "
-                                   "1 error (or --delete without a terminal and without "
-                                   "--yes); 2 database problem; 4 declined at the prompt")
-    review.add_argument("--months", type=int, default=12,
-                        help="no login (or, never logged in, no account creation) for at "
-                             "least this many calendar months, 1-240 (default 12)")
+    review = sub.add_parser(
+        "review",
+        parents=[shared],
+        help="accounts with no pupils and no login for N months",
+        epilog="exit codes: 0 nothing to delete, listed or deleted; "
+        "1 error (or --delete without a terminal and without "
+        "--yes); 2 database problem; 4 declined at the prompt",
+    )
+    review.add_argument(
+        "--months",
+        type=int,
+        default=12,
+        help="no login (or, never logged in, no account creation) for at "
+        "least this many calendar months, 1-240 (default 12)",
+    )
     review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
     review.add_argument("--yes", action="store_true", help="don't ask before deleting")
 
@@ -120,8 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception as exc:  # a bug: the traceback goes to the log, one line to the screen
         log.exception("Unexpected error")
-        print(f"extgw-tui: unexpected error ({type(exc).__name__}: {exc}); "
-              f"details in {log_path or 'the log'}.", file=sys.stderr)
+        print(
+            f"extgw-tui: unexpected error ({type(exc).__name__}: {exc}); "
+            f"details in {log_path or 'the log'}.",
+            file=sys.stderr,
+        )
         return EXIT_BUG
 
 

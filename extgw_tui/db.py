@@ -70,7 +70,8 @@ def _check_sqlite_file(path: Path) -> None:
             raise DatabaseProblem(f"The database file {path} cannot be read (permission denied).")
         if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
             raise DatabaseProblem(
-                f"The database file {path} is read-only; extgw-tui needs to write to it and its folder."
+                f"The database file {path} is read-only; "
+                "extgw-tui needs to write to it and its folder."
             )
     elif not os.access(folder, os.W_OK):
         raise DatabaseProblem(f"A database cannot be created in {folder} (permission denied).")
@@ -109,7 +110,9 @@ def open_database(url: str) -> peewee.Database:
         raise
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         db.close()
-        raise DatabaseProblem(f"Cannot open the database {redact_url(url)}: {describe(exc)}") from exc
+        raise DatabaseProblem(
+            f"Cannot open the database {redact_url(url)}: {describe(exc)}"
+        ) from exc
     return db
 
 

@@ -68,7 +68,9 @@ def demo_db_url(size: str) -> str:
 
 
 def db_url(cli_value: str | None = None) -> str:
-    return cli_value or os.environ.get("EXTGW_DB") or load_config().get("database") or default_db_url()
+    return (
+        cli_value or os.environ.get("EXTGW_DB") or load_config().get("database") or default_db_url()
+    )
 
 
 def admin_name(cli_value: str | None = None) -> str:

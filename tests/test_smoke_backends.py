@@ -1,6 +1,6 @@
 """The schema is created on both backends and the core services run on it."""
 
-from extgw_tui.models import LicenceType, SchemaInfo, SCHEMA_VERSION
+from extgw_tui.models import SCHEMA_VERSION, LicenceType, SchemaInfo
 from extgw_tui.services import access, portal, users
 
 

@@ -18,7 +18,9 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel", show=False),
     ]
 
-    def __init__(self, question: str, *, title: str = "Please confirm", yes_label: str = "Yes") -> None:
+    def __init__(
+        self, question: str, *, title: str = "Please confirm", yes_label: str = "Yes"
+    ) -> None:
         super().__init__()
         self.question = question
         self.title_text = title

@@ -4,7 +4,8 @@ The list is a PagedTable over services/review.py, so any number of candidates pa
 database. The threshold box re-queries as it changes (marks are cleared, since they were chosen
 under the old rule). Deleting asks first, naming the number of accounts, and runs in a worker;
 the service re-checks every account inside its transaction and the screen reports what was
-kept and why. Escape during a deletion stops it with nothing deleted. x exports the whole list to Excel, which is worth doing before deleting.
+kept and why. Escape during a deletion stops it with nothing deleted. x exports the whole list
+to Excel, which is worth doing before deleting.
 """
 
 from __future__ import annotations

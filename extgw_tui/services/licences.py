@@ -99,7 +99,9 @@ def remove_pupil(user_id: int, pupil_id: int, *, reason: str = "") -> int:
     with database.atomic():
         user = ExternalUser.get_or_none(ExternalUser.id == user_id)
         if user is None:
-            raise NotFound(f"User {user_id} no longer exists; another administrator may have deleted it.")
+            raise NotFound(
+                f"User {user_id} no longer exists; another administrator may have deleted it."
+            )
         pupil = Pupil.get_or_none(Pupil.id == pupil_id)
         removed = (
             Licence.delete()

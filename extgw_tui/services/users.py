@@ -151,12 +151,16 @@ def totals() -> Totals:
 def get_user(user_id: int) -> ExternalUser:
     user = U.get_or_none(U.id == user_id)
     if user is None:
-        raise NotFound(f"User {user_id} no longer exists; another administrator may have deleted it.")
+        raise NotFound(
+            f"User {user_id} no longer exists; another administrator may have deleted it."
+        )
     return user
 
 
 def user_row(user_id: int) -> UserRow:
     row = U.select(*_ROW_FIELDS).where(U.id == user_id).tuples().first()
     if row is None:
-        raise NotFound(f"User {user_id} no longer exists; another administrator may have deleted it.")
+        raise NotFound(
+            f"User {user_id} no longer exists; another administrator may have deleted it."
+        )
     return UserRow(*row)
