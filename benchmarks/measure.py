@@ -56,8 +56,12 @@ def search_query(terms: list[str]) -> dict:
         one(term)
     seconds = [timed(lambda term=term: one(term)) for term in terms]
     slowest = sorted(zip(seconds, terms, strict=True), reverse=True)[:5]
-    return {"median": median(seconds), "p95": p95(seconds), "max": max(seconds),
-            "slowest": [[term, round(s * 1000, 1)] for s, term in slowest]}
+    return {
+        "median": median(seconds),
+        "p95": p95(seconds),
+        "max": max(seconds),
+        "slowest": [[term, round(s * 1000, 1)] for s, term in slowest],
+    }
 
 
 def work_copy(source: Path, folder: Path) -> Path:
@@ -74,8 +78,7 @@ def bulk_access(runs: int) -> dict:
     from extgw_tui.models import ExternalUser as U
     from extgw_tui.services import access
 
-    allowed = [r[0] for r in U.select(U.id).where(U.access_allowed == True).order_by(U.id)  # noqa: E712
-               .tuples()]
+    allowed = [r[0] for r in U.select(U.id).where(U.access_allowed).order_by(U.id).tuples()]
     size = min(BULK_USERS, len(allowed) // 2)
     step = len(allowed) / size
     ids = [allowed[int(i * step)] for i in range(size)]
@@ -83,8 +86,13 @@ def bulk_access(runs: int) -> dict:
     for _ in range(runs):
         deny.append(timed(lambda: _expect(access.set_access(ids, False), size)))
         allow.append(timed(lambda: _expect(access.set_access(ids, True), size)))
-    return {"users": size, "deny": median(deny), "allow": median(allow),
-            "deny_runs": deny, "allow_runs": allow}
+    return {
+        "users": size,
+        "deny": median(deny),
+        "allow": median(allow),
+        "deny_runs": deny,
+        "allow_runs": allow,
+    }
 
 
 def _expect(result, changed: int) -> None:
@@ -138,7 +146,13 @@ def login_statistics(runs: int) -> dict:
         for mode in periods.MODES:
             seconds = repeat(lambda g=group, m=mode: st.group_statistics(g, m, today), runs)
             charts[f"{group.name}, {mode}"] = median(seconds)
-    busiest = (E.select(E.user).where(E.user.is_null(False)).group_by(E.user)
-               .order_by(fn.COUNT(E.id).desc()).limit(1).scalar())
+    busiest = (
+        E.select(E.user)
+        .where(E.user.is_null(False))
+        .group_by(E.user)
+        .order_by(fn.COUNT(E.id).desc())
+        .limit(1)
+        .scalar()
+    )
     user = repeat(lambda: st.user_login_summary(busiest, today), runs) if busiest else [0.0]
     return {"charts": charts, "user_summary": median(user), "user_id": busiest}

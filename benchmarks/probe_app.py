@@ -100,8 +100,13 @@ async def start(launched: float, url: str) -> dict:
             await until(lambda: not table.fetching)
             await pilot.pause()
         position = table.position
-    return {"ready": ready, "vmhwm_first_mb": first, "vmhwm_mb": vmhwm_mb(),
-            "rows": table.total, "final_position": position}
+    return {
+        "ready": ready,
+        "vmhwm_first_mb": first,
+        "vmhwm_mb": vmhwm_mb(),
+        "rows": table.total,
+        "final_position": position,
+    }
 
 
 async def _painted(app, table, started: float) -> tuple[float, float]:
@@ -139,8 +144,15 @@ async def search(launched: float, url: str, terms: list[str]) -> dict:
             started = time.perf_counter()
             box.value = term
             landed, painted = await _painted(app, table, started)
-            typed.append({"term": term, "seconds": painted - DEBOUNCE, "landed": landed,
-                          "from_keystroke": painted, "matches": table.total})
+            typed.append(
+                {
+                    "term": term,
+                    "seconds": painted - DEBOUNCE,
+                    "landed": landed,
+                    "from_keystroke": painted,
+                    "matches": table.total,
+                }
+            )
         for term in terms:
             box.value = ""
             box.focus()
@@ -150,8 +162,9 @@ async def search(launched: float, url: str, terms: list[str]) -> dict:
             box.value = term
             await pilot.press("enter")
             landed, painted = await _painted(app, table, started)
-            entered.append({"term": term, "seconds": painted, "landed": landed,
-                            "matches": table.total})
+            entered.append(
+                {"term": term, "seconds": painted, "landed": landed, "matches": table.total}
+            )
     return {"typed": typed, "enter": entered, "vmhwm_mb": vmhwm_mb()}
 
 

@@ -24,8 +24,12 @@ def export(url: str, out: str) -> dict:
     started = time.perf_counter()
     result = exports.run_export(exports.make_request("users"), out)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": result.rows, "vmhwm_mb": vmhwm_mb(),
-            "vmhwm_before_mb": before}
+    return {
+        "seconds": seconds,
+        "rows": result.rows,
+        "vmhwm_mb": vmhwm_mb(),
+        "vmhwm_before_mb": before,
+    }
 
 
 def raw(url: str, out: str) -> dict:

@@ -52,10 +52,12 @@ class Plan:
 
 
 PLANS = {
-    "full": Plan(large="large", small="small", startup_runs=7, search_terms=50, query_terms=50,
-                 repeats=5),
-    "tiny": Plan(large="small", small="small", startup_runs=1, search_terms=3, query_terms=5,
-                 repeats=1),
+    "full": Plan(
+        large="large", small="small", startup_runs=7, search_terms=50, query_terms=50, repeats=5
+    ),
+    "tiny": Plan(
+        large="small", small="small", startup_runs=1, search_terms=3, query_terms=5, repeats=1
+    ),
 }
 
 
@@ -72,9 +74,14 @@ class Target:
         return self.figure <= self.limit if self.at_most else self.figure >= self.limit
 
     def row(self) -> dict:
-        return {"name": self.name, "figure": round(self.figure, 4), "limit": self.limit,
-                "unit": self.unit, "rule": "<=" if self.at_most else ">=",
-                "result": "PASS" if self.passed else "MISS"}
+        return {
+            "name": self.name,
+            "figure": round(self.figure, 4),
+            "limit": self.limit,
+            "unit": self.unit,
+            "rule": "<=" if self.at_most else ">=",
+            "result": "PASS" if self.passed else "MISS",
+        }
 
 
 class Runner:
@@ -98,17 +105,32 @@ class Runner:
         if self.rebuild or not path.is_file() or stale:
             log(f"generating the {size} demo database (once; reused by later runs)")
             self.data.mkdir(parents=True, exist_ok=True)
-            script = ("import sys; from extgw_tui.commands.demo import ensure_demo; "
-                      "from common import emit, vmhwm_mb; "
-                      "ensure_demo(sys.argv[1], sys.argv[2], force=True); "
-                      "emit({'vmhwm_mb': vmhwm_mb()})")
+            script = (
+                "import sys; from extgw_tui.commands.demo import ensure_demo; "
+                "from common import emit, vmhwm_mb; "
+                "ensure_demo(sys.argv[1], sys.argv[2], force=True); "
+                "emit({'vmhwm_mb': vmhwm_mb()})"
+            )
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", script, f"sqlite:///{path}", size],
-                                  env=self.env, check=True, capture_output=True, text=True,
-                                  cwd=BENCH)
+            done = subprocess.run(
+                [sys.executable, "-c", script, f"sqlite:///{path}", size],
+                env=self.env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=BENCH,
+            )
             seconds = time.perf_counter() - started
-            meta.write_text(json.dumps({"seconds": seconds, "vmhwm_mb": parse(done.stdout)[
-                "vmhwm_mb"], "built_at": now_text(), "source": source_hash()}))
+            meta.write_text(
+                json.dumps(
+                    {
+                        "seconds": seconds,
+                        "vmhwm_mb": parse(done.stdout)["vmhwm_mb"],
+                        "built_at": now_text(),
+                        "source": source_hash(),
+                    }
+                )
+            )
             self.built.add(size)
         return path
 
@@ -121,8 +143,12 @@ class Runner:
         launched = time.time()
         done = subprocess.run(
             [sys.executable, str(BENCH / script), args[0], repr(launched), *args[1:]]
-            if script == "probe_app.py" else [sys.executable, str(BENCH / script), *args],
-            env=self.env, capture_output=True, text=True, cwd=ROOT,
+            if script == "probe_app.py"
+            else [sys.executable, str(BENCH / script), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{script} {args[0]} failed:\n{done.stderr[-3000:]}")
@@ -154,11 +180,14 @@ class Runner:
             seconds = [t["seconds"] for t in timings]
             slowest = sorted(timings, key=lambda t: t["seconds"], reverse=True)[:5]
             self.figures[f"search_{flow}"] = {
-                "median": median(seconds), "p95": p95(seconds), "max": max(seconds),
+                "median": median(seconds),
+                "p95": p95(seconds),
+                "max": max(seconds),
                 "landed_median": median([t["landed"] for t in timings]),
                 "terms": len(seconds),
-                "slowest": [[t["term"], round(t["seconds"] * 1000, 1), t["matches"]]
-                            for t in slowest],
+                "slowest": [
+                    [t["term"], round(t["seconds"] * 1000, 1), t["matches"]] for t in slowest
+                ],
             }
         log("in-app search done")
 
@@ -190,8 +219,9 @@ class Runner:
         runs = {"export": [], "raw": []}
         for _ in range(max(self.plan.repeats // 2, 1)):
             for mode in runs:
-                runs[mode].append(self.probe("probe_export.py", mode, f"sqlite:///{large}",
-                                             str(out)))
+                runs[mode].append(
+                    self.probe("probe_export.py", mode, f"sqlite:///{large}", str(out))
+                )
                 out.unlink(missing_ok=True)
         for mode, results in runs.items():
             self.figures[f"export_{mode}"] = {
@@ -210,21 +240,37 @@ class Runner:
         found = [
             Target("start-up at large / at small", large / small, 1.10, "x"),
             Target("start-up at large / bare Textual floor", large / bare, 1.5, "x"),
-            Target("search: typed term to repainted table, p95", f["search_typed"]["p95"],
-                   0.100, "s"),
-            Target("search: query alone (page + count), p95", f["search_query"]["p95"],
-                   0.030, "s"),
-            Target(f"bulk deny of {f['bulk_access']['users']:,} users", f["bulk_access"]["deny"],
-                   1.0, "s"),
-            Target(f"bulk allow of {f['bulk_access']['users']:,} users",
-                   f["bulk_access"]["allow"], 1.0, "s"),
+            Target(
+                "search: typed term to repainted table, p95", f["search_typed"]["p95"], 0.100, "s"
+            ),
+            Target("search: query alone (page + count), p95", f["search_query"]["p95"], 0.030, "s"),
+            Target(
+                f"bulk deny of {f['bulk_access']['users']:,} users",
+                f["bulk_access"]["deny"],
+                1.0,
+                "s",
+            ),
+            Target(
+                f"bulk allow of {f['bulk_access']['users']:,} users",
+                f["bulk_access"]["allow"],
+                1.0,
+                "s",
+            ),
             Target("review query (count + first 200)", f["review"]["median"], 0.300, "s"),
-            Target("export throughput / raw openpyxl floor",
-                   f["export_export"]["rows_per_second"] / f["export_raw"]["rows_per_second"],
-                   0.85, "x", at_most=False),
+            Target(
+                "export throughput / raw openpyxl floor",
+                f["export_export"]["rows_per_second"] / f["export_raw"]["rows_per_second"],
+                0.85,
+                "x",
+                at_most=False,
+            ),
             Target("export peak memory", f["export_export"]["vmhwm_mb"], 150, "MB"),
-            Target("app peak memory at large / at small",
-                   f["startup_large"]["vmhwm_mb"] / f["startup_small"]["vmhwm_mb"], 1.2, "x"),
+            Target(
+                "app peak memory at large / at small",
+                f["startup_large"]["vmhwm_mb"] / f["startup_small"]["vmhwm_mb"],
+                1.2,
+                "x",
+            ),
             Target(f"{self.plan.large} demo generation", f["generation"]["seconds"], 60, "s"),
         ]
         for chart, seconds in f.get("statistics", {}).get("charts", {}).items():
@@ -233,8 +279,13 @@ class Runner:
 
 
 #: The code a demo database is made from: when any of it changes, the database is made again.
-SOURCES = ("extgw_tui/models.py", "extgw_tui/db.py", "extgw_tui/services/demo.py",
-           "extgw_tui/services/demo_names.py", "extgw_tui/services/login_summary.py")
+SOURCES = (
+    "extgw_tui/models.py",
+    "extgw_tui/db.py",
+    "extgw_tui/services/demo.py",
+    "extgw_tui/services/demo_names.py",
+    "extgw_tui/services/login_summary.py",
+)
 
 
 def source_hash() -> str:
@@ -265,34 +316,50 @@ def table(targets: list[Target], figures: dict) -> str:
     lines = [f"{'target':<48} {'measured':>11} {'limit':>12}  result", "-" * 80]
     for t in targets:
         rule = "<=" if t.at_most else ">="
-        lines.append(f"{t.name:<48} {show(t.figure, t.unit):>11} {rule} {show(t.limit, t.unit):>9}"
-                     f"  {'PASS' if t.passed else 'MISS'}")
+        lines.append(
+            f"{t.name:<48} {show(t.figure, t.unit):>11} {rule} {show(t.limit, t.unit):>9}"
+            f"  {'PASS' if t.passed else 'MISS'}"
+        )
     lines.append("-" * 80)
     s = {n: figures[f"startup_{n}"] for n in ("bare", "small", "large")}
-    lines.append("start-up (median): bare {:.0f} ms, small {:.0f} ms, large {:.0f} ms; "
-                 "app memory: small {:.1f} MB, large {:.1f} MB".format(
-                     s["bare"]["median"] * 1000, s["small"]["median"] * 1000,
-                     s["large"]["median"] * 1000, s["small"]["vmhwm_mb"], s["large"]["vmhwm_mb"]))
+    lines.append(
+        "start-up (median): bare {:.0f} ms, small {:.0f} ms, large {:.0f} ms; "
+        "app memory: small {:.1f} MB, large {:.1f} MB".format(
+            s["bare"]["median"] * 1000,
+            s["small"]["median"] * 1000,
+            s["large"]["median"] * 1000,
+            s["small"]["vmhwm_mb"],
+            s["large"]["vmhwm_mb"],
+        )
+    )
     q, r, n = figures["search_query"], figures["search_typed"], figures["search_enter"]
-    lines.append(f"search over {r['terms']} terms, repaint after the debounce: median "
-                 f"{r['median'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms; with enter (focus "
-                 f"moves to the table): median {n['median'] * 1000:.0f} ms, p95 "
-                 f"{n['p95'] * 1000:.0f} ms; query alone: median {q['median'] * 1000:.1f} ms, "
-                 f"p95 {q['p95'] * 1000:.1f} ms")
+    lines.append(
+        f"search over {r['terms']} terms, repaint after the debounce: median "
+        f"{r['median'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms; with enter (focus "
+        f"moves to the table): median {n['median'] * 1000:.0f} ms, p95 "
+        f"{n['p95'] * 1000:.0f} ms; query alone: median {q['median'] * 1000:.1f} ms, "
+        f"p95 {q['p95'] * 1000:.1f} ms"
+    )
     e, w = figures["export_export"], figures["export_raw"]
-    lines.append(f"export of {e['rows']:,} rows: {e['seconds']:.2f} s ({e['rows_per_second']:,.0f}"
-                 f" rows/s, peak {e['vmhwm_mb']:.0f} MB); raw openpyxl {w['seconds']:.2f} s "
-                 f"({w['rows_per_second']:,.0f} rows/s, peak {w['vmhwm_mb']:.0f} MB with the list)")
+    lines.append(
+        f"export of {e['rows']:,} rows: {e['seconds']:.2f} s ({e['rows_per_second']:,.0f}"
+        f" rows/s, peak {e['vmhwm_mb']:.0f} MB); raw openpyxl {w['seconds']:.2f} s "
+        f"({w['rows_per_second']:,.0f} rows/s, peak {w['vmhwm_mb']:.0f} MB with the list)"
+    )
     if "statistics" not in figures:
         lines.append("statistics: services/statistics.py is not there yet; not measured")
     else:
         st = figures["statistics"]
-        lines.append(f"statistics: slowest chart {max(st['charts'].values()) * 1000:.1f} ms; "
-                     f"one user's summary {st['user_summary'] * 1000:.1f} ms")
+        lines.append(
+            f"statistics: slowest chart {max(st['charts'].values()) * 1000:.1f} ms; "
+            f"one user's summary {st['user_summary'] * 1000:.1f} ms"
+        )
     summary = figures.get("login_summary", {})
     if summary.get("rebuilt"):
-        lines.append(f"login summary tables were empty: rebuilt in {summary['seconds']:.1f} s "
-                     "(the demo generator does not fill them yet)")
+        lines.append(
+            f"login summary tables were empty: rebuilt in {summary['seconds']:.1f} s "
+            "(a database made before the generator filled them)"
+        )
     return "\n".join(lines)
 
 
@@ -304,8 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="where to write the results")
     args = parser.parse_args(argv)
     plan = PLANS[args.size]
-    out = args.json or (BENCH / "results" / "latest.json" if args.size == "full"
-                        else args.data_dir / "tiny.json")
+    out = args.json or (
+        BENCH / "results" / "latest.json" if args.size == "full" else args.data_dir / "tiny.json"
+    )
     load_before = os.getloadavg()
     runner = Runner(plan, args.data_dir.resolve(), args.rebuild)
     large = runner.database(plan.large)
@@ -324,13 +392,20 @@ def main(argv: list[str] | None = None) -> int:
     targets = runner.targets()
     print(table(targets, runner.figures))
     # Other work on the machine slows every figure: keep the load beside them.
-    load = {"before": [round(x, 2) for x in load_before],
-            "after": [round(x, 2) for x in os.getloadavg()]}
+    load = {
+        "before": [round(x, 2) for x in load_before],
+        "after": [round(x, 2) for x in os.getloadavg()],
+    }
     print(f"load average (1, 5, 15 min): before {load['before']}, after {load['after']}")
-    report = {"measured_at": now_text(), "size": args.size, "machine": machine(),
-              "load_average": load,
-              "databases": {"large": plan.large, "small": plan.small},
-              "targets": [t.row() for t in targets], "figures": runner.figures}
+    report = {
+        "measured_at": now_text(),
+        "size": args.size,
+        "machine": machine(),
+        "load_average": load,
+        "databases": {"large": plan.large, "small": plan.small},
+        "targets": [t.row() for t in targets],
+        "figures": runner.figures,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_suffix(".tmp")
     temp.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -31,7 +31,7 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,
-    "cache_size": -16000,  # 16 MB per connection
+    "cache_size": -4000,  # 4 MB per connection: each worker thread opens its own
     "temp_store": "memory",
 }
 

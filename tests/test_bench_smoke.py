@@ -31,9 +31,20 @@ TARGETS = {
 def test_tiny_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     out = tmp_path / "tiny.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "tiny",
-         "--data-dir", str(tmp_path / "data"), "--json", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--size",
+            "tiny",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode in (0, 1), done.stderr  # 1: some target missed on this machine

@@ -1,10 +1,11 @@
 """PagedTable: a DataTable that shows a window of a database result, never the whole of it.
 
 A DataTable measures every cell it holds on the UI thread, so 100,000 rows would freeze the
-app. PagedTable holds one window (WINDOW rows, 200 by default) and keeps the cursor's ABSOLUTE
-position in the result: moving past the window's edge (up/down, j/k, PageUp/PageDown, Home/End,
-g/G, the mouse wheel at the edge) fetches the neighbouring window and keeps the cursor on the
-same screen line, so paging reaches the last of 100,000 rows without visible seams.
+app. PagedTable holds one window (about three screens of rows, at least WINDOW) and keeps the
+cursor's ABSOLUTE position in the result: moving past the window's edge (up/down, j/k,
+PageUp/PageDown, Home/End, g/G, the mouse wheel at the edge) fetches the neighbouring window and
+keeps the cursor on the same screen line, so paging reaches the last of 100,000 rows without
+visible seams.
 
 API (everything runs through screens.dbwork.db_work in exclusive workers; a generation counter
 drops any older result, so a slow query never overwrites a newer one):
@@ -61,7 +62,7 @@ from textual.widgets import DataTable
 from extgw_tui.screens.dbwork import db_work
 
 #: Rows held in the widget at once.
-WINDOW = 200
+WINDOW = 60
 MARK_KEY = "mark"
 MARKED = "[x]"
 UNMARKED = "[ ]"
@@ -206,19 +207,27 @@ class PagedTable(DataTable):
         fetch, count, all_ids = self._fetch, self._count, self._all_ids
         sort, descending = self.sort_key, self.sort_descending
         sortable = any(c.sort for c in self.spec)
-        window, known_total, wanted = self.window, self.total, self.position
+        window, known_total, wanted = self.window_rows, self.total, self.position
         marks = frozenset(self.marks) if with_count and all_ids is not None else frozenset()
 
         def query() -> _Page:
+            if with_count and wanted == 0:
+                # From the top: a result shorter than the window is its own count.
+                rows = _fetch_at(0)
+                total = len(rows) if len(rows) < window else count()
+                return _Page(total, 0, rows, _hidden())
             total = count() if with_count else known_total
             at = min(wanted, max(total - 1, 0))
             offset = max(0, min(at - window // 2, total - window))
+            return _Page(total, offset, _fetch_at(offset), _hidden())
+
+        def _fetch_at(offset: int) -> list:
             if sortable:
-                rows = fetch(offset, window, sort=sort, descending=descending)
-            else:
-                rows = fetch(offset, window)
-            hidden = len(marks - set(all_ids())) if marks and all_ids is not None else None
-            return _Page(total, offset, list(rows), hidden)
+                return list(fetch(offset, window, sort=sort, descending=descending))
+            return list(fetch(offset, window))
+
+        def _hidden() -> int | None:
+            return len(marks - set(all_ids())) if marks and all_ids is not None else None
 
         def landed(page: _Page) -> None:
             if generation == self._generation:
@@ -232,6 +241,15 @@ class PagedTable(DataTable):
 
         db_work(self, query, on_success=landed, on_error=failed,
                 group=f"paged-table-{id(self)}", exclusive=True)
+
+    @property
+    def window_rows(self) -> int:
+        """About three terminal heights of rows: every row held costs UI-thread time to measure.
+
+        The terminal's height, not the widget's, so the window is the same before and after
+        layout.
+        """
+        return max(self.window, 3 * (self.app.size.height or 24))
 
     def _show(self, page: _Page) -> None:
         self.total = page.total
