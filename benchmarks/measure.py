@@ -44,13 +44,19 @@ def search_terms(count: int, seed: int = 8) -> list[str]:
     return terms
 
 
+#: The rows PagedTable fetches for a new search at 80x24: three terminal heights (window_rows).
+WINDOW_AT_80x24 = 3 * 24
+
+
 def search_query(terms: list[str]) -> dict:
-    """The query alone, as the table issues it: the first window of 200 rows and the count."""
+    """The query alone, as the table issues it for a new search (PagedTable._load from the top):
+    the first window, and the COUNT only when the window came back full."""
     from extgw_tui.services import users
 
     def one(term: str) -> None:
-        users.search_users(term, offset=0, limit=200)
-        users.count_users(term)
+        rows = users.search_users(term, offset=0, limit=WINDOW_AT_80x24)
+        if len(rows) == WINDOW_AT_80x24:
+            users.count_users(term)
 
     for term in terms[:5]:  # warm the page cache, as an app that has been open a while
         one(term)
