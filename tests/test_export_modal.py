@@ -6,11 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from busy_pilot import send_key, wait_until
 from openpyxl import load_workbook
 from peewee import chunked
 from test_exports import World, build_world
 from textual.app import App
-from textual.widgets import Input, RadioButton, RadioSet, Select, Static
+from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Select, Static
 
 from extgw_tui import cli
 from extgw_tui.models import ExternalUser
@@ -190,8 +191,9 @@ async def test_escape_cancels_a_running_export_and_leaves_no_file(
         await settle(app, pilot)
         await pilot.press("tab")
         await paste_path(pilot, out / "big.xlsx")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        send_key(app, "enter")
+        progress = app.screen.query_one(ProgressBar)
+        await wait_until(lambda: (progress.progress or 0) > 0)  # rows are being written
         assert app.screen.running is not None
         await pilot.press("escape")
         await settle(app, pilot)

@@ -6,9 +6,10 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from busy_pilot import send_key, wait_until
 from openpyxl import load_workbook
 from textual.app import App
-from textual.widgets import Input, Static
+from textual.widgets import Input, ProgressBar, Static
 
 from extgw_tui.db import sqlite_path
 from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil
@@ -224,8 +225,9 @@ async def test_export_can_be_cancelled(sqlite_db, tmp_path):
         await pilot.press("x")
         await pilot.pause()
         app.screen.query_one(Input).value = str(tmp_path / "big.xlsx")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        send_key(app, "enter")
+        progress = app.screen.query_one(ProgressBar)
+        await wait_until(lambda: (progress.progress or 0) > 0)  # rows are being written
         await pilot.press("escape")
         await _settle(pilot, app)
         assert isinstance(app.screen, ReviewScreen)

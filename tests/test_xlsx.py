@@ -150,6 +150,26 @@ def test_cancel_leaves_no_file_and_no_temp_file(tmp_path: Path) -> None:
     assert {p for p in openpyxl_writer.ALL_TEMP_FILES if os.path.exists(p)} == before
 
 
+def test_cancel_while_the_file_is_being_saved_leaves_no_file(tmp_path: Path) -> None:
+    """Escape after the last row, while the zip is written: still no file at the target."""
+    asked_after_rows = []
+    all_rows_read = False
+
+    def rows():
+        nonlocal all_rows_read
+        yield from ((i, "x", None, True) for i in range(500))
+        all_rows_read = True
+
+    def should_cancel() -> bool:  # no to the check after the last row, yes to the next one
+        if all_rows_read:
+            asked_after_rows.append(1)
+        return len(asked_after_rows) >= 2
+
+    with pytest.raises(ExportCancelled):
+        write(tmp_path / "s.xlsx", rows(), should_cancel=should_cancel, expected_rows=500)
+    assert leftovers(tmp_path) == []
+
+
 def test_a_failure_mid_stream_leaves_no_file(tmp_path: Path) -> None:
     def rows():
         yield (1, "a", None, True)

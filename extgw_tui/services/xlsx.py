@@ -167,6 +167,7 @@ def write_workbook(
         count, cleaner = _write_data(ws, columns, rows, progress, should_cancel, expected_rows)
         _write_about(wb, about, count, cleaner)
         _save(wb, temp)
+        _stop_if_cancelled(should_cancel)  # escape while the file was being zipped
         os.replace(temp, target)
     except OSError as exc:
         _discard(wb, temp)
@@ -203,16 +204,19 @@ def _write_data(
         append(clean(row))
         count += 1
         if count % step == 0:
-            if should_cancel is not None and should_cancel():
-                raise ExportCancelled("Export cancelled; no file was written.")
+            _stop_if_cancelled(should_cancel)
             if progress is not None:
                 progress(count)
-    if should_cancel is not None and should_cancel():
-        raise ExportCancelled("Export cancelled; no file was written.")
+    _stop_if_cancelled(should_cancel)
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{count + 1}"
     if progress is not None:
         progress(count)
     return count, cleaner
+
+
+def _stop_if_cancelled(should_cancel: Callable[[], bool] | None) -> None:
+    if should_cancel is not None and should_cancel():
+        raise ExportCancelled("Export cancelled; no file was written.")
 
 
 def _write_about(wb: Workbook, about: list[tuple[str, str]], count: int, cleaner: _Cleaner) -> None:
