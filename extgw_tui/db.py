@@ -90,7 +90,8 @@ def _make_database(url: str) -> peewee.Database:
         )
     if url.startswith(("postgres:", "postgresql:")):
         try:
-            return connect_url(url)
+            # a write blocked by another session fails after BUSY_TIMEOUT, as on SQLite
+            return connect_url(url, options=f"-c lock_timeout={BUSY_TIMEOUT * 1000}")
         except Exception as exc:  # bad URL or missing driver
             raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
     raise DatabaseProblem(
@@ -118,6 +119,11 @@ def open_database(url: str) -> peewee.Database:
 
 def _ensure_schema(db: peewee.Database) -> None:
     if not db.table_exists(SchemaInfo._meta.table_name):
+        if db.get_tables():
+            raise DatabaseProblem(
+                "The database holds tables of another program and no extgw-tui schema; "
+                "it is not an extgw-tui database. Give extgw-tui a new file or database."
+            )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
             _create_backend_indexes(db)
@@ -160,7 +166,7 @@ def describe(exc: BaseException) -> str:
     """One sentence for a database error, without connection strings or SQL."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = text.lower()
-    if "locked" in low or "busy" in low:
+    if any(word in low for word in ("locked", "busy", "lock timeout", "deadlock detected")):
         return (
             "Another administrator is writing to the database and it stayed busy for "
             f"{BUSY_TIMEOUT} second{'s' if BUSY_TIMEOUT != 1 else ''}; nothing was changed, "

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI
 
 from extgw_tui.db import open_database
 from extgw_tui.models import SchemaInfo
@@ -123,9 +124,25 @@ def test_sqlite_file_of_another_program(world_dir):
     assert_one_sentence(result, "not an extgw-tui database")
 
 
+def test_sqlite_file_with_only_other_tables_is_left_alone(world_dir):
+    """Another program's database gets no extgw tables added to it."""
+    target = world_dir / "foreign.sqlite3"
+    with sqlite3.connect(target) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.close()
+    result = run_cli(world_dir, "--db", url(target), "stats")
+    assert_one_sentence(result, "tables of another program")
+    with sqlite3.connect(target) as conn:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master")]
+    conn.close()
+    assert tables == ["invoices"]
+
+
 def test_postgres_database_that_does_not_exist(world_dir):
     pg_url = os.environ.get("EXTGW_TEST_PG_URL")
     if not pg_url:
+        if IN_CI:
+            pytest.fail("EXTGW_TEST_PG_URL is not set in CI: the PostgreSQL tests must run.")
         pytest.skip("no PostgreSQL server (set EXTGW_TEST_PG_URL)")
     missing = pg_url.rsplit("/", 1)[0] + "/extgw_no_such_database"
     result = run_cli(world_dir, "--db", missing, "activity")

@@ -17,15 +17,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import peewee
+import psycopg2
 import pytest
+from test_statistics import _summary_rows
 
 from extgw_tui import db as dbmod
 from extgw_tui.app import ExtgwApp
 from extgw_tui.cli import main
 from extgw_tui.errors import NotFound
-from extgw_tui.models import AuditEvent, ExternalUser, Licence, LicenceType, Pupil, text_key
+from extgw_tui.models import (
+    AuditEvent,
+    ExternalUser,
+    Licence,
+    LicenceType,
+    LoginEvent,
+    Pupil,
+    text_key,
+)
 from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import access, audit, licences, review
+from extgw_tui.services import access, audit, licences, portal, review
+from extgw_tui.services.login_summary import rebuild_login_summary
 
 OLD = datetime.now().replace(microsecond=0) - timedelta(days=800)
 CTX = multiprocessing.get_context("spawn")
@@ -162,6 +173,46 @@ def test_two_admins_at_once_lose_nothing(db, db_url):
         assert bool(allowed) == (len(history[user_id]) % 2 == 0)
 
 
+def _login_worker(url: str, user_ids: list[int], rounds: int, barrier, results) -> None:
+    """The portal under load: the same accounts logging in from two processes at once."""
+    dbmod.open_database(url)
+    errors = []
+    barrier.wait()
+    for _ in range(rounds):
+        for user_id in user_ids:
+            try:
+                portal.record_login(ExternalUser.get_by_id(user_id))
+            except Exception as exc:  # a deadlock or lost count is what this test catches
+                errors.append(f"{type(exc).__name__}: {exc}")
+    results.put(errors)
+
+
+def test_the_same_accounts_logging_in_at_once_all_count(db, db_url):
+    ids = _add_users(6)
+    parent = LicenceType.get(LicenceType.name == "Parent/Guardian").id
+    pupil = Pupil.create(forename="P", surname="Shared").id
+    for user_id in ids[:3]:
+        Licence.create(user=user_id, pupil=pupil, licence_type=parent)
+    rounds = 25
+    barrier = CTX.Barrier(2)
+    results = CTX.Queue()
+    procs = [
+        CTX.Process(target=_login_worker, args=(db_url, ids, rounds, barrier, results))
+        for _ in range(2)
+    ]
+    for proc in procs:
+        proc.start()
+    outs = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    assert outs == [[], []]
+    assert LoginEvent.select().count() == 2 * rounds * len(ids)
+    kept = _summary_rows()
+    rebuild_login_summary()  # what the upkeep counted, login by login, equals a recount
+    assert _summary_rows() == kept
+
+
 def _hold_write_lock(path: Path) -> sqlite3.Connection:
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -196,6 +247,32 @@ def test_write_blocked_past_timeout_says_so_and_changes_nothing(quick_timeout, t
     assert ExternalUser.select().where(ExternalUser.access_allowed == False).count() == 0  # noqa: E712
     assert AuditEvent.select().count() == 0
     assert access.set_access(ids, False).changed == 50  # and it works once the lock is gone
+
+
+def test_postgres_write_blocked_past_timeout_says_so_and_changes_nothing(db_url, monkeypatch):
+    """PostgreSQL waits for a row lock at most BUSY_TIMEOUT too (lock_timeout), never forever."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the SQLite case is the test above")
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT", 1)
+    handle = dbmod.open_database(db_url)
+    ids = _add_users(50)
+    other = psycopg2.connect(db_url)
+    try:
+        with other.cursor() as cursor:  # another admin's transaction holds user 1
+            cursor.execute("UPDATE external_user SET surname = 'Held' WHERE id = 1")
+        started = time.monotonic()
+        with pytest.raises(peewee.OperationalError) as caught:
+            access.set_access(ids, False)
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert 0.9 <= waited < 5
+    assert dbmod.describe(caught.value) == BLOCKED
+    assert ExternalUser.select().where(ExternalUser.access_allowed == False).count() == 0  # noqa: E712
+    assert AuditEvent.select().count() == 0
+    assert access.set_access(ids, False).changed == 50
+    handle.close()
 
 
 def test_cli_write_blocked_is_one_sentence(quick_timeout, tmp_path, capsys):

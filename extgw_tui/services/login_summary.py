@@ -48,10 +48,20 @@ def _types_in(mask: int) -> list[int]:
     return [t for t in range(1, MAX_LICENCE_TYPE_ID + 1) if mask & licence_bit(t)]
 
 
-def note_login(user_id: int, at: datetime, licence_mask: int) -> None:
-    """Count one login in the summary; call inside the transaction that records it."""
-    if _is_postgres():  # one login per account at a time, so two cannot both be its first
+def lock_account(user_id: int) -> None:
+    """On PostgreSQL, one login per account at a time, so two cannot both count as its first.
+
+    Take it first in the transaction: once a LoginEvent insert holds the row's foreign-key
+    share lock, two concurrent logins asking for this exclusive lock deadlock. SQLite writers
+    are serialised already.
+    """
+    if _is_postgres():
         ExternalUser.select(ExternalUser.id).where(ExternalUser.id == user_id).for_update().get()
+
+
+def note_login(user_id: int, at: datetime, licence_mask: int) -> None:
+    """Count one login in the summary; call inside the transaction that records it, after
+    lock_account()."""
     day = at.date()
     LoginDay.insert(day=day, licence_mask=licence_mask, logins=1).on_conflict(
         conflict_target=[LoginDay.day, LoginDay.licence_mask],

@@ -16,7 +16,7 @@ from extgw_tui.models import ExternalUser, LoginEvent, database, now, text_key
 from extgw_tui.services import audit
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
-from extgw_tui.services.login_summary import note_login
+from extgw_tui.services.login_summary import lock_account, note_login
 from extgw_tui.services.passwords import (
     dummy_hash,
     hash_password,
@@ -79,6 +79,7 @@ def record_login(user: ExternalUser, at: datetime | None = None) -> LoginEvent:
     """Record a successful login with the licence types the account holds now."""
     when = at or now()
     with database.atomic():
+        lock_account(user.id)  # before the insert: its foreign key would share-lock the row
         mask = user_licence_mask(user.id)
         event = LoginEvent.create(at=when, user=user.id, licence_mask=mask)
         note_login(user.id, when, mask)
