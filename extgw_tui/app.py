@@ -29,7 +29,9 @@ from extgw_tui.db import redact_url
 from extgw_tui.errors import ExtgwError
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
+from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import error_message
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
 
@@ -74,6 +76,7 @@ class ExtgwApp(App[None]):
         self.db_url = db_url
         self.sub_title = f"{redact_url(db_url)} · admin {audit.current_admin()}"
         self.theme_name = theme_name
+        self._asking_to_quit = False
 
     def on_mount(self) -> None:
         if self.theme_name:
@@ -105,8 +108,28 @@ class ExtgwApp(App[None]):
         if hasattr(self.screen, "action_refresh"):
             await self.run_action("refresh", self.screen)
 
-    def action_quit_key(self) -> None:
-        self.exit()
+    async def action_quit(self) -> None:
+        """ctrl+q and q: ask first when a dialog holds work that quitting would lose.
+
+        Pressed again while that question is up, it quits.
+        """
+        losing = [s.unsaved_work() for s in self.screen_stack if isinstance(s, Dialog)]
+        losing = [phrase for phrase in losing if phrase]
+        if not losing or self._asking_to_quit:
+            self.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            self._asking_to_quit = False
+            if quit_anyway:
+                self.exit()
+
+        self._asking_to_quit = True
+        question = f"Quit and lose {' and '.join(losing)}?"
+        self.push_screen(ConfirmModal(question, title="Quit?", yes_label="Quit"), answered)
+
+    async def action_quit_key(self) -> None:
+        await self.action_quit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "quit_key" and isinstance(self.screen, ModalScreen):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from textual.widgets import Input, Select, Static
 from user_rows import make_users
@@ -11,6 +9,7 @@ from user_rows import make_users
 from extgw_tui.app import ExtgwApp
 from extgw_tui.models import AuditEvent, ExternalUser
 from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.help import HelpScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import portal, users
 from extgw_tui.services.accounts import delete_users
@@ -319,23 +318,17 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
         assert "✗ DENIED" in shown and "✓ Allowed" in shown
 
 
-def _have(module: str) -> bool:
-    return importlib.util.find_spec(f"extgw_tui.screens.{module}") is not None
-
-
-@pytest.mark.parametrize(("key", "module", "name"), [
-    ("m", "email_user", "EmailUserModal"),
-    ("e", "edit_user", "EditUserModal"),
-    ("enter", "edit_user", "EditUserModal"),
-    ("r", "remove_pupil", "RemovePupilModal"),
-    ("x", "export", "ExportModal"),
-    ("s", "stats", "StatsScreen"),
-    ("v", "review", "ReviewScreen"),
-    ("L", "activity", "ActivityLogScreen"),
+@pytest.mark.parametrize(("key", "name", "own_key"), [
+    ("m", "EmailUserModal", "Send"),
+    ("e", "EditUserModal", "Remove"),
+    ("enter", "EditUserModal", "Remove"),
+    ("r", "RemovePupilModal", "Remove"),
+    ("x", "ExportModal", "Export"),
+    ("s", "StatsScreen", "period"),
+    ("v", "ReviewScreen", "Delete"),
+    ("L", "ActivityLogScreen", "Filter"),
 ])
-async def test_each_key_opens_its_screen(sqlite_db, key, module, name):
-    if not _have(module):
-        pytest.skip(f"extgw_tui/screens/{module}.py has not landed yet")
+async def test_each_key_opens_its_screen_and_f1_its_keys(sqlite_db, key, name, own_key):
     make_users(5)
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -344,14 +337,17 @@ async def test_each_key_opens_its_screen(sqlite_db, key, module, name):
         await settle(pilot, app)
         assert type(app.screen).__name__ == name
         assert not [m for m in messages(app) if "Unexpected" in m]
+        await pilot.press("f1")  # in a dialog too, even with a text box focused
+        assert isinstance(app.screen, HelpScreen)
+        assert any(own_key in item.description for item in app.screen.actions)
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == name
         await pilot.press("escape")
         await settle(pilot, app)
         assert isinstance(app.screen, UsersScreen)
 
 
 async def test_clicking_the_email_cell_opens_the_email_modal(sqlite_db):
-    if not _have("email_user"):
-        pytest.skip("the email modal has not landed yet")
     make_users(5)
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -380,8 +376,6 @@ async def test_coming_back_to_the_screen_reloads_what_others_changed(sqlite_db):
 
 
 async def test_clicking_the_actions_cell_offers_edit_and_remove(sqlite_db):
-    if not _have("remove_pupil"):
-        pytest.skip("the remove-pupil modal has not landed yet")
     make_users(5)
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(140, 30)) as pilot:
@@ -394,3 +388,23 @@ async def test_clicking_the_actions_cell_offers_edit_and_remove(sqlite_db):
         await settle(pilot, app)
         assert type(app.screen).__name__ == "RemovePupilModal"
         assert app.screen.user_id == table._rows[1].id
+
+
+async def test_ctrl_q_asks_before_losing_a_typed_email(sqlite_db):
+    make_users(3)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("m")
+        await settle(pilot, app)
+        await pilot.press(*"Parents evening")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Quit and lose the email you are writing to" in app.screen.question
+        await pilot.press("n")
+        assert type(app.screen).__name__ == "EmailUserModal"
+        assert app.screen.subject == "Parents evening"  # nothing lost
+        assert app.is_running
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+    assert not app.is_running

@@ -5,15 +5,17 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from extgw_tui.resources import stylesheet
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services.activity import ActivityRow
 
 
-class ActivityEntryModal(ModalScreen[None]):
+class ActivityEntryModal(Dialog[None]):
     """Every field of one audit entry; escape or enter closes it."""
+
+    TITLE = "Activity entry"
 
     CSS_PATH = stylesheet("activity_entry.tcss")
     BINDINGS = [

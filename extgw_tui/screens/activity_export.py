@@ -11,19 +11,21 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import activity, xlsx
 from extgw_tui.services.activity import ActivityFilter
 
 
-class ActivityExportModal(ModalScreen[Path | None]):
+class ActivityExportModal(Dialog[Path | None]):
     """Ask where to save the filtered log, then write it with progress and a way to cancel."""
+
+    TITLE = "Export the activity log"
 
     CSS_PATH = stylesheet("activity_export.tcss")
     BINDINGS = [

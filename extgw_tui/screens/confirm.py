@@ -5,12 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from extgw_tui.screens.dialog import Dialog
 
-class ConfirmModal(ModalScreen[bool]):
+
+class ConfirmModal(Dialog[bool]):
     """Ask before a change; dismisses with True only on an explicit yes."""
+
+    TITLE = "Please confirm"
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=True),

@@ -14,12 +14,12 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Sparkline, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.remove_pupil import (
     add_pupil_columns,
     confirm_removal,
@@ -48,8 +48,10 @@ def month_name(label: str) -> str:
     return datetime.strptime(label, "%Y-%m").strftime("%b")
 
 
-class EditUserModal(ModalScreen[bool]):
+class EditUserModal(Dialog[bool]):
     """The Edit modal of the main table."""
+
+    TITLE = "Edit user"
 
     CSS_PATH = stylesheet("edit_user.tcss")
     BINDINGS = [

@@ -9,18 +9,20 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import mail, users
 
 
-class EmailUserModal(ModalScreen[bool]):
+class EmailUserModal(Dialog[bool]):
     """To (the stored address), Subject, Body; Send and Cancel."""
+
+    TITLE = "Email a user"
 
     CSS_PATH = stylesheet("email_user.tcss")
     BINDINGS = [
@@ -140,6 +142,13 @@ class EmailUserModal(ModalScreen[bool]):
         self._status(message, "error")
 
     # -- leaving ----------------------------------------------------------------------------
+
+    def unsaved_work(self) -> str | None:
+        if self._sending:
+            return f"the email being sent to {self._to} (it may not arrive)"
+        if self._typed() and not self._done:
+            return f"the email you are writing to {self._to or 'this user'}"
+        return None
 
     def action_cancel(self) -> None:
         if self._sending:

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Select, Static
 from textual.worker import Worker
 
@@ -23,6 +22,7 @@ from extgw_tui import settings
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
@@ -58,8 +58,10 @@ class ExportChoices(RadioSet):
         self.call_after_refresh(self.screen.advance)  # once Changed has been handled
 
 
-class ExportModal(ModalScreen[None]):
+class ExportModal(Dialog[None]):
     """The help page's "Export options", plus the users listed under the search in force."""
+
+    TITLE = "Export to Excel"
 
     CSS_PATH = stylesheet("export.tcss")
     BINDINGS = [

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import licences, users
 from extgw_tui.services.licences import LinkedPupil
 
@@ -99,8 +100,10 @@ def confirm_removal(
     )
 
 
-class RemovePupilModal(ModalScreen[bool]):
+class RemovePupilModal(Dialog[bool]):
     """Pick one of the user's pupils and remove it; dismisses with True once one is removed."""
+
+    TITLE = "Remove a pupil"
 
     CSS_PATH = stylesheet("remove_pupil.tcss")
     BINDINGS = [

@@ -11,18 +11,20 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import review, xlsx
 
 
-class ReviewExportModal(ModalScreen[Path | None]):
+class ReviewExportModal(Dialog[Path | None]):
     """Ask where to save the list, then write it with progress and a way to cancel."""
+
+    TITLE = "Export the review list"
 
     CSS_PATH = stylesheet("review_export.tcss")
     BINDINGS = [

@@ -5,15 +5,17 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from extgw_tui.resources import stylesheet
+from extgw_tui.screens.dialog import Dialog
 
 
-class RowActionsModal(ModalScreen[str | None]):
+class RowActionsModal(Dialog[str | None]):
     """Dismisses with "edit", "remove" or "email", or None when cancelled."""
+
+    TITLE = "Actions"
 
     CSS_PATH = stylesheet("row_actions.tcss")
     BINDINGS = [
