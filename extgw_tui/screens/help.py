@@ -41,7 +41,7 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
 
     def add(node: DOMNode, binding: Binding, key: str) -> None:
-        if not binding.description or binding.system:
+        if not binding.description or binding.system or not _ours(node, key, binding):
             return
         slot = (id(node), binding.description)  # q and ctrl+q are one "Quit"
         if slot not in grouped:
@@ -62,9 +62,34 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
 
     ordered = sorted(grouped.values(), key=lambda entry: rank(entry[0]))
     return [
-        KeyAction(", ".join(keys), binding.description, binding.action, node)
+        KeyAction(", ".join(keys), binding.tooltip or binding.description, binding.action, node)
         for node, binding, keys in ordered
     ]
+
+
+#: Textual's own bindings worth listing; the rest (cursor left, copy text, focus next...) are
+#: the terminal's usual keys and would only bury ours.
+_TEXTUAL_KEPT = {"quit"}
+
+
+def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
+    """Whether extgw-tui declared this binding (on the node's class or one it derives from).
+
+    A binding's `description` is its short footer label; its `tooltip`, when set, is the
+    longer text the help and the palette show.
+    """
+    if binding.action in _TEXTUAL_KEPT:
+        return True
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("extgw_tui"):
+            continue
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            if not isinstance(declared, Binding):
+                declared = Binding(*declared)
+            keys = {k.strip() for k in declared.key.split(",")}
+            if key in keys and declared.action == binding.action:
+                return True
+    return False
 
 
 class HelpScreen(ModalScreen[None]):
@@ -84,7 +109,10 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static(f"Keys: {self.heading}", classes="dialog-title")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            yield Static("ctrl+p lists every action by name. Escape closes.", id="help-hint")
+            yield Static(
+                "tab moves between fields · ctrl+p lists every action by name · escape closes",
+                id="help-hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
