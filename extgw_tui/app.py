@@ -20,6 +20,7 @@ import peewee
 from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.filter import Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -61,7 +62,8 @@ class ExtgwApp(App[None]):
     CSS_PATH = stylesheet("app.tcss")
     TITLE = "External users"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help: keys of this screen", key_display="?"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Help: the keys of this screen",
+                key_display="?"),
         Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
         Binding("q", "quit_key", "Quit", show=False),
     ]
@@ -86,6 +88,8 @@ class ExtgwApp(App[None]):
                 known = ", ".join(sorted(self.available_themes))
                 self.notify(f"There is no theme called {self.theme_name!r}; using the default. "
                             f"Themes: {known}.", severity="warning", timeout=10)
+        self._match_no_color_filter()
+        self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -93,6 +97,20 @@ class ExtgwApp(App[None]):
         from extgw_tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
+
+    def _match_no_color_filter(self, *_: object) -> None:
+        """Under NO_COLOR, the colour-removing filter that suits the theme now.
+
+        Textual chooses it once, for the default theme; an ansi theme chosen later needs
+        NoColor (terminal default colours), or Monochrome draws it black on black.
+        """
+        if not self.no_color:
+            return
+        wanted = NoColor if self.native_ansi_color else Monochrome
+        self._filters = [
+            wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
+        ]
+        self.refresh()
 
     # ----- global actions -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from busy_pilot import send_key
 from textual import events
 from textual.app import App, ComposeResult
 from user_rows import make_users
@@ -42,6 +43,7 @@ class TableApp(App):
                 term, sort=sort, descending=descending, offset=offset, limit=limit),
             lambda: users.count_users(term),
             lambda: users.user_ids_matching(term),
+            lambda ids: users.count_among(term, ids),
         )
 
 
@@ -76,7 +78,8 @@ async def test_end_and_home_reach_both_ends_of_a_large_result(sqlite_db):
         table = await settle(pilot, app)
         assert table.current_row.id == expected[-1]
         assert table.position == 1_049
-        assert table.status_text() == f"rows {1_050 - window + 1:,}-1,050 of 1,050"
+        shown = table.size.height - 1  # every line under the header row
+        assert table.status_text() == f"rows {1_050 - shown + 1:,}-1,050 of 1,050"
         await pilot.press("g")
         table = await settle(pilot, app)
         assert table.current_row.id == expected[0]
@@ -276,3 +279,37 @@ async def test_the_mouse_wheel_at_a_window_edge_loads_the_next_window(sqlite_db)
         table = await settle(pilot, app)
         assert table.window_offset < edge
         assert table.current_row.id == expected[edge - 1]
+
+
+async def test_keys_pressed_while_a_window_loads_act_on_the_row_it_brings(sqlite_db):
+    make_users(1_050)
+    expected = ordered_ids()
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        send_key(app, "end")  # the last window is on its way when space arrives
+        send_key(app, "space")
+        table = await settle(pilot, app)
+        assert table.marks == {expected[-1]}
+        table.reload()  # the same query again: the row held is still the cursor's
+        send_key(app, "space")
+        table = await settle(pilot, app)
+        assert table.marks == set()
+        app.use("user0000")  # a new query: space waits for its first row
+        send_key(app, "space")
+        table = await settle(pilot, app)
+        assert table.marks == {users.search_users("user0000", limit=1)[0].id}
+
+
+async def test_the_status_names_the_rows_on_screen(sqlite_db):
+    make_users(300)
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        shown = table.size.height - 1
+        assert table.status_text() == f"rows 1-{shown} of 300"
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        first = int(table.scroll_y) + 1
+        assert first > 1
+        assert table.status_text() == f"rows {first}-{first + shown - 1} of 300"

@@ -41,6 +41,14 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in strips)
 
 
+def rows_on_screen(app, order: list[int]) -> tuple[int, int]:
+    """The 1-based positions in `order` of the first and last user rows the terminal shows."""
+    cells = [line.lstrip()[3:].split() for line in screen_text(app).splitlines()
+             if line.lstrip().startswith(("[ ]", "[x]"))]
+    ids = [int(row[0]) for row in cells if row and row[0].isdigit()]
+    return order.index(ids[0]) + 1, order.index(ids[-1]) + 1
+
+
 def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -80,8 +88,17 @@ async def test_paging_reaches_the_last_user_with_end_and_with_page_down(sqlite_d
         await pilot.press("end")
         table = await settle(pilot, app)
         assert table.current_row.id == order[-1]
-        first = 1_050 - table.window_rows + 1
+        first, last = rows_on_screen(app, order)
+        assert last == 1_050 and last - first > 10
         assert text_of(app, "#status").endswith(f"rows {first:,}-1,050 of 1,050")
+        await pilot.press("up")  # moving within the screen changes nothing...
+        assert text_of(app, "#status").endswith(f"rows {first:,}-1,050 of 1,050")
+        for _ in range(last - first):
+            await pilot.press("up")
+        await pilot.pause()  # ...until the rows on screen change, without a reload
+        first, last = rows_on_screen(app, order)
+        assert last < 1_050
+        assert text_of(app, "#status").endswith(f"rows {first:,}-{last:,} of 1,050")
         await pilot.press("home")
         table = await settle(pilot, app)
         assert table.current_row.id == order[0]
@@ -240,14 +257,20 @@ async def test_help_lists_the_screen_keys_and_the_palette_every_action(sqlite_db
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        for name in ("Deny marked", "Allow marked", "Mark all matches", "Clear marks",
-                     "Export", "Login statistics", "Review accounts", "Activity log",
-                     "Email user", "Edit user", "Remove a pupil", "Sort: reverse", "Refresh"):
+        for name in ("Deny access to the marked users", "Allow access for the marked users",
+                     "Mark all matches", "Clear marks", "Export to Excel", "Login statistics",
+                     "Review user accounts", "Activity log", "Email the user under the cursor",
+                     "Edit user: pupils, licences, login statistics",
+                     "Remove a pupil from the user under the cursor", "Sort: reverse",
+                     "Refresh from the database"):
             assert name in titles
+        footer = screen_text(app).splitlines()[-1]  # the main keys fit 80 columns
+        for key in ("/ Search", "e Edit", "m Email", "D Deny", "A Allow", "x Export", "? Help"):
+            assert key in footer
         await pilot.press("question_mark")
         assert app.screen.__class__.__name__ == "HelpScreen"
         shown = screen_text(app)
-        assert "Deny marked" in shown and "Search surname or email" in shown
+        assert "Deny access to the marked users" in shown and "Search by surname" in shown
         await pilot.press("escape")
         assert isinstance(app.screen, UsersScreen)
         await pilot.press("f1", "escape", "ctrl+p")
@@ -316,6 +339,16 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
         assert app.no_color
         shown = screen_text(app)
         assert "✗ DENIED" in shown and "✓ Allowed" in shown
+    app = ExtgwApp(db_url=sqlite_db.url, theme_name="textual-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        strips = app.screen._compositor.render_strips()
+        no_color = app._filters[-1]
+        lines = [no_color.apply(list(strip), app.screen.styles.background) for strip in strips]
+        segments = [seg for line in lines for seg in line if seg.text.strip()]
+        assert segments  # the rows are drawn in the terminal's own colours, never black on black
+        assert all(seg.style is None or seg.style.color is None or seg.style.color.is_default
+                   for seg in segments)
 
 
 @pytest.mark.parametrize(("key", "name", "own_key"), [

@@ -27,7 +27,7 @@ DEBOUNCE = 0.15
 ACTIONS = "Edit · Remove"
 
 COLUMNS = [
-    PagedColumn("id", "ID", 6, sort="id"),
+    PagedColumn("id", "ID", 6, sort="id", hide_below=56),
     PagedColumn("title", "Title", 5, sort="title", hide_below=70),
     PagedColumn("surname", "Surname", 14, sort="surname"),
     PagedColumn("email", "Email", 22, sort="email", flex=True),
@@ -64,18 +64,20 @@ class UsersScreen(Screen[None]):
     CSS_PATH = stylesheet("users.tcss")
     TITLE = "External users"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search surname or email"),
+        Binding("slash", "focus_search", "Search", tooltip="Search by surname or email"),
         Binding("escape", "leave_search", "Leave the search box", show=False),
-        Binding("e", "edit", "Edit user"),
-        Binding("m", "email", "Email user"),
-        Binding("r", "remove", "Remove a pupil", show=False),
-        Binding("D", "set_access(False)", "Deny marked"),
-        Binding("A", "set_access(True)", "Allow marked"),
-        Binding("x", "export", "Export", show=False),
+        Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
+        Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
+        Binding("r", "remove", "Remove a pupil", show=False,
+                tooltip="Remove a pupil from the user under the cursor"),
+        Binding("D", "set_access(False)", "Deny", tooltip="Deny access to the marked users"),
+        Binding("A", "set_access(True)", "Allow", tooltip="Allow access for the marked users"),
+        Binding("x", "export", "Export", tooltip="Export to Excel"),
         Binding("s", "stats", "Login statistics", show=False),
-        Binding("v", "review", "Review accounts", show=False),
+        Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False,
+                tooltip="Refresh from the database"),
     ]
 
     def __init__(self) -> None:
@@ -84,6 +86,7 @@ class UsersScreen(Screen[None]):
         self.totals: users.Totals | None = None
         self._timer: Timer | None = None
         self._started = False
+        self._asking = False  # a confirmation is up: coming back from it is not a new visit
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,8 +118,8 @@ class UsersScreen(Screen[None]):
         self._started = True
 
     def on_screen_resume(self) -> None:
-        if self._started:  # back from a dialog or screen: another admin may have changed data
-            self.action_refresh()
+        if self._started and not self._asking:  # back from a dialog or screen: another admin
+            self.action_refresh()  # may have changed data meanwhile
 
     # ----- search, totals and the status line ---------------------------------------------
 
@@ -128,6 +131,7 @@ class UsersScreen(Screen[None]):
             ),
             lambda: users.count_users(term),
             lambda: users.user_ids_matching(term),
+            lambda ids: users.count_among(term, ids),
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -159,6 +163,9 @@ class UsersScreen(Screen[None]):
     def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
         self._show_status()
         self._show_marks()
+
+    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
+        self._show_status()
 
     def on_paged_table_marks_changed(self, event: PagedTable.MarksChanged) -> None:
         self._show_marks()
@@ -192,10 +199,15 @@ class UsersScreen(Screen[None]):
     # ----- the user under the cursor -----------------------------------------------------
 
     def _with_current(self, open_it, row: UserRow | None = None) -> None:
-        """Check the user still exists (another admin may have deleted it), then open_it(id)."""
-        row = row or self.table.current_row
+        """Check the user still exists (another admin may have deleted it), then open_it(id).
+
+        Pressed while the cursor's rows are loading, it waits for them.
+        """
         if row is None:
-            self.notify("There is no user under the cursor.", severity="warning")
+            if self.table.current_row is None and not self.table.fetching:
+                self.notify("There is no user under the cursor.", severity="warning")
+                return
+            self.table.with_current_row(lambda current: self._with_current(open_it, current))
             return
 
         def gone(message: str) -> None:
@@ -209,13 +221,13 @@ class UsersScreen(Screen[None]):
         if changed:
             self.action_refresh()
 
-    def action_edit(self) -> None:
+    def action_edit(self, row: UserRow | None = None) -> None:
         def open_edit(uid: int) -> None:
             from extgw_tui.screens.edit_user import EditUserModal
 
             self.app.push_screen(EditUserModal(uid), self._refresh_if)
 
-        self._with_current(open_edit)
+        self._with_current(open_edit, row)
 
     def action_email(self, row: UserRow | None = None) -> None:
         def open_email(uid: int) -> None:
@@ -246,7 +258,7 @@ class UsersScreen(Screen[None]):
 
             def chosen(choice: str | None) -> None:
                 if choice == "edit":
-                    self.action_edit()
+                    self.action_edit(row)
                 elif choice == "remove":
                     self.action_remove(row)
                 elif choice == "email":
@@ -257,6 +269,9 @@ class UsersScreen(Screen[None]):
     # ----- allow / deny the marked users ---------------------------------------------------
 
     def action_set_access(self, allowed: bool) -> None:
+        self.table.when_loaded(lambda: self._ask_access(allowed))  # marks pressed mid-load count
+
+    def _ask_access(self, allowed: bool) -> None:
         ids = sorted(self.table.marks)
         if not ids:
             self.notify("Mark users first: space marks one, a marks every match.",
@@ -271,20 +286,34 @@ class UsersScreen(Screen[None]):
                         "the account did not exist.")
         hidden = self.table.marks_hidden
         if hidden:
-            question += f" {hidden:,} of them are not in the current search."
+            verb = "is" if hidden == 1 else "are"
+            question += f" {hidden:,} of them {verb} not in the current search."
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                db_work(self, access.set_access, ids, allowed, on_success=self._access_done,
-                        group="users-access")
+            self._asking = False
+            self.table.focus()
+            if not yes:
+                return
+            self.table.loading = True  # the change may take a second at 10,000 accounts
+            self.notify(f"{'Allowing' if allowed else 'Denying'} {accounts}…", timeout=3)
+            db_work(self, access.set_access, ids, allowed, on_success=self._access_done,
+                    on_error=self._access_failed, group="users-access")
 
         label = "Allow" if allowed else "Deny"
+        self._asking = True
         self.app.push_screen(ConfirmModal(question, title=f"{label} access", yes_label=label),
                              answered)
 
     def _access_done(self, result: access.AccessResult) -> None:
+        self.table.loading = False
+        if result.missing:  # deleted by another admin meanwhile: nothing left to mark
+            self.table.set_marks(self.table.marks - set(result.missing))
         self.notify(result.summary(), severity="warning" if result.missing else "information")
         self.action_refresh()
+
+    def _access_failed(self, message: str) -> None:
+        self.table.loading = False
+        self.notify(message, severity="error", timeout=10)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id != "apply":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from peewee import Expression, Select, fn
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import NotFound
 from extgw_tui.models import ExternalUser, text_key
+from extgw_tui.services.chunks import chunked
 
 #: Longest search term used; longer input is cut (no name or address is this long).
 MAX_TERM = 254
@@ -136,6 +138,21 @@ def count_users(term: str | None = None) -> int:
     return Select(columns=[both]).bind(U._meta.database).scalar() or 0
 
 
+def count_among(term: str | None, ids: Collection[int]) -> int:
+    """How many of `ids` are existing users matching the term (for "N marked, M not in view").
+
+    Counted in SQL a chunk of ids at a time, so the cost follows the marks, not the table.
+    """
+    condition = search_condition(term)
+    total = 0
+    for part in chunked(sorted(ids)):
+        where = U.id.in_(list(part))
+        if condition is not None:
+            where &= condition
+        total += U.select(fn.COUNT(U.id)).where(where).scalar() or 0
+    return total
+
+
 def user_ids_matching(term: str | None = None) -> list[int]:
     """Every matching id (for 'mark all'): ints only, never whole rows."""
     return [row[0] for row in _filtered(U.select(U.id), term).tuples()]
@@ -146,15 +163,6 @@ def totals() -> Totals:
     users = U.select(fn.COUNT(U.id)).scalar() or 0
     denied = U.select(fn.COUNT(U.id)).where(U.access_allowed == False).scalar() or 0  # noqa: E712
     return Totals(users=users, denied=denied)
-
-
-def get_user(user_id: int) -> ExternalUser:
-    user = U.get_or_none(U.id == user_id)
-    if user is None:
-        raise NotFound(
-            f"User {user_id} no longer exists; another administrator may have deleted it."
-        )
-    return user
 
 
 def user_row(user_id: int) -> UserRow:

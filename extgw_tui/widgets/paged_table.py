@@ -25,8 +25,9 @@ drops any older result, so a slow query never overwrites a newer one):
 * fetch(offset, limit) -> list[row]: one page, in the current order. When any column has a
   `sort`, fetch is called as fetch(offset, limit, sort=<name>, descending=<bool>).
 * count() -> int: how many rows the whole result has (COUNT in SQL).
-* all_ids() -> list[int]: every matching id (`a` marks them all; also used to say how many
-  marks are outside the current result). Optional.
+* all_ids() -> list[int]: every matching id (`a` marks them all). Optional.
+* count_among(ids) -> int: how many of these ids are in the result (to say how many marks are
+  out of view). Optional; computed after the window has landed, so it never delays it.
 * Callables run in a worker thread: capture what they need (the search term) as values when
   you build them, never read widget state inside them.
 
@@ -37,14 +38,17 @@ open the row. A click on a header sorts by it (again: reverses); a click on the 
 toggles it. Columns with hide_below are dropped on narrow terminals; the flex column takes
 the spare width, so widths never change between windows (no seams).
 
-Messages: PagedTable.Loaded (a window landed; status changed), PagedTable.MarksChanged,
+Messages: PagedTable.Loaded (a window landed; status changed), PagedTable.Moved (the rows on
+screen or the cursor changed without a load), PagedTable.MarksChanged,
 PagedTable.CellClicked(row, column_key) for a mouse click on a data cell. enter posts the
 usual DataTable.RowSelected; use `current_row` for the row under the cursor.
 
 Read-outs: total, position (absolute cursor index), window_offset, fetching (a query is on
 its way), current_row, marks (set of ids),
-marks_hidden (marked ids not in the current result), status_text() ("rows 201-400 of 12,345"),
-reload() (same query, same position: after a change or on screen resume).
+marks_hidden (marked ids not in the current result), status_text() ("rows 201-218 of 12,345",
+the rows on screen), reload() (same query, same position: after a change or on screen resume),
+when_loaded(callback) (run an action on the cursor's row once the window on its way has landed,
+so a key pressed during a load is not lost).
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ MARKED = "[x]"
 UNMARKED = "[ ]"
 #: Cells of padding DataTable puts around each column (cell_padding=1 on both sides).
 PADDING = 2
+#: The flex column (Email) gives up its width down to this before the table overflows.
+FLEX_MIN = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,6 @@ class _Page:
     total: int
     offset: int
     rows: list
-    hidden: int | None
 
 
 def plain(cell: Any) -> Any:
@@ -118,6 +123,13 @@ class PagedTable(DataTable):
 
     class Loaded(Message):
         """A window of rows landed (or the query changed): counts and range are current."""
+
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+    class Moved(Message):
+        """The rows on screen or the cursor changed within the window held: status changed."""
 
         def __init__(self, table: PagedTable) -> None:
             super().__init__()
@@ -169,7 +181,11 @@ class PagedTable(DataTable):
         self._fetch: Callable[..., list] | None = None
         self._count: Callable[[], int] | None = None
         self._all_ids: Callable[[], list[int]] | None = None
+        self._count_among: Callable[[frozenset[int]], int] | None = None
         self._generation = 0
+        self._new_query = False
+        self._after_load: list[Callable[[], None]] = []
+        self._shown_range: tuple[int, int, int] | None = None
         self._screen_line: int | None = None
         self._shown: list[PagedColumn] = []
         self._shown_width = -1
@@ -184,9 +200,13 @@ class PagedTable(DataTable):
         fetch: Callable[..., list],
         count: Callable[[], int],
         all_ids: Callable[[], list[int]] | None = None,
+        count_among: Callable[[frozenset[int]], int] | None = None,
     ) -> None:
         """Use a new query (a new search, say) and show it from the first row."""
         self._fetch, self._count, self._all_ids = fetch, count, all_ids
+        self._count_among = count_among
+        self._new_query = True  # the rows held belong to the old query until the new ones land
+        self._after_load.clear()
         self._load(0, with_count=True, screen_line=0)
 
     def reload(self) -> None:
@@ -204,34 +224,32 @@ class PagedTable(DataTable):
         self._screen_line = self._current_screen_line() if screen_line is None else screen_line
         with_count = with_count or (self.fetching and self._loading_count)
         self.fetching, self._loading_count = True, with_count
-        fetch, count, all_ids = self._fetch, self._count, self._all_ids
+        fetch, count = self._fetch, self._count
         sort, descending = self.sort_key, self.sort_descending
         sortable = any(c.sort for c in self.spec)
         window, known_total, wanted = self.window_rows, self.total, self.position
-        marks = frozenset(self.marks) if with_count and all_ids is not None else frozenset()
 
         def query() -> _Page:
             if with_count and wanted == 0:
                 # From the top: a result shorter than the window is its own count.
                 rows = _fetch_at(0)
                 total = len(rows) if len(rows) < window else count()
-                return _Page(total, 0, rows, _hidden())
+                return _Page(total, 0, rows)
             total = count() if with_count else known_total
             at = min(wanted, max(total - 1, 0))
             offset = max(0, min(at - window // 2, total - window))
-            return _Page(total, offset, _fetch_at(offset), _hidden())
+            return _Page(total, offset, _fetch_at(offset))
 
         def _fetch_at(offset: int) -> list:
             if sortable:
                 return list(fetch(offset, window, sort=sort, descending=descending))
             return list(fetch(offset, window))
 
-        def _hidden() -> int | None:
-            return len(marks - set(all_ids())) if marks and all_ids is not None else None
-
         def landed(page: _Page) -> None:
             if generation == self._generation:
                 self._show(page)
+                if with_count:
+                    self._count_hidden_marks()
 
         def failed(message: str) -> None:
             if generation == self._generation:
@@ -254,9 +272,7 @@ class PagedTable(DataTable):
     def _show(self, page: _Page) -> None:
         self.total = page.total
         self.position = min(self.position, max(page.total - 1, 0))
-        if page.hidden is not None:
-            self.marks_hidden = page.hidden
-        elif not self.marks:
+        if not self.marks:
             self.marks_hidden = 0
         if page.rows and not page.offset <= self.position < page.offset + len(page.rows):
             # the cursor moved on while this window was on its way: fetch the right one
@@ -265,10 +281,37 @@ class PagedTable(DataTable):
             return
         self.fetching = False
         self._loading_count = False
+        self._new_query = False
         self.window_offset = page.offset
         self._rows = page.rows
         self._fill()
         self.post_message(self.Loaded(self))
+        waiting, self._after_load = self._after_load, []
+        for action in waiting:
+            action()
+
+    def _count_hidden_marks(self) -> None:
+        """How many marks the result does not hold, counted in SQL after the window landed."""
+        count_among = self._count_among
+        if not self.marks or count_among is None:
+            return
+        marks = frozenset(self.marks)
+        generation = self._generation
+
+        def counted(in_result: int) -> None:
+            if generation == self._generation and marks == self.marks:
+                self.marks_hidden = len(marks) - in_result
+                self.post_message(self.MarksChanged(self))
+
+        db_work(self, count_among, marks, on_success=counted,
+                group=f"paged-table-hidden-{id(self)}", exclusive=True)
+
+    def when_loaded(self, action: Callable[[], None]) -> None:
+        """Run `action` now, or once the window on its way has landed (a key pressed mid-load)."""
+        if self.fetching:
+            self._after_load.append(action)
+        else:
+            action()
 
     # ----- rendering ---------------------------------------------------------------------
 
@@ -288,7 +331,9 @@ class PagedTable(DataTable):
         if self.markable:
             self.add_column(UNMARKED, width=len(MARKED), key=MARK_KEY)
         for column in shown:
-            size = max(column.width, spare - PADDING) if column.flex else column.width
+            size = max(FLEX_MIN, spare - PADDING) if column.flex else column.width
+            if column.sort and column.sort == self.sort_key and not column.flex:
+                size = max(size, len(column.label) + 2)  # room for the sort arrow
             self.add_column(self._header(column), width=size, key=column.key)
         self._shown = shown
         self._shown_width = width
@@ -350,18 +395,38 @@ class PagedTable(DataTable):
 
     @property
     def current_row(self) -> Any | None:
-        """The row under the cursor, or None when the result is empty or still loading."""
+        """The row under the cursor, or None when the result is empty, or the cursor's row is
+        not held (a new query, or a move beyond the window, is on its way: see when_loaded)."""
         index = self.position - self.window_offset
-        if self.fetching or not (0 <= index < len(self._rows)):
+        if self._new_query or not (0 <= index < len(self._rows)):
             return None
         return self._rows[index]
 
+    def _visible_range(self) -> tuple[int, int, int]:
+        """(first, last) absolute rows on screen, 1-based, and the total."""
+        if not self._rows:
+            return (0, 0, self.total)
+        top = min(max(round(self.scroll_y), 0), len(self._rows) - 1)
+        bottom = min(top + self._body_height(), len(self._rows))
+        return (self.window_offset + top + 1, self.window_offset + bottom, self.total)
+
     def status_text(self) -> str:
+        """Which rows are on screen: "rows 201-218 of 12,345"."""
         if not self.total:
             return "no rows"
-        first = self.window_offset + 1
-        last = self.window_offset + len(self._rows)
-        return f"rows {first:,}-{last:,} of {self.total:,}"
+        first, last, total = self._visible_range()
+        return f"rows {first:,}-{last:,} of {total:,}"
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._post_moved()
+
+    def _post_moved(self) -> None:
+        """Tell the screen the rows on screen changed (once per change, not per frame)."""
+        shown = self._visible_range()
+        if shown != self._shown_range and not self.fetching:
+            self._shown_range = shown
+            self.post_message(self.Moved(self))
 
     def marks_text(self) -> str:
         text = f"{len(self.marks):,} marked"
@@ -421,11 +486,18 @@ class PagedTable(DataTable):
 
     # ----- marks --------------------------------------------------------------------------
 
-    def action_toggle_mark(self) -> None:
+    def with_current_row(self, action: Callable[[Any], None]) -> None:
+        """action(row under the cursor): now, or once the window on its way has landed."""
         row = self.current_row
-        if row is None or not self.markable:
-            return
-        self._toggle(row)
+        if row is not None:
+            action(row)
+        elif self.fetching:
+            self._after_load.append(lambda: self.with_current_row(action) if not self.fetching
+                                    else None)
+
+    def action_toggle_mark(self) -> None:
+        if self.markable:
+            self.with_current_row(self._toggle)
 
     def _toggle(self, row: Any) -> None:
         row_id = self.row_id(row)
@@ -456,6 +528,7 @@ class PagedTable(DataTable):
         self.marks = set(ids)
         self.marks_hidden = 0 if not ids else self.marks_hidden
         self._refresh_marks()
+        self._count_hidden_marks()
 
     def _refresh_marks(self) -> None:
         if self.markable:
@@ -471,7 +544,8 @@ class PagedTable(DataTable):
         self._load(0, with_count=False, screen_line=0)
 
     def action_next_sort(self) -> None:
-        names = [c.sort for c in self.spec if c.sort]
+        """Sort by the next column on screen (a column too narrow to show is skipped)."""
+        names = [c.sort for c in self._shown or self.spec if c.sort]
         if not names:
             return
         index = names.index(self.sort_key) if self.sort_key in names else -1
