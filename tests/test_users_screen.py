@@ -167,6 +167,28 @@ async def test_the_base_bar_select_and_apply_deny_the_marked_users(sqlite_db):
         assert sorted(u.id for u in denied) == ids
 
 
+async def test_the_base_bar_by_keyboard_only(sqlite_db):
+    ids = make_users(12)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("space", "j", "space")
+        marked = {table._rows[0].id, table._rows[1].id}
+        await pilot.press("tab", "enter")  # table -> the Allow/Deny select, open it
+        await pilot.press("down", "down", "enter")  # past the prompt and Allow: Deny
+        assert app.screen.query_one("#bulk-action", Select).value == "deny"
+        await pilot.press("tab", "enter")  # Apply
+        assert isinstance(app.screen, ConfirmModal)
+        assert "2 accounts" in app.screen.question
+        await pilot.press("enter")  # the default button confirms
+        table = await settle(pilot, app)
+        denied = ExternalUser.select().where(ExternalUser.access_allowed == False)  # noqa: E712
+        assert {u.id for u in denied} == marked and marked <= set(ids)
+        assert app.focused is table  # back on the list, not on Apply
+        await pilot.press("j")
+        assert table.position == 2
+
+
 async def test_marks_survive_paging_and_searching(sqlite_db):
     make_users(600)
     order = surname_order()

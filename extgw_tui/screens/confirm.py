@@ -38,7 +38,7 @@ class ConfirmModal(Dialog[bool]):
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#yes", Button).focus()  # enter presses the default button (keymap)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -291,7 +291,7 @@ class UsersScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             self._asking = False
-            self.table.focus()
+            self.call_after_refresh(self.table.focus)  # after Textual restores the old focus
             if not yes:
                 return
             self.table.loading = True  # the change may take a second at 10,000 accounts
