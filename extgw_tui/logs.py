@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -16,6 +17,15 @@ log.propagate = False
 _log_file: Path | None = None
 
 
+class _PrivateLogFile(RotatingFileHandler):
+    """Log lines name users (email addresses): the file is readable by its owner only."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # a file made by an older release keeps no wider permission
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
 def setup_logging() -> Path | None:
     """Log to a rotating file in the user log directory; returns its path (None if unwritable)."""
     global _log_file
@@ -24,7 +34,7 @@ def setup_logging() -> Path | None:
     path = settings.log_dir() / "extgw-tui.log"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        handler = _PrivateLogFile(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -6,9 +6,13 @@ over STARTTLS (certificates from trustme) that echoes the password in its refusa
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
+import stat
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from extgw_tui.cli import main
 from extgw_tui.logs import setup_logging
 from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
 from extgw_tui.services import access, mail, portal
-from extgw_tui.services.passwords import hash_password
+from extgw_tui.services.passwords import DUMMY_HASH, hash_password, needs_rehash
 
 PASSWORD = "Corr3ct-Horse-Battery"
 
@@ -40,25 +44,43 @@ def _median_seconds(call, email: str, attempts: int) -> list[float]:
     return times
 
 
+def _denied_and_unknown_medians(rounds: int = 21) -> tuple[float, float]:
+    denied: list[float] = []
+    unknown: list[float] = []
+    for _ in range(rounds):  # interleaved, so drift in machine load hits both alike
+        denied += _median_seconds(portal.authenticate, "denied@example.org", 1)
+        unknown += _median_seconds(portal.authenticate, "nobody@example.org", 1)
+    return statistics.median(denied), statistics.median(unknown)
+
+
+def _one_hash_seconds() -> float:
+    """The median of five hashes: one load spike on a shared machine does not decide it."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        hash_password("calibration")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def test_denied_and_unknown_look_the_same(sqlite_db):
     user = portal.register("denied@example.org", PASSWORD, surname="Denied")
     access.set_access([user.id], False)
     assert portal.authenticate("denied@example.org", PASSWORD) is None  # even the right password
     assert portal.authenticate("nobody@example.org", PASSWORD) is None
-    portal.authenticate("warm-up@example.org", PASSWORD)  # the dummy hash is made once
-    denied: list[float] = []
-    unknown: list[float] = []
-    for _ in range(15):  # interleaved, so drift in machine load hits both alike
-        denied += _median_seconds(portal.authenticate, "denied@example.org", 1)
-        unknown += _median_seconds(portal.authenticate, "nobody@example.org", 1)
-    d, u = statistics.median(denied), statistics.median(unknown)
+    d, u = _denied_and_unknown_medians()
+    if abs(d - u) > 0.25 * min(d, u):  # a burst of load on a shared machine; a real
+        d, u = _denied_and_unknown_medians()  # difference in the work done fails both rounds
     assert abs(d - u) <= 0.25 * min(d, u), f"denied {d:.4f}s, unknown {u:.4f}s"
     # And both do the full argon2 work: no shortcut for either case.
-    started = time.perf_counter()
-    hash_password("calibration")
-    one_hash = time.perf_counter() - started
-    assert min(d, u) >= 0.5 * one_hash
+    assert min(d, u) >= 0.5 * _one_hash_seconds()
     assert ExternalUser.get_by_id(user.id).last_login_at is None
+
+
+def test_the_dummy_hash_costs_what_a_real_one_does():
+    """Verifying against it takes the hasher's own parameters (else timing would tell)."""
+    assert not needs_rehash(DUMMY_HASH)
+    assert extract_parameters(DUMMY_HASH) == extract_parameters(hash_password("x" * 12))
 
 
 def test_argon2id_at_or_above_owasp(sqlite_db):
@@ -182,3 +204,13 @@ def test_smtp_secret_never_logged_or_audited(sqlite_db, tls_smtp, monkeypatch):
         assert secret not in text
     assert "535 no office:*** here" in _audit_text()  # the failure itself is recorded
     assert "535 no office:*** here" in _log_text()
+
+
+def test_the_log_file_is_private(tmp_path):
+    """It names users (email addresses): only its owner may read it."""
+    env = {**os.environ, "EXTGW_LOG_DIR": str(tmp_path / "log"), "EXTGW_DATA_DIR": str(tmp_path)}
+    db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    subprocess.run([sys.executable, "-m", "extgw_tui", "--db", db, "stats"], env=env,
+                   check=True, capture_output=True, timeout=60)
+    log_path = tmp_path / "log" / "extgw-tui.log"
+    assert stat.S_IMODE(log_path.stat().st_mode) == 0o600

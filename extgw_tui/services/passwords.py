@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -29,7 +27,14 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
-@lru_cache(maxsize=1)
+#: What an unknown or denied account is verified against, so timing reveals nothing. Made once
+#: with _hasher's parameters (tests/test_security.py checks they still match): computing it at
+#: run time would make the first such attempt of a process cost two hashes.
+DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$w153jHbWaSQvYns2SMzQvw$"
+    "lXqZW6mUyzJ68x4eEf3mBBh+12yv1b1sd9qc+Li1tHk"
+)
+
+
 def dummy_hash() -> str:
-    """A hash to verify against when the account is unknown or denied, so timing reveals nothing."""
-    return _hasher.hash("not-a-real-password: timing equaliser")
+    return DUMMY_HASH
