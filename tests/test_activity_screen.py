@@ -82,10 +82,12 @@ async def test_lists_newest_first_and_pages_the_whole_log(sqlite_db):
         assert window < 450
         assert table.row_count == window  # a window, not the whole log
         assert table.current_row.detail == "entry 449"
-        assert _status(app) == f"rows 1-{window} of 450 · all entries"
+        shown = table.size.height - 1  # the rows on screen, under the header
+        assert _status(app) == f"rows 1-{shown} of 450 · all entries"
         await pilot.press("G")
         table = await settle(pilot, app)
         assert table.current_row.detail == "entry 0"
+        assert _status(app) == f"rows {450 - shown + 1}-450 of 450 · all entries"
         await pilot.press("space", "a", "o", "O")  # no marks, no other order in the log
         table = await settle(pilot, app)
         assert table.marks == set()
@@ -140,7 +142,7 @@ async def test_filters_by_admin_action_user_and_text(sqlite_db):
         await pilot.pause(TYPING_PAUSE + 0.1)
         table = await settle(pilot, app)
         assert table.total == sum(1 for n in range(450) if n % 7 + 1 == 3)
-        assert _status(app).endswith("user 3, target containing 'USER3@'")
+        assert _status(app).endswith("user 3, target containing “USER3@”")
         await pilot.press("backspace", "backspace", "4")
         await pilot.pause(TYPING_PAUSE + 0.1)
         table = await settle(pilot, app)

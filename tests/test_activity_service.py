@@ -139,8 +139,9 @@ def test_parse_user_id_refuses(typed):
 
 def test_describe():
     assert ActivityFilter().describe() == "all entries"
+    assert ActivityFilter(text="a\\b").describe() == "target containing “a\\b”"  # as typed
     assert ActivityFilter(admin="bob", action="access.deny", user_id=4, text="x").describe() == (
-        "admin bob, action access.deny, user 4, target containing 'x'"
+        "admin bob, action access.deny, user 4, target containing “x”"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -68,12 +69,14 @@ class ActivityLogScreen(Screen[None]):
     TITLE = "Activity log"
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("e", "open", "Open entry"),
-        Binding("u", "this_user", "Only this user"),
-        Binding("x", "export", "Export"),
-        Binding("ctrl+r,f5", "refresh", "Refresh"),
+        Binding("escape", "back", "Back", tooltip="Back to the users"),
+        Binding("slash", "focus_filter", "Filter",
+                tooltip="Filter by admin, action, user or target"),
+        Binding("e", "open", "Open", tooltip="Open the entry: every field"),
+        Binding("u", "this_user", "This user", tooltip="Only the entries of this user"),
+        Binding("x", "export", "Export", tooltip="Export the filtered log to Excel"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False,
+                tooltip="Refresh from the database"),
         Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
     ]
 
@@ -181,7 +184,9 @@ class ActivityLogScreen(Screen[None]):
         self._apply_filters()
         self.query_one(PagedTable).focus()
 
-    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
+    @on(PagedTable.Loaded)
+    @on(PagedTable.Moved)
+    def _rows_changed(self, event: PagedTable.Loaded | PagedTable.Moved) -> None:
         event.stop()
         table = event.table
         self._status(f"{table.status_text()} · {self.filter.describe()}")

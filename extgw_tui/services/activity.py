@@ -49,7 +49,7 @@ class ActivityFilter:
         if self.user_id is not None:
             parts.append(f"user {self.user_id}")
         if self.text:
-            parts.append(f"target containing {self.text!r}")
+            parts.append(f"target containing \u201c{self.text}\u201d")  # as typed, not repr()
         return ", ".join(parts) if parts else "all entries"
 
 
