@@ -35,6 +35,7 @@ from extgw_tui.screens.dbwork import error_message
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
+from extgw_tui.widgets.control_filter import DropControlCharacters
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
@@ -79,6 +80,7 @@ class ExtgwApp(App[None]):
         self.sub_title = f"{redact_url(db_url)} · admin {audit.current_admin()}"
         self.theme_name = theme_name
         self._asking_to_quit = False
+        self._filters.append(DropControlCharacters())
 
     def on_mount(self) -> None:
         if self.theme_name:

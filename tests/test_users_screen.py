@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.filter import NoColor
 from textual.widgets import Input, Select, Static
 from user_rows import make_users
 
@@ -365,7 +366,7 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         strips = app.screen._compositor.render_strips()
-        no_color = app._filters[-1]
+        no_color = next(f for f in app._filters if isinstance(f, NoColor))
         lines = [no_color.apply(list(strip), app.screen.styles.background) for strip in strips]
         segments = [seg for line in lines for seg in line if seg.text.strip()]
         assert segments  # the rows are drawn in the terminal's own colours, never black on black
@@ -463,3 +464,23 @@ async def test_ctrl_q_asks_before_losing_a_typed_email(sqlite_db):
         await pilot.press("ctrl+q", "y")
         await pilot.pause()
     assert not app.is_running
+
+
+async def test_control_characters_in_stored_names_never_reach_the_terminal(sqlite_db):
+    """ESC in a surname would recolour or move the admin's terminal; a tab or newline would
+    break the row. The list shows them escaped; every other widget drops them."""
+    nasty = "\x1b[31mRed\tTab\nLine\x9b2J"
+    user = ExternalUser.create(surname=nasty, forename="Ann\x07", email="red@example.org",
+                               password_hash="x")
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(140, 30)) as pilot:
+        table = await settle(pilot, app)
+        assert str(table.get_cell(str(user.id), "surname")) == "\\x1b[31mRed\\tTab\\nLine\\x9b2J"
+        shown = screen_text(app)
+        assert "\\x1b[31mRed" in shown
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "EditUserModal"
+        shown = screen_text(app)
+        assert "Red" in shown and "Ann" in shown
+        assert not any(ch in shown for ch in "\x1b\x07\x9b\t")

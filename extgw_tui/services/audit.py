@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 from extgw_tui import settings
+from extgw_tui.escapes import escape_controls
 from extgw_tui.models import AuditEvent, now
 
 _admin: str | None = None
 
 #: Rows per INSERT when many audit entries are written at once.
 _CHUNK = 500
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def set_admin(name: str) -> None:
@@ -31,22 +30,7 @@ def current_admin() -> str:
 
 def clean(text: str) -> str:
     """Audit text on one line: line breaks and other control characters escaped, never raw."""
-    text = str(text)
-    if not _CONTROL.search(text):
-        return text  # the usual case, without a loop per character
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return escape_controls(str(text))
 
 
 def new_batch() -> str:

@@ -63,6 +63,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from extgw_tui.escapes import escape_controls
 from extgw_tui.screens.dbwork import db_work
 
 #: Rows held in the widget at once.
@@ -97,9 +98,10 @@ class _Page:
 
 
 def plain(cell: Any) -> Any:
-    """Text as typed: DataTable would read a str as markup ("[b]" in a surname must show)."""
+    """Text as typed: DataTable would read a str as markup ("[b]" in a surname must show), and
+    a control character would reach the terminal (ESC) or break the row (a line break)."""
     if isinstance(cell, str):
-        return Text(cell, no_wrap=True, overflow="ellipsis")
+        return Text(escape_controls(cell), no_wrap=True, overflow="ellipsis")
     return cell
 
 
