@@ -184,7 +184,7 @@ class OutboxMessage(BaseModel):
     subject = CharField(max_length=998)
     body = TextField()
     message_id = CharField(max_length=255, default="")
-    status = CharField(max_length=10, index=True)  # queued | sent | failed
+    status = CharField(max_length=10, index=True)  # sending | sent | queued | failed | discarded
     error = TextField(default="")
     attempts = IntegerField(default=0)
     sent_at = DateTimeField(null=True)

@@ -6,6 +6,7 @@ which records exactly what arrived (envelope and raw message).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from collections.abc import Iterator
@@ -33,13 +34,22 @@ class Received:
 
 @dataclass
 class Recorder:
-    """The aiosmtpd handler: keeps every message; refuses recipients listed in `refuse`."""
+    """The aiosmtpd handler: keeps every message; refuses recipients listed in `refuse`;
+    waits `delay` seconds before answering MAIL and RCPT (a slow server)."""
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        await asyncio.sleep(self.delay)
         if address in self.refuse:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)

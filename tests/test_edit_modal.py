@@ -21,7 +21,9 @@ from extgw_tui.models import (
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.edit_user import EditUserModal
+from extgw_tui.screens.help import screen_actions
 from extgw_tui.screens.remove_pupil import RemovePupilModal
+from extgw_tui.screens.row_actions import RowActionsModal
 
 UNSET = object()
 
@@ -201,7 +203,7 @@ async def test_edit_shows_details_pupils_and_adr_note(family) -> None:
         ):
             assert expected in details
         note = text(screen, "#edit-adr-note")
-        assert "cannot be edited here" in note and "May 2023" in note and "supplier" in note
+        assert "cannot be edited" in note and "May 2023" in note and "supplier" in note
         assert table_rows(screen) == [
             ["Amy Jones", "Year 7", "7B", "Parent/Guardian"],
             ["Ben Jones", "Year 10", "10C", "Parent/Guardian, Pupil"],
@@ -210,6 +212,25 @@ async def test_edit_shows_details_pupils_and_adr_note(family) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.result is False
+
+
+async def test_adr_note_is_true_for_an_older_account_and_fits_one_line(family) -> None:
+    """The help page: since May 2023 ADR is yes by default for NEW users, so an account from
+    February 2023 may well show "no"; the note must not claim otherwise."""
+    older = ExternalUser.create(
+        surname="Older",
+        email="older@example.org",
+        password_hash="x",
+        adr=False,
+        created_at=datetime(2023, 2, 14, 8, 0),
+    )
+    app = Host(lambda: EditUserModal(older.id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "ADR      ✗ no (read-only)" in text(app.screen, "#edit-details")
+        note = text(app.screen, "#edit-adr-note")
+        assert "new users" in note and "every account" not in note
+        assert app.screen.query_one("#edit-adr-note").region.height == 1
 
 
 async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> None:
@@ -243,17 +264,37 @@ async def test_edit_removes_a_pupil_and_refreshes(family) -> None:
     assert entry.user_id == family["jones"] and "Amy Jones (7B)" in entry.detail
 
 
+async def test_after_a_removal_the_cursor_stays_on_the_same_row(family) -> None:
+    cat = Pupil.create(forename="Cat", surname="Jones", year_group=5, form="5A")
+    Licence.create(user=family["jones"], pupil=cat, licence_type=LicenceType.get(name="Pupil"))
+    app = Host(lambda: EditUserModal(family["jones"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(DataTable)
+        assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones", "Ben Jones", "Cat Jones"]
+        await pilot.press("down", "r", "y")  # remove Ben, the middle one
+        await settle(app, pilot)
+        assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones", "Cat Jones"]
+        assert table.cursor_row == 1  # on Cat, who followed Ben
+        await pilot.press("r", "y")  # remove Cat, the last one
+        await settle(app, pilot)
+        assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones"]
+        assert table.cursor_row == 0 and app.focused is table
+    assert pupils_of(family["jones"]) == {family["amy"]}
+
+
 async def test_edit_statistics_match_the_login_events(family, logins) -> None:
     moments, today = logins["moments"], logins["today"]
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         stats = text(app.screen, "#edit-stats")
-        assert "Logins: 6 in total, 3 in the last 30 days, 5 in the last 12 months" in stats, stats
+        labels = month_labels(today)
+        since = datetime.strptime(labels[0], "%Y-%m").strftime("1 %b %Y")  # 11 months ago
+        assert f"Logins: 6 in total, 3 in the last 30 days, 5 since {since} (12 months)" in stats
         first = moments[-1].strftime("%Y-%m-%d %H:%M")
         last = moments[0].strftime("%Y-%m-%d %H:%M")
         assert f"First login: {first}   Last login: {last}" in stats
-        labels = month_labels(today)
         expected = [sum(1 for at in moments if at.strftime("%Y-%m") == lb) for lb in labels]
         spark = app.screen.query_one(Sparkline)
         assert spark.display and list(spark.data) == expected
@@ -298,3 +339,45 @@ async def test_edit_fits_80x24_with_buttons_shown(family, logins) -> None:
             assert region.height > 0 and screen.contains_region(region)
         spark = app.screen.query_one(Sparkline).region
         assert spark.height == 1 and screen.contains_region(spark)
+
+
+@pytest.mark.parametrize(
+    ("make_screen", "expected"),
+    [
+        (
+            lambda ids: EditUserModal(ids["jones"]),
+            {
+                "Close the Edit dialog",
+                "Remove the highlighted pupil (asks first)",
+                "Reload the account, its pupils and its login statistics",
+            },
+        ),
+        (
+            lambda ids: RemovePupilModal(ids["jones"]),
+            {
+                "Close without removing anything",
+                "Remove the highlighted pupil (asks first)",
+                "Reload the account's pupils",
+            },
+        ),
+        (
+            lambda ids: RowActionsModal("Mrs Ann Jones"),
+            {
+                "Close without choosing",
+                "Edit: pupils, licences, login statistics",
+                "Remove a pupil from this account",
+                "Email this user",
+            },
+        ),
+    ],
+)
+async def test_help_lists_each_key_of_the_dialog_in_words(family, make_screen, expected) -> None:
+    """`?` shows binding.tooltip (the footer keeps the short description)."""
+    app = Host(lambda: make_screen(family))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        shown = {item.description for item in screen_actions(app.screen)}
+        assert expected <= shown, shown
+        for binding in type(app.screen).BINDINGS:
+            if binding.tooltip:
+                assert len(binding.description.split()) <= 2, binding.description

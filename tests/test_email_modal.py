@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from smtp_helpers import smtp_server
+from smtp_helpers import Recorder, smtp_server
+from textual import events
 from textual.app import App
 from textual.widgets import Button, Input, Static, TextArea
 
+from extgw_tui import cli
 from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.email_user import EmailUserModal
+from extgw_tui.screens.help import screen_actions
+from extgw_tui.services import mail
 
 UNSET = object()
 
@@ -59,6 +63,24 @@ async def settle(app: App, pilot) -> None:
 
 def status(app: App) -> str:
     return str(app.screen.query_one("#email-status", Static).render())
+
+
+def down_port() -> int:
+    """A port nothing listens on (until a test starts a server there)."""
+    with smtp_server() as (_, port):
+        pass
+    return port
+
+
+async def fail_once(app: App, pilot) -> None:
+    """Write "Trip" / "Bring a coat." and send it to a server that is down."""
+    await settle(app, pilot)
+    await type_text(pilot, "Trip")
+    await pilot.press("tab")
+    await type_text(pilot, "Bring a coat.")
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
+    assert "Not sent to tom@example.org" in status(app)
 
 
 async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypatch) -> None:
@@ -213,3 +235,130 @@ async def test_fits_80x24_even_with_a_long_outcome(user_id) -> None:
         status_widget = app.screen.query_one("#email-status", Static)
         assert status_widget.region.height >= 2  # the outbox path wraps onto a second line
         assert screen.contains_region(close.region) and close.region.height > 0
+
+
+async def test_discarding_a_failed_message_means_no_retry_sends_it(
+    db_url, user_id, monkeypatch, capsys
+) -> None:
+    port = down_port()
+    smtp_to(monkeypatch, port)
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fail_once(app, pilot)
+        assert "failed email to tom@example.org" in app.screen.unsaved_work()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "It was not sent, and no retry will send it" in app.screen.question
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.result is False
+    (row,) = OutboxMessage.select()
+    assert row.status == "discarded"
+    assert AuditEvent.select().where(AuditEvent.action == "email.discard").count() == 1
+    with smtp_server(port) as (server, _):
+        assert cli.main(["outbox", "--db", db_url, "--retry"]) == 0
+    assert "Nothing to retry." in capsys.readouterr().out
+    assert server.received == []
+    assert cli.main(["outbox", "--db", db_url]) == 0
+    assert " discarded " in capsys.readouterr().out
+
+
+async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypatch) -> None:
+    port = down_port()
+    smtp_to(monkeypatch, port)
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fail_once(app, pilot)
+        with smtp_server(port) as (server, _):
+            assert mail.retry_failed().sent == 1  # `outbox --retry` in another terminal
+            await pilot.press("ctrl+s")  # the modal's Retry
+            await settle(app, pilot)
+        assert status(app) == "Already sent to tom@example.org by another retry."
+        assert not app.screen.query_one("#send", Button).display
+        assert app.focused is app.screen.query_one("#cancel", Button)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is True
+    assert len(server.received) == 1
+
+
+async def test_a_multi_line_paste_into_the_subject_says_what_it_kept(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        subject = app.screen.query_one("#email-subject", Input)
+        app.post_message(events.Paste("Sports day\nis on Friday"))
+        await pilot.pause()
+        assert subject.value == "Sports day"
+        assert status(app) == (
+            "Only the first line of the pasted text was kept: a subject is one line."
+        )
+        await type_text(pilot, "!")
+        assert status(app) == ""
+
+
+async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.post_message(events.Paste("x" * 300))
+        await pilot.pause()
+        assert len(app.screen.query_one("#email-subject", Input).value) == 300
+        assert status(app) == ""
+        await pilot.press("tab")
+        await type_text(pilot, "Body.")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert status(app) == "The subject is too long (300 characters; at most 250)."
+        assert app.focused is app.screen.query_one("#email-subject", Input)
+    assert OutboxMessage.select().count() == 0
+
+
+async def test_a_validation_message_goes_once_the_text_changes(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert status(app) == "Enter a subject."
+        await type_text(pilot, "Hello")
+        assert status(app) == ""
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert status(app) == "Enter the message text."
+        await type_text(pilot, "Hi")  # the focus moved to the message box
+        assert status(app) == ""
+
+
+async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) -> None:
+    with smtp_server(recorder=Recorder(delay=0.4)) as (server, port):
+        smtp_to(monkeypatch, port)  # EXTGW_SMTP_TIMEOUT=5
+        app = Host(user_id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await type_text(pilot, "Slow")
+            await pilot.press("tab")
+            await type_text(pilot, "Server.")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert status(app) == "Sending to tom@example.org… This takes at most 5 seconds."
+            await pilot.press("escape")
+            assert status(app) == (
+                "Still sending to tom@example.org: please wait, at most 5 seconds more."
+            )
+            assert isinstance(app.screen, EmailUserModal)
+            await settle(app, pilot)
+            assert status(app) == "Sent to tom@example.org."
+    assert len(server.received) == 1
+
+
+async def test_help_lists_the_keys_in_words(user_id) -> None:
+    app = Host(user_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        shown = {item.description for item in screen_actions(app.screen)}
+        assert {
+            "Close without sending (asks if you typed)",
+            "Send the message (Retry after a failure)",
+        } <= shown, shown

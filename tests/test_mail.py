@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -215,6 +216,20 @@ def test_timeout_is_reported(db, smtp_env) -> None:
     assert "did not answer within 0.5 seconds" in result.error
 
 
+def test_timeout_bounds_the_whole_delivery_not_each_step(db, smtp_env) -> None:
+    """Each answer comes within the timeout, but all of them together do not."""
+    user = make_user()
+    with smtp_server(recorder=Recorder(delay=0.5)) as (server, port):
+        smtp_env(port, timeout="0.8")
+        started = time.monotonic()
+        result = mail.send_to_user(user.id, "Hi", "Text.")
+        elapsed = time.monotonic() - started
+    assert result.status == mail.FAILED, result
+    assert "did not answer within 0.8 seconds" in result.error
+    assert elapsed < 1.5 and server.received == []
+    assert mail.delivery_wait() == 0.8
+
+
 def test_header_injection_is_refused_and_nothing_is_sent(db, smtp_env) -> None:
     user = make_user()
     with smtp_server() as (server, port):
@@ -291,12 +306,16 @@ def test_no_server_configured_goes_to_the_local_outbox(db, smtp_env) -> None:
     assert [e.outcome for e in audit_rows()] == ["queued"]
     assert mail.retry_failed().text() == "Nothing to retry."
 
+    assert msg["Message-ID"].endswith("@localhost>") and mail.delivery_wait() == 0
+
     with smtp_server() as (server, port):
         smtp_env(port)
         summary = mail.retry_failed()
     assert summary.sent == 1 and len(server.received) == 1
-    assert server.received[0].message["Message-ID"] == msg["Message-ID"]
-    assert OutboxMessage.get_by_id(result.outbox_id).status == "sent"
+    sent_id = server.received[0].message["Message-ID"]
+    assert sent_id.endswith(f"@{FROM.partition('@')[2]}>") and sent_id != msg["Message-ID"]
+    row = OutboxMessage.get_by_id(result.outbox_id)
+    assert (row.status, row.message_id) == ("sent", sent_id)
 
 
 def test_outbox_listing_and_counts(db, smtp_env) -> None:
@@ -307,7 +326,7 @@ def test_outbox_listing_and_counts(db, smtp_env) -> None:
         second = mail.send_to_user(user.id, "Two", "2")
     assert mail.outbox_counts() == {"queued": 1, "sent": 1}
     assert [r.id for r in mail.iter_outbox()] == [second.outbox_id, first.outbox_id]
-    assert [r.subject for r in mail.list_outbox(offset=1, limit=5)] == ["One"]
+    assert [r.subject for r in mail.iter_outbox(chunk=1)] == ["Two", "One"]
 
 
 def test_deleted_user_is_not_found(db) -> None:
@@ -390,10 +409,57 @@ def test_retry_from_the_modal_reuses_the_failed_message(db, smtp_env) -> None:
     row = OutboxMessage.get_by_id(failed.outbox_id)
     assert (row.subject, row.body, row.status) == ("Trip (corrected)", "Saturday.", "sent")
     assert OutboxMessage.select().count() == 1
-    with pytest.raises(ExtgwError, match="already taken"):
-        mail.retry_message(failed.outbox_id, "Trip", "Friday.")
+    again = mail.retry_message(failed.outbox_id, "Trip", "Friday.")  # nothing goes out again
+    assert (again.status, again.by_another) == ("sent", True) and len(server.received) == 1
+
+
+def test_retry_refuses_a_subject_with_line_breaks(db, smtp_env) -> None:
+    user = make_user()
+    with smtp_server() as (_, port):
+        pass
+    smtp_env(port)
+    failed = mail.send_to_user(user.id, "Trip", "Friday.")
     with pytest.raises(InvalidInput, match="one line"):
         mail.retry_message(failed.outbox_id, "Trip\nBcc: x@evil.test", "Friday.")
+
+
+def test_modal_retry_after_another_admins_retry_reports_it_sent(db, smtp_env) -> None:
+    user = make_user()
+    with smtp_server() as (_, port):
+        pass
+    smtp_env(port)
+    failed = mail.send_to_user(user.id, "Trip", "Friday.")
+    with smtp_server(port) as (server, _):
+        assert mail.retry_failed().sent == 1  # `outbox --retry` in another terminal
+        result = mail.retry_message(failed.outbox_id, "Trip", "Friday.")
+    assert result.ok and result.by_another and result.status == mail.SENT
+    assert result.summary() == "Already sent to parent@example.org by another retry."
+    assert len(server.received) == 1
+
+
+def test_discarded_message_is_never_retried(db, smtp_env) -> None:
+    user = make_user()
+    with smtp_server() as (_, port):
+        pass
+    smtp_env(port)
+    failed = mail.send_to_user(user.id, "Trip", "Friday.")
+    result = mail.discard_message(failed.outbox_id)
+    assert (result.status, result.ok) == (mail.DISCARDED, False)
+    assert result.summary() == "Discarded; it will not be sent to parent@example.org."
+    assert OutboxMessage.get_by_id(failed.outbox_id).status == "discarded"
+    (entry,) = AuditEvent.select().where(AuditEvent.action == "email.discard")
+    assert (entry.outcome, entry.user_id, entry.target) == (
+        "discarded",
+        user.id,
+        "parent@example.org",
+    )
+    assert "Trip" in entry.detail and entry.admin == "test-admin"
+    assert mail.outbox_counts() == {"discarded": 1}
+    with smtp_server(port) as (server, _):
+        assert mail.retry_failed().text() == "Nothing to retry."
+        with pytest.raises(ExtgwError, match="is discarded now"):
+            mail.retry_message(failed.outbox_id, "Trip", "Friday.")
+    assert server.received == []
 
 
 def test_outbox_is_read_in_chunks_newest_first(db) -> None:

@@ -30,18 +30,25 @@ def test_empty_outbox(sqlite_db, capsys) -> None:
     assert "The outbox is empty" in capsys.readouterr().out
 
 
-def test_list_newest_first_with_status_and_error(sqlite_db, users, monkeypatch, capsys) -> None:
-    mail.send_to_user(users[0], "Queued one", "Text.")
+def test_list_newest_first_with_admin_status_error_and_file(
+    sqlite_db, users, monkeypatch, capsys
+) -> None:
+    queued = mail.send_to_user(users[0], "Queued one", "Text.")
     with smtp_server() as (_, port):
         pass
     point_at(monkeypatch, port)
     mail.send_to_user(users[1], "Failed one", "Text.")
+    discarded = mail.send_to_user(users[1], "Given up", "Text.")
+    mail.discard_message(discarded.outbox_id)
     assert cli.main(["outbox", "--db", sqlite_db.url]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "2 messages: 1 failed, 1 queued."
-    assert out[1].split() == ["When", "To", "Subject", "Status", "Error"]
-    assert "h1@example.org" in out[2] and "failed" in out[2] and "cannot be reached" in out[2]
-    assert "h0@example.org" in out[3] and "Queued one" in out[3] and "queued" in out[3]
+    assert out[0] == "3 messages: 1 discarded, 1 failed, 1 queued."
+    assert out[1].split() == ["When", "Admin", "To", "Subject", "Status", "Error", "or", "file"]
+    assert "Given up" in out[2] and " discarded " in out[2] and "cannot be reached" in out[2]
+    assert "h1@example.org" in out[3] and "failed" in out[3] and "cannot be reached" in out[3]
+    assert "h0@example.org" in out[4] and "Queued one" in out[4] and "queued" in out[4]
+    assert all(" test-admin " in line for line in out[2:])
+    assert out[4].endswith(queued.eml_path)  # the whole path, never cut
 
 
 def test_retry_exit_codes(sqlite_db, users, monkeypatch, capsys) -> None:

@@ -1,8 +1,9 @@
 """`extgw-tui outbox [--retry]`: every email sent from the app, and resending the failed ones.
 
-Without --retry: a count per status, then every message newest first (when, to, subject,
-status, error), streamed from the database. With --retry: failed messages (and queued ones,
-once a mail server is configured) are sent again, oldest first, with a summary.
+Without --retry: a count per status, then every message newest first (when, the admin who
+wrote it, to, subject, status, and the error of a failed one or the .eml file of a queued one),
+streamed from the database. With --retry: failed messages (and queued ones, once a mail server
+is configured) are sent again, oldest first, with a summary; discarded ones never are.
 
 Exit codes:
   0  listed; or every retried message was sent or queued
@@ -20,18 +21,33 @@ from extgw_tui.services import audit, mail
 EXIT_OK = 0
 EXIT_FAILED = 1
 
-_COLUMNS = (("When", 16), ("To", 30), ("Subject", 30), ("Status", 7), ("Error", 60))
+#: (heading, width); the last column (error or .eml file) is never cut, so a path stays usable.
+_COLUMNS = (
+    ("When", 16),
+    ("Admin", 12),
+    ("To", 30),
+    ("Subject", 24),
+    ("Status", 9),
+    ("Error or file", 0),
+)
 
 
 def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped, cut to fit."""
+    """One cell: control characters escaped, cut to fit (width 0: as long as it is)."""
     text = audit.clean("" if value is None else str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if not width or len(text) <= width else text[: width - 1] + "…"
 
 
 def _line(values: tuple[object, ...]) -> str:
     cells = [_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True)]
     return "  ".join(cells).rstrip()
+
+
+def _detail(row: mail.OutboxRow) -> str:
+    """Why a message did not go out, or where a queued one waits."""
+    if row.status == mail.QUEUED:
+        return row.eml_path
+    return row.error
 
 
 def _list() -> int:
@@ -45,7 +61,7 @@ def _list() -> int:
     print(_line(tuple(name for name, _ in _COLUMNS)))
     for row in mail.iter_outbox():
         when = row.created_at.strftime("%Y-%m-%d %H:%M")
-        print(_line((when, row.to_addr, row.subject, row.status, row.error)))
+        print(_line((when, row.admin, row.to_addr, row.subject, row.status, _detail(row))))
     return EXIT_OK
 
 

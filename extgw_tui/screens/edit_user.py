@@ -33,10 +33,9 @@ from extgw_tui.services.licences import LinkedPupil
 #: Terminal rows from which the full bar chart replaces the sparkline.
 PLOT_MIN_HEIGHT = 40
 
-ADR_NOTE = (
-    "ADR cannot be edited here: since May 2023 it is on for every account. If a parent needs "
-    "it changed, the school should contact the supplier."
-)
+#: The help page: since version 4 (May 2023) ADR is true by default for new users and cannot
+#: be edited; a parent who needs it changed goes through the supplier. One line at 80 columns.
+ADR_NOTE = "ADR cannot be edited: new users get yes since May 2023; ask the supplier."
 
 
 def when(value: datetime | None) -> str:
@@ -48,6 +47,11 @@ def month_name(label: str) -> str:
     return datetime.strptime(label, "%Y-%m").strftime("%b")
 
 
+def month_start(label: str) -> str:
+    """ "2026-01" -> "1 Jan 2026": where the statistics' twelve calendar months begin."""
+    return f"1 {datetime.strptime(label, '%Y-%m'):%b %Y}"
+
+
 class EditUserModal(Dialog[bool]):
     """The Edit modal of the main table."""
 
@@ -55,9 +59,16 @@ class EditUserModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("edit_user.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("r", "remove", "Remove pupil"),
-        Binding("ctrl+r,f5", "refresh", "Refresh"),
+        Binding("escape", "close", "Close", tooltip="Close the Edit dialog"),
+        Binding(
+            "r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            tooltip="Reload the account, its pupils and its login statistics",
+        ),
     ]
 
     def __init__(self, user_id: int) -> None:
@@ -144,7 +155,8 @@ class EditUserModal(Dialog[bool]):
         counts = [count for _, count in summary.per_month]
         self.query_one("#edit-stats", Static).update(
             f"Logins: {summary.total:,} in total, {summary.last_30_days:,} in the last 30 days, "
-            f"{summary.last_12_months:,} in the last 12 months\n"
+            f"{summary.last_12_months:,} since {month_start(summary.per_month[0][0])} "
+            "(12 months)\n"
             f"First login: {when(summary.first_at)}   Last login: {when(summary.last_at)}"
         )
         self.query_one(Sparkline).data = counts

@@ -42,7 +42,12 @@ def load_account(user_id: int) -> tuple[users.UserRow, list[LinkedPupil]]:
 
 
 def fill_pupils(table: DataTable, pupils: list[LinkedPupil]) -> None:
-    """Show the pupils, keyed by pupil id, with the licence types held for each."""
+    """Show the pupils, keyed by pupil id, with the licence types held for each.
+
+    The cursor stays on the same row number (the last row if the list got shorter), so after a
+    removal it rests on the pupil that followed rather than jumping to the top.
+    """
+    row = table.cursor_row
     table.clear()
     for pupil in pupils:
         table.add_row(
@@ -52,6 +57,8 @@ def fill_pupils(table: DataTable, pupils: list[LinkedPupil]) -> None:
             ", ".join(pupil.licence_types),
             key=str(pupil.pupil_id),
         )
+    if pupils:
+        table.move_cursor(row=min(max(row, 0), len(pupils) - 1), animate=False)
 
 
 def add_pupil_columns(table: DataTable) -> None:
@@ -107,9 +114,11 @@ class RemovePupilModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("remove_pupil.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("r", "remove", "Remove pupil"),
-        Binding("ctrl+r,f5", "refresh", "Refresh"),
+        Binding("escape", "close", "Close", tooltip="Close without removing anything"),
+        Binding(
+            "r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"
+        ),
+        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Reload the account's pupils"),
     ]
 
     def __init__(self, user_id: int) -> None:

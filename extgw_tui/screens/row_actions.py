@@ -19,10 +19,22 @@ class RowActionsModal(Dialog[str | None]):
 
     CSS_PATH = stylesheet("row_actions.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("e", "choose('edit')", "Edit", show=False),
-        Binding("r", "choose('remove')", "Remove a pupil", show=False),
-        Binding("m", "choose('email')", "Email", show=False),
+        Binding("escape", "cancel", "Cancel", tooltip="Close without choosing"),
+        Binding(
+            "e",
+            "choose('edit')",
+            "Edit",
+            show=False,
+            tooltip="Edit: pupils, licences, login statistics",
+        ),
+        Binding(
+            "r",
+            "choose('remove')",
+            "Remove",
+            show=False,
+            tooltip="Remove a pupil from this account",
+        ),
+        Binding("m", "choose('email')", "Email", show=False, tooltip="Email this user"),
     ]
 
     def __init__(self, who: str) -> None:

@@ -291,7 +291,6 @@ class UsersScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             self._asking = False
-            self.call_after_refresh(self.table.focus)  # after Textual restores the old focus
             if not yes:
                 return
             self.table.loading = True  # the change may take a second at 10,000 accounts
@@ -301,6 +300,7 @@ class UsersScreen(Screen[None]):
 
         label = "Allow" if allowed else "Deny"
         self._asking = True
+        self.table.focus()  # what the screen gives the focus back to afterwards, not Apply
         self.app.push_screen(ConfirmModal(question, title=f"{label} access", yes_label=label),
                              answered)
 

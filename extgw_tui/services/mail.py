@@ -2,9 +2,11 @@
 
 Every message becomes an OutboxMessage row before anything leaves, so nothing an admin wrote is
 lost: a message goes out as "sending", then ends "sent", "failed" (with the error, kept for a
-retry) or "queued" (no server configured: written as an .eml file in the data folder). The
-network conversation happens outside any transaction, so a slow server never holds a database
-lock. The SMTP password comes from the environment only and is scrubbed from every error text.
+retry) or "queued" (no server configured: written as an .eml file in the data folder). A failed
+message the admin gave up on becomes "discarded" and is never retried. The network conversation
+happens outside any transaction, so a slow server never holds a database lock, and it must end
+within the SMTP timeout as a whole, not per step. The SMTP password comes from the environment
+only and is scrubbed from every error text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,9 +33,9 @@ from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
 from extgw_tui.logs import log
 from extgw_tui.models import ExternalUser, OutboxMessage, database, now
 from extgw_tui.services import audit
-from extgw_tui.services.mail_config import SmtpSettings, load_smtp_settings
+from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
-SENDING, SENT, QUEUED, FAILED = "sending", "sent", "queued", "failed"
+SENDING, SENT, QUEUED, FAILED, DISCARDED = "sending", "sent", "queued", "failed", "discarded"
 MAX_SUBJECT = 250
 MAX_BODY = 100_000
 #: A message still "sending" after this long was interrupted (the app or the machine stopped).
@@ -52,16 +55,22 @@ class OutboxResult:
     error: str = ""
     eml_path: str = ""
     attempts: int = 1
+    #: Another admin's retry (`outbox --retry`) delivered it before this one could.
+    by_another: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status in (SENT, QUEUED)
 
     def summary(self) -> str:
+        if self.status == SENT and self.by_another:
+            return f"Already sent to {self.to} by another retry."
         if self.status == SENT:
             return f"Sent to {self.to}."
         if self.status == QUEUED:
             return f"No mail server is configured; queued in the local outbox: {self.eml_path}"
+        if self.status == DISCARDED:
+            return f"Discarded; it will not be sent to {self.to}."
         return f"Not sent to {self.to}: {self.error}"
 
 
@@ -234,16 +243,69 @@ def _describe(exc: BaseException, cfg: SmtpSettings) -> _Failure:
     return _Failure(f"The mail server {server} cannot be reached ({detail}).", fatal=True)
 
 
+class _Deadline:
+    """Mixed into smtplib's clients: the whole conversation ends by `deadline` (monotonic).
+
+    Before every command and every reply the socket's timeout shrinks to the time left, so a
+    server that answers each step slowly cannot stretch a send to several times the timeout.
+    """
+
+    def __init__(self, *args: object, deadline: float, **kwargs: object) -> None:
+        self.deadline = deadline
+        super().__init__(*args, **kwargs)  # connects, within the deadline
+
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the time for the whole delivery is up")
+        return left
+
+    def _shrink(self) -> None:
+        sock = getattr(self, "sock", None)
+        if sock is not None:
+            sock.settimeout(self._left())
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(host, port, self._left())  # type: ignore[misc]
+
+    def send(self, s: str | bytes) -> None:
+        self._shrink()
+        super().send(s)  # type: ignore[misc]
+
+    def getreply(self) -> tuple[int, bytes]:
+        self._shrink()
+        return super().getreply()  # type: ignore[misc]
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Deadline, smtplib.SMTP_SSL):
+    pass
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """Say goodbye if the server still listens; the outcome of the delivery is already known."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    finally:
+        client.close()
+
+
 def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
+    deadline = time.monotonic() + cfg.timeout
     try:
         context = ssl.create_default_context(cafile=cfg.ca_file or None)
         if cfg.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                cfg.host, cfg.port, timeout=cfg.timeout, context=context
+            client: smtplib.SMTP = _SMTPS(
+                cfg.host, cfg.port, timeout=cfg.timeout, context=context, deadline=deadline
             )
         else:
-            client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-        with client:
+            client = _SMTP(cfg.host, cfg.port, timeout=cfg.timeout, deadline=deadline)
+        try:
             client.ehlo()
             if cfg.security == "starttls":
                 client.starttls(context=context)
@@ -251,9 +313,17 @@ def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
             if cfg.user:
                 client.login(cfg.user, cfg.password)
             client.send_message(msg, from_addr=cfg.from_addr, to_addrs=[to])
+        finally:
+            _quit(client)
     except (OSError, smtplib.SMTPException) as exc:
         failure = _describe(exc, cfg)
         raise _Failure(_scrub(str(failure), cfg), fatal=failure.fatal) from None
+
+
+def delivery_wait() -> float:
+    """The longest one send may take, in seconds; 0 when messages go to the local outbox."""
+    cfg = load_smtp_settings()
+    return cfg.timeout if cfg.configured else 0.0
 
 
 def outbox_dir() -> Path:
@@ -282,13 +352,24 @@ def _write_eml(msg: EmailMessage, outbox_id: int) -> str:
     return str(path)
 
 
+_LOCAL_DOMAIN = "@" + LOCAL_FROM.rpartition("@")[2] + ">"
+
+
+def _new_message_id(cfg: SmtpSettings) -> str:
+    return make_msgid(domain=cfg.from_addr.rpartition("@")[2])
+
+
 def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]:
     """Deliver a claimed row (status "sending") and record the outcome with its audit entry.
 
+    A message queued while no server was configured carries a Message-ID "@localhost"; once it
+    goes through a real server it gets a new one in the sender's domain, kept in the row.
     Returns the result and whether the failure would stop every other message too.
     """
     status, error, eml_path = SENT, "", row.eml_path
     fatal = False
+    if cfg.configured and row.message_id.endswith(_LOCAL_DOMAIN):
+        row.message_id = _new_message_id(cfg)
     try:
         msg = build_message(cfg, row)
         if cfg.configured:
@@ -304,6 +385,7 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
             status=status,
             error=error,
             eml_path=eml_path,
+            message_id=row.message_id,
             sent_at=when if status == SENT else None,
         ).where(Msg.id == row.id).execute()
         notes = [row.subject]
@@ -342,7 +424,6 @@ def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
     """
     cfg = load_smtp_settings()
     to, subject, body = validate(recipient(user_id), subject, body)
-    domain = cfg.from_addr.rpartition("@")[2]
     with database.atomic():
         row = Msg.create(
             admin=audit.current_admin(),
@@ -350,7 +431,7 @@ def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
             to_addr=to,
             subject=subject,
             body=body,
-            message_id=make_msgid(domain=domain),
+            message_id=_new_message_id(cfg),
             status=SENDING,
             attempts=1,
         )
@@ -380,21 +461,69 @@ def _claim(row: OutboxMessage, **changes: str) -> bool:
     return bool(taken)
 
 
-def retry_message(outbox_id: int, subject: str, body: str) -> OutboxResult:
-    """Try a failed message again with the text as it is now (the Email modal's Retry).
-
-    The same outbox row is reused, so a later `outbox --retry` cannot send it a second time.
-    """
-    cfg = load_smtp_settings()
+def _outbox_row(outbox_id: int) -> OutboxMessage:
     row = Msg.get_or_none(Msg.id == outbox_id)
     if row is None:
         raise NotFound("That message is no longer in the outbox.")
-    _, subject, body = validate(row.to_addr, subject, body)
-    if row.status != FAILED or not _claim(row, subject=subject, body=body):
-        raise ExtgwError(
-            "Another retry has already taken that message; see `extgw-tui outbox` for its status."
+    return row
+
+
+def _settled_elsewhere(outbox_id: int) -> OutboxResult:
+    """What another admin's retry made of the message, when it got there first.
+
+    Sent or queued is reported as done; anything else (still sending) is an error to read.
+    """
+    row = _outbox_row(outbox_id)
+    if row.status in (SENT, QUEUED):
+        return OutboxResult(
+            row.id, row.to_addr, row.status, "", row.eml_path, row.attempts, by_another=True
         )
+    raise ExtgwError(
+        f"That message is {row.status} now (another administrator may be retrying it); "
+        "see `extgw-tui outbox` for how it ended."
+    )
+
+
+def retry_message(outbox_id: int, subject: str, body: str) -> OutboxResult:
+    """Try a failed message again with the text as it is now (the Email modal's Retry).
+
+    The same outbox row is reused, so a later `outbox --retry` cannot send it a second time;
+    if such a retry already sent it, that outcome is returned and nothing is sent again.
+    """
+    cfg = load_smtp_settings()
+    row = _outbox_row(outbox_id)
+    if row.status != FAILED:
+        return _settled_elsewhere(outbox_id)
+    _, subject, body = validate(row.to_addr, subject, body)
+    if not _claim(row, subject=subject, body=body):
+        return _settled_elsewhere(outbox_id)
     return _attempt(cfg, row)[0]
+
+
+def discard_message(outbox_id: int) -> OutboxResult:
+    """Give up on a failed message: it becomes "discarded", which no retry ever sends.
+
+    If another admin's retry sent it meanwhile, that outcome is returned instead.
+    """
+    with database.atomic():
+        row = _outbox_row(outbox_id)
+        taken = (
+            Msg.update(status=DISCARDED)
+            .where((Msg.id == outbox_id) & (Msg.status == FAILED))
+            .execute()
+        )
+        if taken:
+            audit.record(
+                "email.discard",
+                user_id=row.user_id,
+                target=row.to_addr,
+                outcome=DISCARDED,
+                detail=f"{row.subject}; not sent after {row.attempts} attempt(s)",
+            )
+    if not taken:
+        return _settled_elsewhere(outbox_id)
+    log.info("email %s to %s: discarded", row.id, row.to_addr)
+    return OutboxResult(row.id, row.to_addr, DISCARDED, row.error, "", row.attempts)
 
 
 def retry_failed(
@@ -463,12 +592,6 @@ def iter_outbox(chunk: int = 500) -> Iterator[OutboxRow]:
         if len(rows) < chunk:
             return
         last_id = rows[-1].id
-
-
-def list_outbox(offset: int = 0, limit: int = 100) -> list[OutboxRow]:
-    """One page of messages, newest first."""
-    query = Msg.select(*_LIST_FIELDS).order_by(Msg.id.desc())
-    return [OutboxRow(*v) for v in query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()]
 
 
 def outbox_counts() -> dict[str, int]:

@@ -7,7 +7,7 @@
   EXTGW_SMTP_PASSWORD  the login's password: environment only, never the config file
   EXTGW_SMTP_FROM      the sender, e.g. "School Office <office@school.example>"
   EXTGW_SMTP_REPLY_TO  optional Reply-To address
-  EXTGW_SMTP_TIMEOUT   seconds to wait for the server (default 20)
+  EXTGW_SMTP_TIMEOUT   seconds one whole delivery may take (default 20), not per step
   EXTGW_SMTP_CA_FILE   optional PEM file of the CA that signed the server's certificate
 
 The config file takes the same keys in lower case without the prefix (host, port, ...).
