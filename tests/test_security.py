@@ -109,6 +109,7 @@ def _audit_text() -> str:
 
 
 def test_portal_password_never_stored_or_logged(sqlite_db):
+    setup_logging()  # logging on before the work, or "not in the log" proves nothing
     user = portal.register("holder@example.org", PASSWORD, surname="Holder")
     assert portal.authenticate("holder@example.org", PASSWORD) is not None
     assert portal.authenticate("holder@example.org", "wrong-" + PASSWORD) is None
@@ -195,6 +196,7 @@ def test_smtp_secret_never_logged_or_audited(sqlite_db, tls_smtp, monkeypatch):
     }.items():
         monkeypatch.setenv(f"EXTGW_SMTP_{key}", value)
     user = ExternalUser.create(surname="Jones", email="jones@example.org", password_hash="x")
+    setup_logging()  # logging on before the work, or "not in the log" proves nothing
     result = mail.send_to_user(user.id, "Reports", "Your reports are ready.")
     assert result.status == "failed"
     assert result.error.endswith("refused the login for office (535 no office:*** here).")
