@@ -285,6 +285,7 @@ SOURCES = (
     "extgw_tui/services/demo.py",
     "extgw_tui/services/demo_names.py",
     "extgw_tui/services/login_summary.py",
+    "extgw_tui/services/periods.py",
 )
 
 

@@ -21,6 +21,7 @@ from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.filter import Monochrome, NoColor
+from textual.markup import escape
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -163,7 +164,7 @@ class ExtgwApp(App[None]):
             if item.action in seen and item.node is self:
                 continue
             yield SystemCommand(
-                item.description,
+                escape(item.description),  # a licence type's name is shown as typed
                 f"key: {item.keys}",
                 partial(self.run_action, item.action, item.node),
             )

@@ -19,12 +19,14 @@ from extgw_tui.models import (
     LicenceType,
     LoginDay,
     LoginEvent,
+    LoginPeriodUsers,
+    LoginUserPeriod,
     Pupil,
     database,
     licence_bit,
     text_key,
 )
-from extgw_tui.services import demo, portal
+from extgw_tui.services import demo, periods, portal
 
 TODAY = date(2026, 6, 15)
 CUTOFF = datetime(2025, 6, 15)  # twelve months before TODAY
@@ -197,13 +199,48 @@ def test_logins_follow_the_school_year_and_match_the_accounts(db):
     assert U.select().where(U.last_login_at.is_null()).exists()
 
 
+def test_deleted_accounts_count_among_the_distinct_users(db):
+    """As the incremental upkeep would have counted them, before their accounts went."""
+    demo.generate("small", today=TODAY)
+    P, E = LoginUserPeriod, LoginEvent
+    live_ids = U.select(U.id)
+    gone = set(P.select(P.kind, P.start, P.user_id, P.licence_mask)
+               .where(P.user_id.not_in(live_ids)).tuples())
+    assert 20 <= len({user_id for _, _, user_id, _ in gone}) <= round(1_500 * demo.DELETED)
+    # Every login without a user falls in a month in which a deleted account of its licence
+    # types logged in.
+    months = {(start, mask) for kind, start, _, mask in gone if kind == "m"}
+    orphans = E.select(E.at, E.licence_mask).where(E.user.is_null()).tuples()
+    assert orphans and all((at.date().replace(day=1), mask) in months for at, mask in orphans)
+    # Each period's distinct users: the live accounts that logged in, plus the deleted ones.
+    live: dict[date, set[int]] = {}
+    for at, user_id in E.select(E.at, E.user).where(E.user.is_null(False)).tuples():
+        live.setdefault(periods.school_year_start(at.date()), set()).add(user_id)
+    deleted: dict[date, int] = {}
+    for kind, start, _, _ in gone:
+        if kind == "y":
+            deleted[start] = deleted.get(start, 0) + 1
+    counted = dict(
+        LoginPeriodUsers.select(LoginPeriodUsers.start, LoginPeriodUsers.users)
+        .where((LoginPeriodUsers.kind == "y") & (LoginPeriodUsers.licence_type == 0))
+        .tuples()
+    )
+    assert counted == {
+        year: len(live.get(year, ())) + deleted.get(year, 0) for year in live | deleted
+    }
+    assert all(deleted.values())
+
+
 def test_demo_password_opens_an_allowed_account_and_ids_continue(db):
     demo.generate("small", today=TODAY)
     email = U.select(U.email).where(U.access_allowed == True).scalar()  # noqa: E712
     assert portal.authenticate(email.upper(), demo.DEMO_PASSWORD) is not None
-    # Explicit ids were bulk inserted: new rows must still get fresh ids (PostgreSQL sequences).
+    # Explicit ids were bulk inserted, and the deleted accounts' ids (after the live ones) were
+    # never inserted at all: new rows must still get fresh ids, on both backends.
+    deleted = round(1_500 * demo.DELETED)
+    assert LoginUserPeriod.select(fn.MAX(LoginUserPeriod.user_id)).scalar() == 1_500 + deleted
     newcomer = portal.register("newcomer@example.org", "a long password", surname="New")
-    assert newcomer.id == 1_501
+    assert newcomer.id == 1_500 + deleted + 1
     assert Pupil.create(forename="Ann", surname="New", year_group=7, form="7A").id == 1_801
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 
 from extgw_tui.cli import main
 from extgw_tui.commands.stats import chart
 from extgw_tui.models import PUPIL, ExternalUser, Licence, LicenceType, Pupil
 from extgw_tui.services import periods
+from extgw_tui.services.login_chart import y_ticks
 from extgw_tui.services.portal import record_login
 from extgw_tui.services.statistics import LoginSeries
 
@@ -70,3 +73,32 @@ def test_chart_without_colour_tells_the_series_apart_by_marker():
     assert "24/25" in text and "25/26" in text
     assert "▒" in text and "█" in text
     assert "\x1b[" not in text
+
+
+def test_chart_ticks_are_round_with_thousands_separators():
+    series = LoginSeries(periods.MONTHS, ["2026-01", "2026-02"], [144_680, 36_170], [9_000, 5])
+    text = chart(series, 60, plain=True)
+    assert "100,000┤" in text and "50,000┤" in text and "144680" not in text
+    assert "150,000" not in text  # above the tallest bar: it would be drawn over the frame
+    assert y_ticks(144_680) == ([0, 50_000, 100_000], ["0", "50,000", "100,000"])
+    assert y_ticks(7_700) == ([0, 2_000, 4_000, 6_000], ["0", "2,000", "4,000", "6,000"])
+    assert y_ticks(3) == ([0, 1, 2, 3], ["0", "1", "2", "3"])
+    assert y_ticks(1_000) == ([0, 250, 500, 750, 1_000], ["0", "250", "500", "750", "1,000"])
+    assert y_ticks(86_000)[1] == ["0", "25,000", "50,000", "75,000"]
+    assert y_ticks(9) == ([0, 5], ["0", "5"])
+    assert y_ticks(1) == ([0, 1], ["0", "1"])
+    assert y_ticks(0) == ([0], ["0"])
+
+
+def test_the_command_does_not_load_the_screens():
+    """Layering: commands use services; the Textual screens are the app's alone."""
+    script = (
+        "import sys, extgw_tui.commands.stats\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext')"
+        " or m.startswith('extgw_tui.screens')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

@@ -1,4 +1,5 @@
-"""The statistics screen under Pilot: links and keys change the chart's data; it fits 80x24."""
+"""The statistics screen under Pilot: links and keys change the chart's data; it fits from 40x12
+to 200x60; it follows the theme; the footer, the help and the palette name its keys."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from datetime import datetime, timedelta
 
 import pytest
 from textual.app import App
-from textual.widgets import Static
-from textual_plotext import PlotextPlot
+from textual.color import Color
+from textual.command import CommandList
+from textual.widgets import DataTable, Footer, Static
+from textual.widgets._footer import FooterKey
 
+from extgw_tui.app import ExtgwApp
 from extgw_tui.models import PARENT_GUARDIAN, PUPIL, ExternalUser, Licence, LicenceType, Pupil
-from extgw_tui.screens.stats import StatsScreen
+from extgw_tui.screens.help import HelpScreen, screen_actions
+from extgw_tui.screens.stats import LoginChart, StatsScreen
 from extgw_tui.services import periods
 from extgw_tui.services.licences import add_licence_type
 from extgw_tui.services.portal import record_login
@@ -48,8 +53,25 @@ async def _settle(app: App, pilot) -> StatsScreen:
 
 
 def _plot_text(screen: StatsScreen) -> str:
-    plot = screen.query_one(PlotextPlot)
-    return str(plot.render())
+    return str(screen.query_one(LoginChart).render())
+
+
+def _bar_colours(screen: StatsScreen) -> set[tuple[int, int, int]]:
+    """The foreground colours in the drawn chart (its bars, axes and labels)."""
+    text = screen.query_one(LoginChart).render()
+    return {
+        tuple(span.style.color.triplet)
+        for span in text.spans
+        if not isinstance(span.style, str) and span.style.color and span.style.color.triplet
+    }
+
+
+async def _open_over_users(app: ExtgwApp, pilot) -> StatsScreen:
+    """The real app, its statistics screen opened from the users screen with `s`."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.press("s")
+    return await _settle(app, pilot)
 
 
 async def test_links_keys_and_clicks_change_the_chart(logins):
@@ -128,18 +150,105 @@ async def test_a_licence_type_name_is_shown_as_typed_never_as_markup(logins):
         assert screen.shown.group.name.startswith("[b]Carer")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
-async def test_renders_whole_at_each_size(logins, size):
+async def test_the_palette_shows_a_licence_type_name_as_typed(logins):
+    add_licence_type("Odd [/i] [b]name")  # unbalanced: read as markup it cannot even be parsed
+    app = ExtgwApp(logins.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_over_users(app, pilot)
+        await pilot.press("ctrl+p", *"odd")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        options = app.screen.query_one(CommandList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(prompt.startswith("Show Odd [/i] [b]name") for prompt in prompts), prompts
+
+
+@pytest.mark.parametrize("size", [(40, 12), (80, 24), (140, 40), (200, 60)])
+async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
+    """The chart gives way in a small window; from 80x24 up all three are there to read."""
     app = StatsApp()
     async with app.run_test(size=size) as pilot:
         screen = await _settle(app, pilot)
-        plot = screen.query_one(PlotextPlot)
-        assert plot.size.height >= 8 and plot.size.width == size[0]
         for selector in ("#stats-title", "#stats-links", "#stats-figures", "#stats-period"):
-            widget = screen.query_one(selector)
-            assert widget.region.bottom <= size[1] - 1, selector  # above the footer
-        assert "1 All" in str(screen.query_one("#stats-links", Static).render())
-        assert datetime.now().strftime("%b") in _plot_text(screen)  # this month's bar label
+            region = screen.query_one(selector).region
+            assert region.height >= 1 and region.bottom <= size[1] - 1, selector  # above footer
+        assert "never" in str(screen.query_one("#stats-figures", Static).render())
+        assert "4 Carer" in str(screen.query_one("#stats-links", Static).render())
+        plot = screen.query_one(LoginChart)
+        if size == (40, 12):
+            assert plot.size.height < LoginChart.MIN_ROWS
+            assert "Enlarge the window" in _plot_text(screen)
+        else:
+            assert plot.size.height >= 16 and plot.size.width == size[0]
+            assert datetime.now().strftime("%b") in _plot_text(screen)  # this month's bar label
+        await pilot.resize_terminal(80, 24)  # and back: the chart returns
+        await pilot.pause()
+        assert "logins" in _plot_text(screen)
+
+
+async def test_y_axis_ticks_have_thousands_separators(logins):
+    for _ in range(1_500):
+        record_login(ExternalUser.get(ExternalUser.surname == "Child"))
+    app = StatsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _settle(app, pilot)
+        chart = _plot_text(screen)
+        assert "1,000┤" in chart and "1,500┤" in chart and "1000" not in chart
+
+
+async def test_a_theme_change_redraws_the_bars_in_its_colours(logins):
+    app = StatsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _settle(app, pilot)
+        before = Color.parse(app.theme_variables["primary"]).rgb
+        assert before in _bar_colours(screen)
+        app.theme = "nord"  # what ctrl+p "Change theme" does
+        await pilot.pause()
+        await pilot.pause()
+        after = Color.parse(app.theme_variables["primary"]).rgb
+        assert after != before
+        assert after in _bar_colours(screen) and before not in _bar_colours(screen)
+        app.theme = "ansi-dark"  # the terminal's own colours: bars told apart by marker
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one(LoginChart).theme == "clear"
+        assert "▒" in _plot_text(screen)
+
+
+async def test_footer_shows_the_main_keys_at_80_columns(logins):
+    app = ExtgwApp(logins.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_over_users(app, pilot)
+        keys = {key.action: key for key in screen.query_one(Footer).query(FooterKey)}
+        palette = keys["command_palette"].region
+        for action in ("back", "step(-1)", "step(1)", "cycle_period", "refresh", "help"):
+            region = keys[action].region
+            assert region.width and region.right <= palette.x, action
+
+
+async def test_help_and_palette_name_the_links_there_are(logins):
+    app = ExtgwApp(logins.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_over_users(app, pilot)
+        shows = [a.description for a in screen_actions(screen) if a.action.startswith("choose")]
+        assert shows == ["Show All", f"Show {PARENT_GUARDIAN}", f"Show {PUPIL}", "Show Carer"]
+        palette = [command.title for command in app.get_system_commands(screen)]
+        assert "Show Carer" in palette and not any("link" in title for title in palette)
+
+        await pilot.press("question_mark")  # the help over this screen shows every key
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        table = help_screen.query_one(DataTable)
+        assert table.row_count == len(screen_actions(screen))
+        assert table.region.height >= table.row_count + 1  # the heading too: none cut off
+        assert table.region.bottom <= 24
+        assert "Show Pupil" in [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        await pilot.press("escape")
+        await pilot.press("5")  # no fifth link: nothing happens
+        screen = await _settle(app, pilot)
+        assert screen.shown.group.name == "All"
 
 
 async def test_no_color_draws_without_colours(logins, monkeypatch):
@@ -147,6 +256,6 @@ async def test_no_color_draws_without_colours(logins, monkeypatch):
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _settle(app, pilot)
-        plot = screen.query_one(PlotextPlot)
+        plot = screen.query_one(LoginChart)
         assert plot.theme == "clear"
         assert "▒" in _plot_text(screen)  # the distinct-users bars, told apart by their marker

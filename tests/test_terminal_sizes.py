@@ -1,44 +1,54 @@
 """The whole app at tiny, usual and huge sizes, resized in between, with and without colour;
-and failures in workers and handlers become notifications and log entries, never tracebacks.
+every screen and every dialog at 40x12; and failures in workers and handlers become
+notifications and log entries, never tracebacks.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
+import pkgutil
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import pytest
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.command import CommandPalette
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable
 
+import extgw_tui.screens
 from extgw_tui.app import ExtgwApp
 from extgw_tui.logs import setup_logging
-from extgw_tui.models import ExternalUser, Licence, LicenceType, LoginEvent, Pupil
+from extgw_tui.models import ExternalUser, Licence, LicenceType, Pupil
+from extgw_tui.screens.activity import ActivityLogScreen
+from extgw_tui.screens.activity_entry import ActivityEntryModal
+from extgw_tui.screens.activity_export import ActivityExportModal
+from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.edit_user import EditUserModal
+from extgw_tui.screens.email_user import EmailUserModal
+from extgw_tui.screens.export import ExportModal
+from extgw_tui.screens.help import HelpScreen
+from extgw_tui.screens.remove_pupil import RemovePupilModal
+from extgw_tui.screens.review import ReviewScreen
+from extgw_tui.screens.review_export import ReviewExportModal
+from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.stats import StatsScreen
+from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences
+from extgw_tui.services.portal import record_login
 
 SIZES = [(40, 12), (200, 60), (80, 24)]
 
-#: The full screens, the key that opens each from the users screen, and where each lives.
-SCREENS = [
-    ("s", "extgw_tui.screens.stats", "StatsScreen"),
-    ("v", "extgw_tui.screens.review", "ReviewScreen"),
-    ("L", "extgw_tui.screens.activity", "ActivityLogScreen"),
+#: The full screens and the key that opens each from the users screen.
+SCREENS: list[tuple[str, type[Screen]]] = [
+    ("s", StatsScreen),
+    ("v", ReviewScreen),
+    ("L", ActivityLogScreen),
 ]
-
-
-def existing_screens() -> list[tuple[str, type[Screen]]]:
-    """The screens whose module has landed (each engineer's screen arrives on its own)."""
-    found = []
-    for key, module, name in SCREENS:
-        if importlib.util.find_spec(module) is not None:
-            found.append((key, getattr(importlib.import_module(module), name)))
-    return found
-
 
 class RecordingApp(ExtgwApp):
     """The real app, keeping every notification so the test can read them.
@@ -68,7 +78,12 @@ class BrokenScreen(Screen[None]):
 
 
 def _seed() -> None:
-    """A few of everything, so every screen has rows, charts and audit entries to draw."""
+    """A few of everything, so every screen has rows, charts and audit entries to draw.
+
+    Logins go through portal.record_login, as the portal records them, so the statistics'
+    summary tables hold them too. Half the people have pupils; of the others, those whose
+    last login was over a year ago (or who never logged in) are review candidates.
+    """
     parent = LicenceType.get(LicenceType.name == "Parent/Guardian")
     now = datetime.now().replace(microsecond=0)
     people = []
@@ -81,14 +96,15 @@ def _seed() -> None:
                 email=f"person{n}@a-long-school-domain.example.org",
                 password_hash="x",
                 created_at=now - timedelta(days=900 - n),
-                last_login_at=None if n % 3 == 0 else now - timedelta(days=n * 20),
             )
         )
     for n, person in enumerate(people[:20]):
         pupil = Pupil.create(forename="Pupil", surname=f"Child{n}", year_group=7 + n % 5, form="7B")
         Licence.create(user=person, pupil=pupil, licence_type=parent)
-        for day in range(0, 400, 40):
-            LoginEvent.create(at=now - timedelta(days=day + n), user=person, licence_mask=2)
+    for n, person in enumerate(people):
+        if n % 3:
+            for day in range(400, -1, -40):  # oldest first: the last is n * 20 days ago
+                record_login(person, at=now - timedelta(days=day + n * 20))
     access.set_access([p.id for p in people[::4]], False, reason="test\nwith a line break")
     licences.remove_pupil(people[0].id, Licence.get(Licence.user == people[0].id).pupil_id)
 
@@ -120,20 +136,24 @@ async def test_every_screen_at_every_size(sqlite_db, monkeypatch, no_color):
     if no_color:
         monkeypatch.setenv("NO_COLOR", "1")
     _seed()
-    screens = existing_screens()
-    assert any(cls.__name__ == "ActivityLogScreen" for _, cls in screens)
     app = RecordingApp(sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         assert app.no_color is no_color
         main = app.screen
         await _tour(pilot, app)
-        for key, cls in screens:
+        for key, cls in SCREENS:
             await pilot.press(key)
             await _settle(pilot, app)
             assert isinstance(app.screen, cls), f"{key} did not open {cls.__name__}"
+            if isinstance(app.screen, StatsScreen):  # the seeded logins reach the chart
+                assert sum(app.screen.shown.series.logins) > 0
             await _tour(pilot, app)
-            await pilot.press("question_mark")  # the help over it, at a small size too
+            await pilot.press("question_mark")  # the help over it, at 80x24 and small too
+            await _settle(pilot, app)
+            keys = app.screen.query_one(DataTable)
+            assert isinstance(app.screen, HelpScreen) and keys.row_count > 3
+            assert keys.region.height > min(keys.row_count, 10), f"help over {cls.__name__}"
             await pilot.resize_terminal(40, 12)
             await _settle(pilot, app)
             await pilot.press("escape")
@@ -142,6 +162,86 @@ async def test_every_screen_at_every_size(sqlite_db, monkeypatch, no_color):
             await _settle(pilot, app)
             assert app.screen is main, f"escape did not leave {cls.__name__}"
             await pilot.resize_terminal(80, 24)
+        assert app.is_running
+        assert _errors(app) == []
+
+
+def _keys(*keys: str) -> Callable[[ExtgwApp, object], Awaitable[None]]:
+    """An opener that presses keys on the users screen, settling after each."""
+
+    async def open_it(app: ExtgwApp, pilot) -> None:
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot, app)
+
+    return open_it
+
+
+async def _row_actions(app: ExtgwApp, pilot) -> None:
+    """The row's action menu opens from a mouse click on its cell; pushed here directly."""
+    app.push_screen(RowActionsModal("Surname01 <person1@a-long-school-domain.example.org>"))
+    await _settle(pilot, app)
+
+
+#: Every dialog (and Textual's command palette), how to open it from the users screen.
+DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[None]]]] = [
+    (EditUserModal, _keys("e")),
+    (EmailUserModal, _keys("m")),
+    (RemovePupilModal, _keys("down", "r")),  # the first user's pupil was removed
+    (ConfirmModal, _keys("space", "D")),
+    (ExportModal, _keys("x")),
+    (RowActionsModal, _row_actions),
+    (HelpScreen, _keys("question_mark")),
+    (CommandPalette, _keys("ctrl+p")),
+    (ActivityEntryModal, _keys("L", "e")),
+    (ActivityExportModal, _keys("L", "x")),
+    (ReviewExportModal, _keys("v", "x")),
+]
+
+
+def _all_dialogs() -> set[type[ModalScreen]]:
+    """Every modal screen extgw-tui opens, found by importing each module of its screens
+    (shared bases such as Dialog, which others derive from, are never opened themselves)."""
+    for module in pkgutil.iter_modules(extgw_tui.screens.__path__):
+        importlib.import_module(f"extgw_tui.screens.{module.name}")
+    found, todo = set(), [ModalScreen]
+    while todo:
+        subclasses = todo.pop().__subclasses__()
+        todo.extend(subclasses)
+        found.update(
+            sub for sub in subclasses
+            if sub.__module__.startswith("extgw_tui.") and not sub.__subclasses__()
+        )
+    return found
+
+
+def test_the_dialog_list_covers_every_dialog():
+    assert _all_dialogs() <= {cls for cls, _ in DIALOGS}
+
+
+async def test_every_dialog_at_40x12_and_resized_there(sqlite_db):
+    _seed()
+    app = RecordingApp(sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        assert isinstance(app.screen, UsersScreen)
+        for cls, open_it in DIALOGS:
+            await open_it(app, pilot)
+            assert isinstance(app.screen, cls), f"{cls.__name__} did not open"
+            for size in ((40, 12), (200, 60), (40, 12)):
+                await pilot.resize_terminal(*size)
+                await _settle(pilot, app)
+            await pilot.press("tab", "tab")  # focus moves through what fits
+            await _settle(pilot, app)
+            assert isinstance(app.screen, cls), f"{cls.__name__} closed by itself"
+            for _ in range(3):  # the dialog, then the screen it was opened from
+                if isinstance(app.screen, UsersScreen):
+                    break
+                await pilot.press("escape")
+                await _settle(pilot, app)
+            assert isinstance(app.screen, UsersScreen), f"escape did not leave {cls.__name__}"
+            await pilot.resize_terminal(80, 24)
+            await _settle(pilot, app)
         assert app.is_running
         assert _errors(app) == []
 

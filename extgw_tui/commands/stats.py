@@ -19,8 +19,8 @@ import sys
 
 import plotext
 
-from extgw_tui.screens.stats import LOGINS_MARKER, PERIOD_NAMES, USERS_MARKER, short_label
-from extgw_tui.services import audit, statistics
+from extgw_tui.services import audit, login_chart, statistics
+from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import GroupStatistics, LoginSeries
 
 EXIT_OK = 0
@@ -51,16 +51,7 @@ def chart(series: LoginSeries, width: int, *, plain: bool) -> str:
     plotext.plotsize(width, CHART_HEIGHT)
     if plain:
         plotext.theme("clear")
-    labels = [short_label(series.mode, label) for label in series.labels]
-    plotext.multiple_bar(
-        labels,
-        [series.logins, series.users],
-        labels=["logins", "distinct users"],
-        marker=[LOGINS_MARKER, USERS_MARKER] if plain else None,
-    )
-    top = max(series.logins, default=0)
-    step = max(1, -(-top // 4))
-    plotext.yticks(list(range(0, top + step, step)))
+    login_chart.draw(plotext, series, plain=plain)
     text = plotext.build()
     return plotext.uncolorize(text) if plain else text
 

@@ -29,6 +29,7 @@ from extgw_tui.screens.remove_pupil import (
 )
 from extgw_tui.services import statistics, users
 from extgw_tui.services.licences import LinkedPupil
+from extgw_tui.services.login_chart import y_ticks
 
 #: Terminal rows from which the full bar chart replaces the sparkline.
 PLOT_MIN_HEIGHT = 40
@@ -168,8 +169,7 @@ class EditUserModal(Dialog[bool]):
         plt = plot.plt
         plt.clear_data()
         plt.bar([month_name(label) for label, _ in summary.per_month], counts)
-        step = max(1, -(-max(counts, default=0) // 5))
-        plt.yticks(list(range(0, max(counts, default=0) + step, step)))
+        plt.yticks(*y_ticks(max(counts, default=0)))
         plt.title(f"Logins per month, {first} to {last}")
         plot.refresh()
 

@@ -9,37 +9,37 @@ terminal's size, the theme, and NO_COLOR (bars told apart by their marker, not t
 
 from __future__ import annotations
 
-from datetime import date
-
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import periods, statistics
+from extgw_tui.services import login_chart, periods, statistics
+from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import Group, GroupStatistics
 
-PERIOD_NAMES = {
-    periods.MONTHS: "last 12 months by month",
-    periods.WEEKS: "last 12 weeks by ISO week",
-    periods.YEARS: "all time by school year",
-}
-LOGINS_MARKER, USERS_MARKER = "█", "▒"
+#: Links 1 to 9 have a number key; further ones are reached with left/right or the mouse.
+LINK_KEYS = 9
 
 
-def short_label(mode: str, label: str) -> str:
-    """A label narrow enough for 12 pairs of bars at 80 columns: "Apr", "W05", "24/25"."""
-    if mode == periods.MONTHS:
-        return date.fromisoformat(f"{label}-01").strftime("%b")
-    if mode == periods.WEEKS:
-        return label.split("-")[1]
-    return label[2:]
+class LoginChart(PlotextPlot):
+    """The bar chart, or a one-line note when the window leaves it too few rows to be read."""
+
+    #: Fewer rows than this and plotext's bars, legend and axis labels run into each other.
+    MIN_ROWS = 7
+
+    def render(self) -> RenderResult:
+        if self.size.height < self.MIN_ROWS:
+            return Text(" Enlarge the window to see the chart.", style="italic")
+        return super().render()
 
 
 class StatsScreen(Screen[None]):
@@ -48,15 +48,18 @@ class StatsScreen(Screen[None]):
     CSS_PATH = stylesheet("stats.tcss")
     TITLE = "Login statistics"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("left", "step(-1)", "Previous licence type", key_display="←"),
-        Binding("right", "step(1)", "Next licence type", key_display="→"),
+        Binding("escape", "back", "Back", tooltip="Back to the users"),
+        Binding("left", "step(-1)", "Previous", key_display="←",
+                tooltip="Previous licence type"),
+        Binding("right", "step(1)", "Next", key_display="→", tooltip="Next licence type"),
+        # Renamed after the licence type each shows once the types are loaded (_name_keys).
         *(
-            Binding(str(n), f"choose({n - 1})", f"Show licence type link {n}", show=False)
-            for n in range(1, 10)
+            Binding(str(n), f"choose({n - 1})", f"Show link {n}", show=False)
+            for n in range(1, LINK_KEYS + 1)
         ),
-        Binding("p", "cycle_period", "Switch period"),
-        Binding("ctrl+r,f5", "refresh", "Refresh"),
+        Binding("p", "cycle_period", "Period",
+                tooltip="Switch period: months, weeks, school years"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database"),
     ]
 
     def __init__(self) -> None:
@@ -69,7 +72,7 @@ class StatsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="stats-title", markup=False)
         with Vertical(id="stats-body"):
-            yield PlotextPlot(id="stats-plot")
+            yield LoginChart(id="stats-plot")
             yield Static("", id="stats-links")
             yield Static("", id="stats-figures", markup=False)
         yield Static("", id="stats-period")
@@ -77,7 +80,16 @@ class StatsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_links()
+        self._name_keys()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.action_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Number keys only for the links there are (the help and palette list no others)."""
+        if action == "choose":
+            index = parameters[0] if parameters else None
+            return isinstance(index, int) and index < len(self.groups)
+        return True
 
     # ----- actions --------------------------------------------------------------------------
 
@@ -110,7 +122,17 @@ class StatsScreen(Screen[None]):
         current = self.groups[self.chosen]
         self.groups = groups
         self.chosen = next((i for i, g in enumerate(groups) if g == current), 0)
+        self._name_keys()
         self._load()
+
+    def _name_keys(self) -> None:
+        """Key n's entry in the help and the palette names its licence type: "Show Pupil"."""
+        for index, group in enumerate(self.groups[:LINK_KEYS]):
+            key = str(index + 1)
+            self._bindings.key_to_bindings[key] = [
+                Binding(key, f"choose({index})", f"Show {group.name}", show=False)
+            ]
+        self.refresh_bindings()
 
     def _load(self) -> None:
         self._show_links()
@@ -137,7 +159,7 @@ class StatsScreen(Screen[None]):
     def _show_links(self) -> None:
         links = []
         for index, group in enumerate(self.groups):
-            key = f"{index + 1} " if index < 9 else ""
+            key = f"{index + 1} " if index < LINK_KEYS else ""
             text = escape(f"{key}{group.name}")
             style = "reverse bold" if index == self.chosen else "underline"
             links.append(f"[{style}][@click=screen.choose({index})] {text} [/][/]")
@@ -162,6 +184,10 @@ class StatsScreen(Screen[None]):
         )
         self._draw()
 
+    def _theme_changed(self, theme: Theme) -> None:
+        """The bars take the theme's colours, so a new theme (ctrl+p) redraws them."""
+        self._draw()
+
     def _plain(self) -> bool:
         """No colours on the chart: NO_COLOR is set, or the theme uses the terminal's own."""
         return self.app.no_color or self.app.current_theme.ansi
@@ -169,28 +195,12 @@ class StatsScreen(Screen[None]):
     def _draw(self) -> None:
         if self.shown is None:
             return
-        series = self.shown.series
-        plot = self.query_one(PlotextPlot)
-        plot.theme = "clear" if self._plain() else "auto"
-        plt = plot.plt
-        plt.clear_data()
-        labels = [short_label(series.mode, label) for label in series.labels]
-        names = ["logins", "distinct users"]
-        if self._plain():
-            plt.multiple_bar(
-                labels,
-                [series.logins, series.users],
-                labels=names,
-                marker=[LOGINS_MARKER, USERS_MARKER],
-                color=["default", "default"],
-            )
-        else:
-            variables = self.app.theme_variables
-            colours = [Color.parse(variables[name]).rgb for name in ("primary", "accent")]
-            plt.multiple_bar(labels, [series.logins, series.users], labels=names, color=colours)
-        top = max(series.logins, default=0)
-        step = max(1, -(-top // 4))
-        plt.yticks(list(range(0, top + step, step)))
-        first, last = series.labels[0], series.labels[-1]
-        plt.title(f"{first} to {last}" if first != last else first)
+        plot = self.query_one(LoginChart)
+        plain = self._plain()
+        plot.theme = "clear" if plain else "auto"
+        plot.plt.clear_data()
+        colours = None if plain else [
+            Color.parse(self.app.theme_variables[name]).rgb for name in ("primary", "accent")
+        ]
+        login_chart.draw(plot.plt, self.shown.series, colours, plain=plain)
         plot.refresh()

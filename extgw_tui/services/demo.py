@@ -5,7 +5,8 @@ screens deal with is present: families of siblings, parents holding Parent/Guard
 for one to three pupils, older pupils with their own Pupil licence, shared and unusual surnames,
 denied accounts, accounts from before May 2023 without ADR, review candidates (no pupils, no
 login for over 12 months), accounts just short of that, new accounts with no pupils yet, and two
-years of logins that follow the school year (busy after report releases, quiet in holidays).
+years of logins that follow the school year (busy after report releases, quiet in holidays),
+including those of accounts deleted since: their logins and summary rows remain, nameless.
 
 Bulk inserts bypass Model.save(), so the normalised keys are set here with text_key. Every
 account shares one password hash (hashing 100,000 passwords would take hours): DEMO_PASSWORD.
@@ -35,6 +36,7 @@ from extgw_tui.models import (
     Licence,
     LicenceType,
     LoginEvent,
+    LoginUserPeriod,
     Pupil,
     database,
     licence_bit,
@@ -43,6 +45,7 @@ from extgw_tui.models import (
 from extgw_tui.services import demo_names as names
 from extgw_tui.services.login_summary import rebuild_login_summary
 from extgw_tui.services.passwords import hash_password
+from extgw_tui.services.periods import KIND, period_start
 
 DEMO_PASSWORD = "demo-password-1"
 DEFAULT_SEED = 20230501
@@ -76,6 +79,8 @@ NEW_ACCOUNTS = 0.015  # created in the last weeks, no pupils registered yet
 FORMER_PARENTS = 0.005  # no pupils any more, but logged in recently
 DENIED = 0.015
 OFF_ROLL = 0.02
+#: Accounts deleted before today, as a share of the live ones: only their logins remain.
+DELETED = 0.02
 
 #: (month, day) of report releases: the portal is busy for a couple of weeks after each.
 REPORT_RELEASES = ((11, 18), (2, 3), (3, 24), (7, 14))
@@ -164,6 +169,15 @@ def upn(pupil_id: int, entry_year: int) -> str:
 def _ascii(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isascii() and (ch.isalnum() or ch == "'"))
+
+
+@dataclass(frozen=True)
+class _Deleted:
+    """An account deleted before today: an id no live account has, and its login window."""
+
+    id: int
+    licence_mask: int
+    window: tuple[int, int]
 
 
 class _Generator:
@@ -398,6 +412,11 @@ class _Generator:
             if lo <= hi:
                 account.window = (lo, hi)
 
+    def _busy(self, window: tuple[int, int]) -> float:
+        """How busy the portal was over a window of day indexes (their weights summed)."""
+        lo, hi = window
+        return self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)
+
     def _day_between(self, lo: int, hi: int) -> int:
         low = self.cum[lo - 1] if lo else 0.0
         return min(bisect_left(self.cum, low + self.rng.random() * (self.cum[hi] - low)), hi)
@@ -413,9 +432,7 @@ class _Generator:
             if account.window is None:
                 expected.append(0.0)
                 continue
-            lo, hi = account.window
-            share = (self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)) / total
-            expected.append(rng.expovariate(1.0) * share)
+            expected.append(rng.expovariate(1.0) * self._busy(account.window) / total)
         scale = self.size.logins * 0.98 / (sum(expected) or 1.0)
         counts = []
         for account, value in zip(self.accounts, expected, strict=True):
@@ -424,10 +441,35 @@ class _Generator:
             counts.append(max(count, 1) if account.last_login_day is not None else count)
         return counts
 
-    def login_rows(self, masks: dict[int, int], deleted_mask: int):
-        """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once."""
+    def plan_deleted(self, masks: Sequence[int]) -> list[_Deleted]:
+        """Accounts deleted since, with ids after the live ones (ids are never handed out
+        twice, so theirs stay unused), each holding one of `masks` until its deletion."""
+        rng, last = self.rng, HISTORY_DAYS - 1
+        deleted = []
+        for n in range(round(len(self.accounts) * DELETED)):
+            lo = rng.randint(0, last)
+            hi = min(last, lo + int(rng.expovariate(1 / 200)))
+            mask = masks[1] if rng.random() < PUPIL_ACCOUNTS else masks[0]
+            deleted.append(_Deleted(len(self.accounts) + n + 1, mask, (lo, hi)))
+        return deleted
+
+    def _deleted_counts(self, deleted: list[_Deleted], total: int) -> list[int]:
+        """`total` logins shared among the deleted accounts, heavy-tailed like the live ones'."""
+        weights = [self.rng.expovariate(1.0) * self._busy(a.window) for a in deleted]
+        scale = total / (sum(weights) or 1.0)
+        counts = [int(w * scale) for w in weights]
+        for i in range(total - sum(counts)):  # the rounding's remainder, one each
+            counts[i % len(counts)] += 1
+        return counts
+
+    def login_rows(self, masks: dict[int, int], deleted: list[_Deleted], periods: set[tuple]):
+        """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once.
+
+        The deleted accounts' logins have no user; the periods they logged in during are
+        added to `periods` as LoginUserPeriod rows, as the summary kept them when they did.
+        """
         counts = self.login_counts()
-        orphan = self.size.logins - sum(counts)
+        orphan = max(self.size.logins - sum(counts), 0) if deleted else 0
         chunk: list[tuple] = []
         for account, count in zip(self.accounts, counts, strict=True):
             if not count:
@@ -442,10 +484,14 @@ class _Generator:
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
-        # Logins of accounts deleted since: they stay, without the personal link.
-        for _ in range(max(orphan, 0)):
-            chunk.append((self._login_time(self._day_between(0, HISTORY_DAYS - 1)), None,
-                          deleted_mask))
+        for account, count in zip(deleted, self._deleted_counts(deleted, orphan), strict=True):
+            lo, hi = account.window
+            for _ in range(count):
+                day = self._day_between(lo, hi)
+                chunk.append((self._login_time(day), None, account.licence_mask))
+                for kind in KIND.values():
+                    start = period_start(kind, self.days[day]).isoformat()
+                    periods.add((kind, start, account.id, account.licence_mask))
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
@@ -492,16 +538,22 @@ def _indexes_deferred(model: type[Model]):
         database.execute_sql(index.sql)
 
 
-def _reset_sequences() -> None:
-    """PostgreSQL: explicit ids were inserted, so move each id sequence past them."""
-    if is_sqlite():
-        return
-    for model in (ExternalUser, Pupil):
+def _reserve_ids(highest: dict[type[Model], int]) -> None:
+    """Move each table's id counter to its highest id, so a new row never gets a used one.
+
+    PostgreSQL sequences do not see explicit ids; SQLite's AUTOINCREMENT counter does, but not
+    the ids of the deleted accounts, which were never inserted.
+    """
+    for model, top in highest.items():
         table = model._meta.table_name
-        database.execute_sql(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-        )
+        if is_sqlite():
+            database.execute_sql(
+                "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (top, table)
+            )
+        else:
+            database.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(top, 1),)
+            )
 
 
 def generate(
@@ -557,18 +609,22 @@ def generate(
         )
         report("logins", 0.1)
         done = 0
+        deleted = gen.plan_deleted([licence_bit(parent_type), licence_bit(pupil_type)])
+        deleted_periods: set[tuple] = set()
         with _indexes_deferred(E):
-            for chunk in gen.login_rows(masks, licence_bit(parent_type)):
+            for chunk in gen.login_rows(masks, deleted, deleted_periods):
                 _insert((E.at, E.user, E.licence_mask), chunk)
                 done += len(chunk)
                 report("logins", 0.1 + 0.75 * done / spec.logins)
             report("indexing", 0.85)
         report("summaries", 0.9)
+        S = LoginUserPeriod  # a rebuild keeps the deleted accounts' rows and counts them
+        _insert((S.kind, S.start, S.user_id, S.licence_mask), sorted(deleted_periods))
         rebuild_login_summary()  # the statistics read these, not the raw events
         report("finishing", 0.97)
         latest = E.select(fn.MAX(E.at)).where(E.user == U.id)
         U.update(last_login_at=latest).execute()
-        _reset_sequences()
+        _reserve_ids({U: len(user_rows) + len(deleted), P: len(gen.pupils)})
     report("finishing", 1.0)
     return DemoSummary(
         size=size,

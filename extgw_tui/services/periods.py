@@ -14,6 +14,13 @@ WEEKS = "weeks"
 YEARS = "years"
 MODES = (MONTHS, WEEKS, YEARS)
 
+#: What each mode shows, for titles: "Login statistics · All · last 12 months by month".
+PERIOD_NAMES = {
+    MONTHS: "last 12 months by month",
+    WEEKS: "last 12 weeks by ISO week",
+    YEARS: "all time by school year",
+}
+
 #: The LoginUserPeriod.kind of each mode.
 KIND = {MONTHS: "m", WEEKS: "w", YEARS: "y"}
 
@@ -88,3 +95,12 @@ def school_years(first_day: date | None, today: date) -> list[Period]:
         out.append(Period(f"{start.year}/{(start.year + 1) % 100:02d}", start, end))
         start = end
     return out
+
+
+def short_label(mode: str, label: str) -> str:
+    """A label narrow enough for 12 pairs of bars at 80 columns: "Apr", "W05", "24/25"."""
+    if mode == MONTHS:
+        return date.fromisoformat(f"{label}-01").strftime("%b")
+    if mode == WEEKS:
+        return label.split("-")[1]
+    return label[2:]
