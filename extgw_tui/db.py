@@ -19,9 +19,12 @@ from extgw_tui.models import (
     ALL_MODELS,
     DEFAULT_LICENCE_TYPES,
     SCHEMA_VERSION,
+    ExternalUser,
     LicenceType,
+    Pupil,
     SchemaInfo,
     database,
+    name_key,
 )
 
 #: Seconds a writer waits for another writer before giving up with a clear message.
@@ -35,8 +38,29 @@ SQLITE_PRAGMAS = {
     "temp_store": "memory",
 }
 
-#: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside).
-MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {}
+def _surname_keys_without_accents(db: peewee.Database) -> None:
+    """Schema 2: surname keys lose their accents (models.name_key), so "ozturk" finds Öztürk.
+
+    Only rows whose key changes are written; at 100,000 users that is the few with accents.
+    """
+    for model in (ExternalUser, Pupil):
+        last = 0
+        while True:
+            rows = list(
+                model.select(model.id, model.surname, model.surname_key)
+                .where(model.id > last).order_by(model.id).limit(5000).tuples()
+            )
+            if not rows:
+                break
+            last = rows[-1][0]
+            for row_id, surname, key in rows:
+                if name_key(surname) != key:
+                    model.update(surname_key=name_key(surname)).where(model.id == row_id).execute()
+
+
+#: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
+#: for changes of the tables themselves).
+MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {2: _surname_keys_without_accents}
 
 
 def redact_url(url: str) -> str:

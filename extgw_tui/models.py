@@ -1,8 +1,9 @@
 """The data model: external users, pupils, licences, logins, outbox and audit.
 
 Every model binds to `database`, a proxy that db.open_database() points at SQLite or PostgreSQL.
-Searchable text is stored twice: as typed, and as a normalised key (NFKC + casefold) that the
-indexes and case-insensitive search use, so both backends behave the same.
+Searchable text is stored twice: as typed, and as a normalised key that the indexes and
+case-insensitive search use, so both backends behave the same: NFKC + casefold for email
+addresses (text_key), and without accents too for surnames (name_key).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ database = DatabaseProxy()
 
 #: The schema this release writes and understands. Bump it and add a step to db.MIGRATIONS
 #: whenever a model changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PARENT_GUARDIAN = "Parent/Guardian"
 PUPIL = "Pupil"
@@ -44,6 +45,18 @@ MAX_LICENCE_TYPE_ID = 62
 def text_key(value: str) -> str:
     """The form used for matching and sorting: NFKC-normalised and casefolded."""
     return unicodedata.normalize("NFKC", value or "").casefold()
+
+
+def name_key(value: str) -> str:
+    """The form names are matched and sorted by: text_key without accents, "Öztürk" -> "ozturk".
+
+    Administrators type names on UK keyboards, often from a phone call, so "ozturk" must
+    find Öztürk and sort him among the O's. Email addresses keep their accents (text_key):
+    two addresses differing by one are two accounts.
+    """
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", bare).casefold()
 
 
 def now() -> datetime:
@@ -101,7 +114,7 @@ class ExternalUser(BaseModel):
         indexes = ((("surname_key", "forename", "id", "email_key"), False),)
 
     def save(self, *args, **kwargs):
-        self.surname_key = text_key(self.surname)
+        self.surname_key = name_key(self.surname)
         self.email_key = text_key(self.email)
         return super().save(*args, **kwargs)
 
@@ -122,7 +135,7 @@ class Pupil(BaseModel):
     on_roll = BooleanField(default=True)
 
     def save(self, *args, **kwargs):
-        self.surname_key = text_key(self.surname)
+        self.surname_key = name_key(self.surname)
         return super().save(*args, **kwargs)
 
     @property

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from extgw_tui.cli import main
 from extgw_tui.db import open_database
-from extgw_tui.models import AuditEvent, ExternalUser, text_key
+from extgw_tui.models import AuditEvent, ExternalUser, name_key, text_key
 from extgw_tui.services import access, activity, audit, users
 from extgw_tui.services.activity import ActivityFilter
 
@@ -108,10 +108,12 @@ def _expected(term: str) -> set[str]:
     key = users.normalise_term(term)
     if not key:
         return {email for _, email in PEOPLE}
+    typed = term.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8").strip()
+    name = name_key(typed) or key
     return {
         email
         for surname, email in PEOPLE
-        if text_key(surname).startswith(key) or key in text_key(email)
+        if name_key(surname).startswith(name) or key in text_key(email)
     }
 
 

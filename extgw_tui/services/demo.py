@@ -8,7 +8,7 @@ login for over 12 months), accounts just short of that, new accounts with no pup
 years of logins that follow the school year (busy after report releases, quiet in holidays),
 including those of accounts deleted since: their logins and summary rows remain, nameless.
 
-Bulk inserts bypass Model.save(), so the normalised keys are set here with text_key. Every
+Bulk inserts bypass Model.save(), so the normalised keys are set here (name_key, text_key). Every
 account shares one password hash (hashing 100,000 passwords would take hours): DEMO_PASSWORD.
 """
 
@@ -40,6 +40,7 @@ from extgw_tui.models import (
     Pupil,
     database,
     licence_bit,
+    name_key,
     text_key,
 )
 from extgw_tui.services import demo_names as names
@@ -291,7 +292,7 @@ class _Generator:
                 forename = rng.choice(names.GIRLS if girl else names.BOYS)
                 on_roll = rng.random() >= OFF_ROLL
                 self.pupils.append((
-                    pupil_id, forename, own, text_key(own), year, form,
+                    pupil_id, forename, own, name_key(own), year, form,
                     f"{entry % 100:02d}{pupil_id:06d}", upn(pupil_id, entry), on_roll,
                 ))
                 self.pupil_years.append(year)
@@ -381,7 +382,7 @@ class _Generator:
             created = self._stamp(a.created)
             adr = a.created >= ADR_DEFAULT_FROM or self.rng.random() < 0.3
             user_rows.append((
-                a.id, a.title, a.forename, a.surname, text_key(a.surname), a.email,
+                a.id, a.title, a.forename, a.surname, name_key(a.surname), a.email,
                 text_key(a.email), password_hash, created, adr, a.denied_on is None,
             ))
             type_id = pupil_type if a.kind == "pupil" else parent_type

@@ -10,7 +10,7 @@ from peewee import Expression, Select, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import NotFound
-from extgw_tui.models import ExternalUser, text_key
+from extgw_tui.models import ExternalUser, name_key, text_key
 from extgw_tui.services.chunks import chunked
 
 #: Longest search term used; longer input is cut (no name or address is this long).
@@ -62,16 +62,21 @@ _ROW_FIELDS = (
 )
 
 
-def normalise_term(term: str | None) -> str:
-    """The search key for what was typed: trimmed, normalised, casefolded, safe to bind."""
+def _cleaned(term: str | None) -> str:
+    """What was typed, trimmed and safe to bind (no NUL, no lone surrogates)."""
     if not term:
         return ""
-    cleaned = term.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
-    return text_key(cleaned.strip())[:MAX_TERM]
+    return term.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8").strip()
+
+
+def normalise_term(term: str | None) -> str:
+    """The email search key for what was typed: normalised and casefolded."""
+    return text_key(_cleaned(term))[:MAX_TERM]
 
 
 def search_condition(term: str | None) -> Expression | None:
-    """Surname starting with the term, or email containing it; None matches everyone.
+    """Surname starting with the term (accents ignored), or email containing it; None matches
+    everyone.
 
     %, _ and backslashes are taken literally. On SQLite the surname prefix is a range on the
     binary-collated key (index-friendly); on PostgreSQL a LIKE that the pattern-ops index serves.
@@ -85,10 +90,11 @@ def _search_parts(term: str | None) -> tuple[Expression, Expression] | None:
     key = normalise_term(term)
     if not key:
         return None
+    name = name_key(_cleaned(term))[:MAX_TERM] or key  # "´" alone folds to nothing
     if is_sqlite():
-        surname = (U.surname_key >= key) & (U.surname_key < key + "\U0010ffff")
+        surname = (U.surname_key >= name) & (U.surname_key < name + "\U0010ffff")
     else:
-        surname = U.surname_key.startswith(key)
+        surname = U.surname_key.startswith(name)
     return surname, U.email_key.contains(key)
 
 
