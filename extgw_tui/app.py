@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 import peewee
+from textual import events
 from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -114,6 +115,29 @@ class ExtgwApp(App[None]):
             wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
         ]
         self.refresh()
+
+    # ----- keys typed ahead of a focus change ------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            event.sent_to = self.focused  # type: ignore[attr-defined]  # where Textual sends it
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key that bubbled up unhandled from a widget that has lost the focus meanwhile goes
+        to the focused widget, not to the bindings.
+
+        Over SSH keys often arrive in one burst: "/smith" in one packet reaches the list as
+        "/", "s", "m"... before "/" has moved the focus to the search box, and its s and m
+        would be checked against the bindings of the box (where they mean nothing) or, worse,
+        open the statistics and an email. Textual's own handling (App._on_key) follows for
+        every other key.
+        """
+        target = getattr(event, "sent_to", None)
+        focused = self.focused
+        if target is not None and focused is not None and target is not focused:
+            event.prevent_default()  # App._on_key, which Textual calls after this, stays out
+            focused._forward_event(events.Key(event.key, event.character))
 
     # ----- global actions -----------------------------------------------------------------
 

@@ -7,15 +7,22 @@ sentence on stderr and exit non-zero; tracebacks go to the log file only.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import peewee
 
 from extgw_tui import __version__, settings
 from extgw_tui.errors import DatabaseProblem, ExtgwError
 from extgw_tui.logs import log, setup_logging
+
+if TYPE_CHECKING:
+    from extgw_tui.app import ExtgwApp
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -98,8 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes); 2 database problem; 4 declined at the prompt",
     )
     review.add_argument(
-        "--months",
-        type=int,
+        "--months",  # checked by the command, so a bad value gets its message and exit 1
         default=12,
         help="no login (or, never logged in, no account creation) for at "
         "least this many calendar months, 1-240 (default 12)",
@@ -125,15 +131,48 @@ def resolve_db_url(args: argparse.Namespace) -> str:
     return settings.db_url(args.db)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, or SIGHUP when the terminal closed: unwound like Ctrl+C, so every cleanup runs
+    (an export deletes its temporary files); the exit code is the usual 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+#: The terminal app while it runs: a signal then asks it to close instead of unwinding.
+_app: ExtgwApp | None = None
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """The handler of _STOP_SIGNALS: unwind a command, or close the terminal app."""
+    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
+    app = _app
+    try:
+        loop = asyncio.get_running_loop() if app is not None else None
+    except RuntimeError:  # the app is not running yet, or any more
+        loop = None
+    if app is None or loop is None:
+        raise Stopped(signum)
+    # Closing, the app unmounts its screens; a running export sees its dialog go and deletes
+    # its temporary files before the process ends (the interpreter waits for the worker).
+    loop.call_soon_threadsafe(app.exit, None, 128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_path = setup_logging()
+    previous = {signum: signal.signal(signum, _stop) for signum in _STOP_SIGNALS}
     try:
         return _run(args)
-    except KeyboardInterrupt:
-        print("extgw-tui: interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            print("extgw-tui: interrupted.", file=sys.stderr)
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
     except DatabaseProblem as exc:
         print(f"extgw-tui: {exc}", file=sys.stderr)
         return EXIT_DATABASE
@@ -154,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -171,8 +213,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command is None:
         from extgw_tui.app import ExtgwApp
 
-        app = ExtgwApp(db_url=url, theme_name=args.theme)
-        app.run(mouse=not args.no_mouse)
+        global _app
+        app = _app = ExtgwApp(db_url=url, theme_name=args.theme)
+        try:
+            app.run(mouse=not args.no_mouse)
+        finally:
+            _app = None
         return app.return_code or EXIT_OK
     module = importlib.import_module(f"extgw_tui.commands.{args.command}")
     return module.run(args)

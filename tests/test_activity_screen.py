@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import openpyxl
 from textual.app import App
@@ -184,6 +185,15 @@ async def test_starts_on_one_user(sqlite_db):
         assert app.screen.query_one("#activity-user", Input).value == "2"
 
 
+async def back_on_the_log(pilot, app: App) -> None:
+    """Wait for the export dialog to close (the file written) and the log to be back."""
+    for _ in range(200):
+        await pilot.pause()
+        if isinstance(app.screen, ActivityLogScreen):
+            return
+    raise AssertionError(f"still on {app.screen!r}")
+
+
 async def test_export_writes_the_filtered_log(sqlite_db, tmp_path, monkeypatch):
     monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
     _seed()
@@ -199,19 +209,20 @@ async def test_export_writes_the_filtered_log(sqlite_db, tmp_path, monkeypatch):
         path = modal.query_one(Input).value
         assert path.startswith(str(tmp_path / "activity-log_"))
         await pilot.press("enter")
-        for _ in range(200):
-            await pilot.pause()
-            if isinstance(app.screen, ActivityLogScreen):
-                break
-        assert isinstance(app.screen, ActivityLogScreen)
+        await back_on_the_log(pilot, app)
     book = openpyxl.load_workbook(path, read_only=True)
     rows = list(book["Activity"].iter_rows(values_only=True))
     assert len(rows) == 1 + 150
     assert {row[1] for row in rows[1:]} == {"carol"}
     assert rows[1][6] == "entry 449"
+    # audited like every export: what, how many rows, where
+    entry = AuditEvent.get(AuditEvent.action == "export")
+    assert entry.target == Path(path).name
+    assert entry.detail == f"export: activity log; filter: admin carol; rows: 150; path: {path}"
 
 
-async def test_export_to_a_missing_folder_says_so(sqlite_db, tmp_path):
+async def test_export_to_a_missing_folder_then_into_a_folder(sqlite_db, tmp_path):
+    """A missing folder is refused in one sentence; a folder gets the proposed name inside."""
     _seed(10)
     app = LogApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -219,15 +230,18 @@ async def test_export_to_a_missing_folder_says_so(sqlite_db, tmp_path):
         await pilot.press("x")
         await pilot.pause()
         box = app.screen.query_one(Input)
+        proposed = Path(box.value).name
         box.value = str(tmp_path / "no" / "such" / "folder" / "log.xlsx")
         await pilot.press("enter")
         for _ in range(100):
             await pilot.pause()
-            if str(app.screen.query_one("#activity-export-status").render()).startswith("The"):
+            if str(app.screen.query_one("#export-status").render()).startswith("The"):
                 break
-        status = str(app.screen.query_one("#activity-export-status").render())
+        status = str(app.screen.query_one("#export-status").render())
         assert "does not exist" in status
         assert isinstance(app.screen, ActivityExportModal)
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, ActivityLogScreen)
+        box.value = str(tmp_path)
+        await pilot.press("enter")
+        await back_on_the_log(pilot, app)
+    assert (tmp_path / proposed).is_file()
+    assert not tmp_path.with_name(tmp_path.name + ".xlsx").exists()

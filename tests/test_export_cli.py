@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from test_exports import World, build_world
+from test_exports import World, build_world, bulk_users
 
 from extgw_tui import cli
 from extgw_tui.services.exports import export_rows, make_request
@@ -79,10 +81,23 @@ def test_suffix_is_added(world: World, sqlite_db, tmp_path: Path) -> None:
     assert (tmp_path / "plain.xlsx").is_file()
 
 
+def test_a_folder_gets_the_proposed_name(world: World, sqlite_db, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    assert export(sqlite_db, "holders", "--licence", "Pupil", "-o", str(folder)) == 0
+    [written] = folder.glob("external-users_pupil_*.xlsx")
+    assert capsys.readouterr().out.rstrip().endswith(f"to {written}")
+    assert not (tmp_path / "reports.xlsx").exists()
+    assert len(rows_of(written)) == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (["holders"], "needs --licence NAME (licence types: Parent/Guardian, Pupil)"),
     (["pupils-with", "--licence", "Grandparent"], "no licence type called 'Grandparent'"),
     (["pupils-with", "--licence", "Pupil", "--search", "x"], "user exports only"),
+    (["users", "--licence", "Pupil"],
+     "The users export takes no --licence; for the users holding a licence type, use "
+     "`export holders --licence NAME`."),
     (["users", "-o", "/proc/x.xlsx"], "cannot be saved in /proc"),
     (["users", "-o", "/no/such/folder/x.xlsx"], "The folder /no/such/folder does not exist"),
 ])
@@ -117,3 +132,26 @@ def test_progress_bar_on_a_terminal(world: World, sqlite_db, tmp_path: Path) -> 
     assert b"Exporting [" in drawn and b"100%" in drawn and b"4 of 4 rows" in drawn
     assert proc.stdout.decode().startswith("Exported 4 rows")
     assert len(rows_of(out)) == 4
+
+
+def test_sigterm_mid_export_leaves_no_files(sqlite_db, tmp_path: Path) -> None:
+    """A real process stopped by SIGTERM (or SIGHUP) as it writes: the writer still cleans up."""
+    bulk_users(30_000)
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "extgw_tui", "--db", sqlite_db.url, "export", "users",
+         "-o", str(out / "big.xlsx")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},  # openpyxl's scratch files go here
+    )
+    deadline = time.monotonic() + 60
+    while not (any(out.iterdir()) and any(scratch.iterdir())):  # rows are being written
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err == "extgw-tui: interrupted.\n"
+    assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import pty
+import signal
+import struct
+import sys
+import termios
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from busy_pilot import send_key, wait_until
 from openpyxl import load_workbook
-from peewee import chunked
-from test_exports import World, build_world
+from test_exports import World, build_world, bulk_users
 from textual.app import App
 from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Select, Static
 
 from extgw_tui import cli
 from extgw_tui.models import ExternalUser
-from extgw_tui.screens.export import ExportModal
-from extgw_tui.services.exports import ExportKind
+from extgw_tui.screens.export import KINDS, ExportModal
+from extgw_tui.services.exports import LABELS, ExportKind
 
 
 class ModalApp(App):
@@ -57,6 +66,16 @@ async def paste_path(pilot, path: Path) -> None:
     assert isinstance(field, Input) and field.id == "export-path"
     field.value = str(path)
     await pilot.pause()
+
+
+async def start_writing(app: App, pilot, path: Path) -> None:
+    """Start "All external users" into `path`; return once rows are being written."""
+    await settle(app, pilot)
+    await pilot.press("tab")
+    await paste_path(pilot, path)
+    send_key(app, "enter")  # without Pilot's wait for idle: the export keeps the CPU busy
+    progress = app.screen.query_one(ProgressBar)
+    await wait_until(lambda: (progress.progress or 0) > 0)
 
 
 @pytest.fixture
@@ -180,20 +199,12 @@ async def test_unwritable_folder_message_in_the_modal(world: World, tmp_path: Pa
 async def test_escape_cancels_a_running_export_and_leaves_no_file(
     world: World, tmp_path: Path
 ) -> None:
-    bulk = [dict(surname="Bulk", surname_key="bulk", email=f"b{i}@example.org",
-                 email_key=f"b{i}@example.org", password_hash="x") for i in range(30_000)]
-    for batch in chunked(bulk, 1000):
-        ExternalUser.insert_many(batch).execute()
+    bulk_users(30_000)
     out = tmp_path / "out"
     out.mkdir()
     app = ModalApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("tab")
-        await paste_path(pilot, out / "big.xlsx")
-        send_key(app, "enter")
-        progress = app.screen.query_one(ProgressBar)
-        await wait_until(lambda: (progress.progress or 0) > 0)  # rows are being written
+        await start_writing(app, pilot, out / "big.xlsx")
         assert app.screen.running is not None
         await pilot.press("escape")
         await settle(app, pilot)
@@ -222,3 +233,114 @@ async def test_mouse_and_the_other_exports_ignore_the_search(world: World, tmp_p
         assert await pilot.click("#close")
         await pilot.pause()
         assert app.results == [None]
+
+
+async def test_enter_with_a_search_exports_only_the_matches(world: World, tmp_path: Path) -> None:
+    """The search choice is pressed and highlighted, so enter exports it, under its own name."""
+    app = ModalApp(search="smith")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [written] = tmp_path.glob("*.xlsx")
+        assert written.name == f"external-users_search-smith_{datetime.now():%Y-%m-%d}.xlsx"
+        assert [r[0] for r in rows_of(written)[1:]] == [world.ann]
+        assert f"Saved 1 row to {written}" in status(app)
+
+
+async def test_enter_exports_the_highlighted_choice_under_its_name(
+    world: World, tmp_path: Path
+) -> None:
+    """Space presses "holders" (its name is proposed); up, enter: all users, under their name."""
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        field = app.screen.query_one("#export-path", Input)
+        await pilot.press("down", "space")
+        await settle(app, pilot)
+        assert "external-users_parent-guardian_" in field.value
+        await pilot.press("up", "enter")
+        await settle(app, pilot)
+        [written] = tmp_path.glob("*.xlsx")
+        assert written.name == f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
+        assert len(rows_of(written)) == 1 + ExternalUser.select().count()
+        assert f"Saved 4 rows to {written}" in status(app)
+
+
+async def test_the_choices_are_the_service_labels(world: World) -> None:
+    app = ModalApp(search="[b]smith")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        labels = [str(b.label) for b in app.screen.query(RadioButton)]
+        assert labels == [LABELS[k] for k in KINDS] + [f"{LABELS[ExportKind.SEARCH]}: [b]smith"]
+
+
+async def test_a_folder_in_save_as_gets_the_proposed_name(world: World, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await paste_path(pilot, folder)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        written = folder / f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
+        assert f"Saved 4 rows to {written}" in status(app)
+        assert not (tmp_path / "reports.xlsx").exists()
+
+
+async def test_enter_during_an_export_does_not_cancel_it(world: World, tmp_path: Path) -> None:
+    bulk_users(30_000)
+    app = ModalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_writing(app, pilot, tmp_path / "big.xlsx")
+        assert app.focused is None  # not the Cancel button: enter has nothing to press
+        assert app.screen.unsaved_work() == f"the export to {tmp_path / 'big.xlsx'} being written"
+        send_key(app, "enter")
+        await wait_until(lambda: app.screen.running is None)
+        assert "Saved 30,004 rows" in status(app)
+        assert len(rows_of(tmp_path / "big.xlsx")) == 1 + 30_004
+
+
+def test_terminal_closed_mid_export_leaves_no_file(sqlite_db, tmp_path: Path) -> None:
+    """The real app on a pseudo-terminal; the terminal closes (SIGHUP) as the file is written."""
+    bulk_users(30_000)
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    env = {**os.environ, "EXTGW_EXPORT_DIR": str(out), "TMPDIR": str(scratch),
+           "TERM": "xterm-256color"}
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the app, with the pseudo-terminal as its controlling terminal
+        os.execve(sys.executable, [sys.executable, "-m", "extgw_tui", "--db", sqlite_db.url], env)
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    drawn = bytearray()
+    reader = threading.Thread(target=_drain, args=(terminal, drawn), daemon=True)
+    reader.start()
+    try:
+        _wait_for(lambda: b"External users" in drawn, "the app to start")
+        os.write(terminal, b"x")
+        _wait_for(lambda: b"Save as" in drawn, "the export dialog")
+        time.sleep(1)  # the proposed file name arrives from a worker
+        os.write(terminal, b"\r")  # "All external users" is highlighted: export
+        _wait_for(lambda: any(out.iterdir()) and any(scratch.iterdir()), "rows being written")
+    finally:
+        os.close(terminal)  # the terminal window closes
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 128 + signal.SIGHUP
+    assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []
+
+
+def _drain(terminal: int, into: bytearray) -> None:
+    """Read what the app draws, so it never blocks on a full terminal."""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(terminal, 65536):
+            into.extend(chunk)
+
+
+def _wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from peewee import chunked
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import (
@@ -18,6 +20,7 @@ from extgw_tui.models import (
     Licence,
     LicenceType,
     Pupil,
+    database,
 )
 from extgw_tui.services.exports import (
     ExportKind,
@@ -78,6 +81,14 @@ def build_world() -> World:
     ]:
         Licence.create(user=holder, pupil=child, licence_type=kind)
     return World(ann.id, evil.id, kid.id, lonely.id)
+
+
+def bulk_users(count: int) -> None:
+    """`count` more users, inserted in batches: enough rows for an export to take a while."""
+    rows = [dict(surname="Bulk", surname_key="bulk", email=f"b{i}@example.org",
+                 email_key=f"b{i}@example.org", password_hash="x") for i in range(count)]
+    for batch in chunked(rows, 1000):
+        ExternalUser.insert_many(batch).execute()
 
 
 def read_back(path: Path) -> tuple[list, list[list]]:
@@ -169,8 +180,27 @@ def test_audit_entry_and_progress(world: World, tmp_path: Path) -> None:
     entry = AuditEvent.select().where(AuditEvent.action == "export").get()
     assert entry.admin == "test-admin"
     assert entry.target == "x.xlsx"
-    assert "kind: search" in entry.detail and "search: smith" in entry.detail
+    assert entry.detail.startswith("export: search; search: smith; rows: 1; path: ")
     assert "rows: 1" in entry.detail and str(result.path) in entry.detail
+
+
+def test_count_and_rows_agree_under_a_concurrent_change(world: World, tmp_path: Path) -> None:
+    """Another session adds a user once the rows are counted: the file holds what was counted."""
+
+    def another_session_adds_a_user() -> None:
+        with database.connection_context():
+            user("Mr", "Late", "Comer", "late@example.org")
+
+    def progress(done: int, total: int) -> None:
+        if done == 0:  # counted, not yet read
+            writer = threading.Thread(target=another_session_adds_a_user)
+            writer.start()
+            writer.join()
+
+    result = run_export(make_request("users"), tmp_path / "u.xlsx", progress=progress)
+    assert result.rows == 4 == len(read_back(result.path)[1])
+    assert ExternalUser.select().count() == 5  # the change itself went through, unblocked
+    assert "rows: 4;" in AuditEvent.get(AuditEvent.action == "export").detail
 
 
 def test_cancelled_export_leaves_nothing_and_is_not_audited(world: World, tmp_path: Path) -> None:
@@ -196,6 +226,42 @@ def test_proposed_name_in_the_export_folder(world: World, tmp_path: Path, monkey
     result = run_export(request)
     assert result.path.parent == tmp_path and result.path.name == proposed_name(request)
     assert output_path(tmp_path / "mine", request) == tmp_path / "mine.xlsx"
+
+
+def test_a_folder_means_the_proposed_name_inside_it(
+    world: World, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path / "default"))
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    request = make_request("holders", PARENT_GUARDIAN)
+    name = proposed_name(request)
+    assert output_path(folder, request) == folder / name
+    assert output_path(f"{folder}/", request) == folder / name
+    assert output_path(f"{tmp_path}/new/", request) == tmp_path / "new" / name  # ends in /
+    assert output_path("  ", request) == tmp_path / "default" / name
+    result = run_export(request, folder)
+    assert result.path == folder / name and result.rows == 2
+    assert not (tmp_path / "reports.xlsx").exists()
+
+
+def test_activity_log_export_is_audited_too(world: World, tmp_path: Path) -> None:
+    from extgw_tui.services import audit
+    from extgw_tui.services.activity import ActivityFilter
+    from extgw_tui.services.exports import export_activity_log
+
+    audit.record("access.deny", user_id=world.lonely, target="lee@example.org")
+    seen: list[tuple[int, int]] = []
+    result = export_activity_log(
+        tmp_path / "log.xlsx", ActivityFilter(action="access.deny"),
+        progress=lambda *report: seen.append(report),
+    )
+    assert result.rows == 1 and seen[0] == (0, 1) and seen[-1] == (1, 1)
+    entry = AuditEvent.get(AuditEvent.action == "export")
+    assert (entry.admin, entry.target) == ("test-admin", "log.xlsx")
+    assert entry.detail == (
+        f"export: activity log; filter: action access.deny; rows: 1; path: {result.path}"
+    )
 
 
 def test_bad_requests_say_what_is_wrong(world: World) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from busy_pilot import send_key, wait_until
 from openpyxl import load_workbook
 from textual.app import App
-from textual.widgets import Input, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets._footer import FooterKey
 
+from extgw_tui.app import ExtgwApp
 from extgw_tui.db import sqlite_path
 from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil
 from extgw_tui.screens.confirm import ConfirmModal
@@ -184,9 +187,30 @@ async def test_export_the_list(sqlite_db, tmp_path):
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, ReviewExportModal)
-        await pilot.click("#cancel")  # the mouse works too
+        await pilot.click("#close")  # the mouse works too
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
+        # through the export code: audited once, for the file written
+        [entry] = AuditEvent.select().where(AuditEvent.action == "export")
+        assert entry.target == "before-deleting.xlsx" and "rows: 3" in entry.detail
+
+
+async def test_export_into_a_folder(sqlite_db, tmp_path):
+    _seed()
+    folder = tmp_path / "records"
+    folder.mkdir()
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("x")
+        await pilot.pause()
+        proposed = Path(app.screen.query_one(Input).value).name
+        assert proposed.startswith("review-accounts_12-months_")
+        app.screen.query_one(Input).value = str(folder)
+        await pilot.press("enter")
+        await _settle(pilot, app)
+        assert app.messages[-1] == f"Exported the review list to {folder / proposed}."
+        assert (folder / proposed).is_file() and not (tmp_path / "records.xlsx").exists()
 
 
 async def test_names_show_as_typed(sqlite_db):
@@ -226,13 +250,24 @@ async def test_export_can_be_cancelled(sqlite_db, tmp_path):
         await pilot.pause()
         app.screen.query_one(Input).value = str(tmp_path / "big.xlsx")
         send_key(app, "enter")
-        progress = app.screen.query_one(ProgressBar)
+        modal = app.screen
+        progress = modal.query_one(ProgressBar)
         await wait_until(lambda: (progress.progress or 0) > 0)  # rows are being written
-        await pilot.press("escape")
-        await _settle(pilot, app)
-        assert isinstance(app.screen, ReviewScreen)
-        assert "Export cancelled; no file was written." in app.messages
+        assert "of 30,000 rows" in str(modal.query_one("#export-count", Static).render())
+        send_key(app, "enter")  # a second enter does not cancel...
+        await pilot.pause(0.2)
+        assert modal.running is not None and modal.running.is_running
+        send_key(app, "escape")  # ...escape does
+        status = modal.query_one("#export-status", Static)
+        await wait_until(lambda: str(status.render()).startswith("Export cancelled"))
+        # said by the dialog still open, once the writer has stopped and cleaned up
+        assert str(status.render()) == "Export cancelled; no file was written."
+        assert app.screen is modal and modal.running is None
         assert not any(p.name.startswith(("big", ".big")) for p in tmp_path.iterdir())
+        assert not AuditEvent.select().where(AuditEvent.action == "export").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
 
 
 async def test_deletion_can_be_stopped(sqlite_db):
@@ -283,3 +318,33 @@ async def test_enter_opens_the_user(sqlite_db):
         await pilot.press("e")
         await _settle(pilot, app)
         assert isinstance(app.screen, EditUserModal)
+
+
+async def test_at_80_columns_access_shows_and_the_main_keys_fit(sqlite_db):
+    ids = _seed()
+    _many_candidates(40)  # more than a screenful: the vertical scrollbar takes its room
+    ExternalUser.update(access_allowed=False).where(ExternalUser.id == ids["Oldest"]).execute()
+    app = ExtgwApp(db_url=sqlite_db.url)  # the real app: its help key is in the footer too
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await pilot.press("v")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        table = app.screen.query_one(PagedTable)
+        headers = [str(column.label) for column in table.columns.values()]
+        assert "Access" in headers and "Created" not in headers and "Title" not in headers
+        assert table.max_scroll_x == 0  # nothing cut off at the right
+        assert "denied" in [str(cell) for cell in table.get_row(str(ids["Oldest"]))]
+        footer = app.screen.query_one(Footer)
+        shown = {
+            key.description
+            for key in footer.query(FooterKey)
+            if key.region.width and key.region.right <= app.size.width
+        }
+        assert {"Mark", "Mark all", "Threshold", "Delete", "Export", "Help"} <= shown
+    wide = ReviewApp()
+    async with wide.run_test(size=(140, 40)) as pilot:
+        await _settle(pilot, wide)
+        table = wide.screen.query_one(PagedTable)
+        headers = [str(column.label) for column in table.columns.values()]
+        assert {"Title", "Created", "Access"} <= set(headers)

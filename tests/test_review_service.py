@@ -243,11 +243,11 @@ def test_export_before_deleting(boundary_users, tmp_path):
 
     u = boundary_users
     ExternalUser.update(surname="=HYPERLINK(1)").where(ExternalUser.id == u["exact"].id).execute()
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []
     result = review.export_candidates(
-        tmp_path / "review.xlsx", 12, today=TODAY, progress=seen.append
+        tmp_path / "review.xlsx", 12, today=TODAY, progress=lambda *report: seen.append(report)
     )
-    assert result.rows == 2 and seen[-1] == 2
+    assert result.rows == 2 and seen[0] == (0, 2) and seen[-1] == (2, 2)
     wb = load_workbook(result.path)
     sheet = wb["Review"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -261,6 +261,17 @@ def test_export_before_deleting(boundary_users, tmp_path):
     about = dict(wb["About this export"].iter_rows(values_only=True))
     assert about["Threshold"] == "12 months"
     assert about["Last activity on or before"] == "2025-05-15"
+    # through the export code: audited like every export (what, how many rows, where)
+    entry = AuditEvent.get(AuditEvent.action == "export")
+    assert (entry.admin, entry.target) == ("test-admin", "review.xlsx")
+    assert entry.detail == (
+        f"export: review list; threshold: 12 months; rows: 2; path: {result.path}"
+    )
+
+
+def test_threshold_in_words():
+    assert review.months_text(1) == "1 month"
+    assert review.months_text(12) == "12 months"
 
 
 def test_export_cancelled_leaves_no_file(boundary_users, tmp_path):
@@ -271,12 +282,14 @@ def test_export_cancelled_leaves_no_file(boundary_users, tmp_path):
     with pytest.raises(ExportCancelled):
         review.export_candidates(folder / "r.xlsx", 12, today=TODAY, should_cancel=lambda: True)
     assert list(folder.iterdir()) == []
+    assert not AuditEvent.select().where(AuditEvent.action == "export").exists()
 
 
 def test_default_export_path_names_the_threshold_and_day(db, monkeypatch, tmp_path):
     monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
     path = review.default_export_path(6, TODAY)
     assert path == tmp_path / "review-accounts_6-months_2026-05-15.xlsx"
+    assert review.default_export_path(1, TODAY).name == "review-accounts_1-month_2026-05-15.xlsx"
 
 
 def test_delete_waits_for_a_login_in_progress(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from busy_pilot import send_key
 from textual.filter import NoColor
 from textual.widgets import Input, Select, Static
 from user_rows import make_users
@@ -484,3 +485,18 @@ async def test_control_characters_in_stored_names_never_reach_the_terminal(sqlit
         shown = screen_text(app)
         assert "Red" in shown and "Ann" in shown
         assert not any(ch in shown for ch in "\x1b\x07\x9b\t")
+
+
+async def test_slash_then_fast_typing_goes_into_the_search_box(sqlite_db):
+    """ "/smith" typed at full speed (or pasted) searches; the s and m never reach the list,
+    where they would open the statistics and an email."""
+    make_users(5)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for key in ["slash", *"smith"]:
+            send_key(app, key)  # all queued before the app handles the first
+        await settle(pilot, app)
+        assert isinstance(app.screen, UsersScreen)
+        assert app.screen.query_one("#search", Input).value == "smith"
+        assert app.screen.query_one(PagedTable).total == 0  # and the search ran

@@ -3,19 +3,22 @@
 
 Without -o the file gets the proposed name (kind, licence type, date) in the export folder
 ($EXTGW_EXPORT_DIR, config.toml's export_dir, else the current directory). On a terminal a
-progress bar is drawn on stderr; the summary line goes to stdout either way. Ctrl+C stops the
-export and leaves no partial file.
+progress bar is drawn on stderr; the summary line goes to stdout either way. -o FOLDER puts the
+proposed name in that folder. Ctrl+C, SIGTERM or a closed terminal (SIGHUP) stops the export
+and leaves no partial file.
 
 Exit codes:
   0  the file was written
-  1  error: a missing or unknown licence type, a search on a pupil export, an unwritable path
+  1  error: a missing, unknown or unwanted licence type, a search on a pupil export, an
+     unwritable path
   2  the database cannot be opened (from cli.py)
-  130 interrupted (from cli.py)
+  130, 143, 129  interrupted by Ctrl+C, SIGTERM, SIGHUP (from cli.py)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TextIO
 
@@ -48,16 +51,23 @@ class ProgressBar:
 
     def finish(self) -> None:
         if self.active and self.shown >= 0:
-            self.stream.write("\n")
-            self.stream.flush()
+            with contextlib.suppress(OSError):  # the terminal closed (SIGHUP) mid-export
+                self.stream.write("\n")
+                self.stream.flush()
 
 
 def run(args: argparse.Namespace) -> int:
     kind = exports.ExportKind(args.kind)
-    if kind in exports.NEEDS_LICENCE and not (args.licence or "").strip():
+    licence = (args.licence or "").strip()
+    if kind in exports.NEEDS_LICENCE and not licence:
         known = ", ".join(exports.licence_choices())
         raise InvalidInput(
             f"The {kind.value} export needs --licence NAME (licence types: {known})."
+        )
+    if kind not in exports.NEEDS_LICENCE and licence:
+        raise InvalidInput(
+            f"The {kind.value} export takes no --licence; for the users holding a licence "
+            "type, use `export holders --licence NAME`."
         )
     request = exports.make_request(kind, args.licence, args.search)
     bar = ProgressBar(sys.stderr)

@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     ids = review.candidate_ids(months, today)
     noun = "account" if len(ids) == 1 else "accounts"
     print(
-        f"{len(ids):,} {noun} with no pupils and no login for at least {months} months "
-        f"(last activity on or before {cutoff.isoformat()})."
+        f"{len(ids):,} {noun} with no pupils and no login for at least "
+        f"{review.months_text(months)} (last activity on or before {cutoff.isoformat()})."
     )
     if not ids:
         return EXIT_OK

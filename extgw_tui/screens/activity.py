@@ -182,7 +182,7 @@ class ActivityLogScreen(Screen[None]):
         if self._typing is not None:
             self._typing.stop()
         self._apply_filters()
-        self.query_one(PagedTable).focus()
+        self.set_focus(self.query_one(PagedTable))
 
     @on(PagedTable.Loaded)
     @on(PagedTable.Moved)
@@ -200,12 +200,12 @@ class ActivityLogScreen(Screen[None]):
         """Escape leaves a filter box first, then the screen."""
         focused = self.focused
         if isinstance(focused, Input | Select):
-            self.query_one(PagedTable).focus()
+            self.set_focus(self.query_one(PagedTable))
             return
         self.dismiss()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#activity-text", Input).focus()
+        self.set_focus(self.query_one("#activity-text", Input))  # at once: keys typed next go in
 
     def action_refresh(self) -> None:
         self._load_choices()

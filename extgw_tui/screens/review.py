@@ -34,15 +34,17 @@ TYPING_PAUSE = 0.3
 #: Kept accounts named one by one in the report after a deletion; the rest are counted.
 KEPT_SHOWN = 5
 
+#: At 80 columns Created and Title go first: Access matters more (a denied account is a
+#: candidate too), and months inactive already says how old the last activity is.
 COLUMNS = [
     PagedColumn("id", "ID", 6, sort="id"),
     PagedColumn("title", "Title", 5, sort="title", hide_below=100),
     PagedColumn("surname", "Surname", 12, sort="surname"),
     PagedColumn("email", "Email", 16, sort="email", flex=True),
-    PagedColumn("created", "Created", 10, sort="created"),
+    PagedColumn("created", "Created", 10, sort="created", hide_below=90),
     PagedColumn("last_login", "Last login", 10, sort="last_login"),
-    PagedColumn("months", "Months", 6, sort="months"),
-    PagedColumn("access", "Access", 7, sort="access", hide_below=90),
+    PagedColumn("months", "Months", 8, sort="months"),  # 8: room for the sort arrow
+    PagedColumn("access", "Access", 7, sort="access"),
 ]
 
 
@@ -64,18 +66,31 @@ def _plural(count: int, word: str = "account") -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+class ReviewTable(PagedTable):
+    """The candidates: the list's marking keys, named in the footer, since marking comes
+    before deleting."""
+
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark/unmark row"),
+        Binding("a", "mark_all", "Mark all", tooltip="Mark every account on the list"),
+    ]
+
+
 class ReviewScreen(Screen[None]):
     """Candidates for deletion, with the threshold, marks, delete and export; escape goes back."""
 
     CSS_PATH = stylesheet("review.tcss")
     TITLE = "Review user accounts"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_months", "Threshold"),
-        Binding("d,delete", "delete", "Delete"),
-        Binding("x", "export", "Export"),
-        Binding("e", "open", "Open user"),
-        Binding("ctrl+r,f5", "refresh", "Refresh"),
+        Binding("slash", "focus_months", "Threshold", tooltip="Change the months threshold"),
+        Binding("d,delete", "delete", "Delete",
+                tooltip="Delete the marked accounts, or the cursor's"),
+        Binding("x", "export", "Export", tooltip="Export the whole list to Excel"),
+        Binding("escape", "back", "Back", tooltip="Back to the users (or stop a deletion)",
+                show=False),
+        Binding("e", "open", "Open", tooltip="Open the account under the cursor", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database",
+                show=False),
     ]
 
     def __init__(self, months: int = review.DEFAULT_MONTHS) -> None:
@@ -97,9 +112,9 @@ class ReviewScreen(Screen[None]):
                 id="review-months",
                 tooltip=f"Months, {review.MIN_MONTHS} to {review.MAX_MONTHS}",
             )
-            yield Label("months:", id="review-months-unit")
+            yield Label(self._unit(), id="review-months-unit")
             yield Static("counting…", id="review-count", markup=False)
-        yield PagedTable(
+        yield ReviewTable(
             COLUMNS, _cells, lambda row: row.id, sort="months", descending=True, id="review-table"
         )
         yield Static("Loading…", id="review-status", markup=False)
@@ -139,11 +154,15 @@ class ReviewScreen(Screen[None]):
             self._show_count()
             return
         self.months = months
+        self.query_one("#review-months-unit", Label).update(self._unit())
         table = self.query_one(PagedTable)
         if table.marks:
             table.set_marks(set())
             self.notify("Marks cleared: the threshold changed.")
         self._query()
+
+    def _unit(self) -> str:
+        return "month:" if self.months == 1 else "months:"
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -164,6 +183,10 @@ class ReviewScreen(Screen[None]):
         self._show_status()
 
     def on_paged_table_marks_changed(self, event: PagedTable.MarksChanged) -> None:
+        event.stop()
+        self._show_status()
+
+    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
         event.stop()
         self._show_status()
 
@@ -192,7 +215,7 @@ class ReviewScreen(Screen[None]):
         self.dismiss()
 
     def action_focus_months(self) -> None:
-        self.query_one("#review-months", Input).focus()
+        self.set_focus(self.query_one("#review-months", Input))  # at once: keys typed next go in
 
     def action_refresh(self) -> None:
         self.query_one(PagedTable).reload()
@@ -215,9 +238,10 @@ class ReviewScreen(Screen[None]):
             return
         months = self.months
         question = (
-            f"Delete {_plural(len(ids))} with no pupils and no login for at least {months} "
-            "months? Their licences go; their login history stays in the statistics without "
-            "their names. This cannot be undone (export the list first with x to keep a record)."
+            f"Delete {_plural(len(ids))} with no pupils and no login for at least "
+            f"{review.months_text(months)}? Their licences go; their login history stays in the "
+            "statistics without their names. This cannot be undone (export the list first with "
+            "x to keep a record)."
         )
         self.app.push_screen(
             ConfirmModal(question, title=f"Delete {_plural(len(ids))}", yes_label="Delete"),

@@ -150,7 +150,7 @@ class UsersScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
             self._search_now()
-            self.table.focus()
+            self.set_focus(self.table)
 
     def _load_totals(self) -> None:
         db_work(self, users.totals, on_success=self._got_totals, group="users-totals",
@@ -186,11 +186,13 @@ class UsersScreen(Screen[None]):
         self.query_one("#marked", Static).update(self.table.marks_text())
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # at once, not on the next turn as widget.focus() does: "/smith" typed quickly must
+        # put "smith" in the box, not open the statistics (s) and an email (m)
+        self.set_focus(self.query_one("#search", Input))
 
     def action_leave_search(self) -> None:
         if self.focused is not None and self.focused.id == "search":
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_refresh(self) -> None:
         self.table.reload()

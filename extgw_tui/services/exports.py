@@ -3,15 +3,17 @@
 Rows stream from the database in keyset order (id > last id, a chunk at a time) and the
 per-row aggregates (pupils, licence types held, holders) are computed in SQL for each chunk's
 ids, so memory stays flat at 100,000 users. Pupil exports list pupils on roll only: a pupil who
-has left is nobody's to chase for an account. The export reads without a transaction (on SQLite
-a transaction would take the write lock for the whole export); only the audit entry is written.
+has left is nobody's to chase for an account. An export reads one snapshot (see snapshot()), so
+its count and its rows agree under concurrent changes; only the audit entry is written, after.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -20,9 +22,11 @@ from pathlib import Path
 from peewee import SQL, Expression, Field, fn
 
 from extgw_tui import settings
+from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import ExternalUser, Licence, Pupil, database
-from extgw_tui.services import audit, xlsx
+from extgw_tui.services import activity, audit, xlsx
+from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
 from extgw_tui.services.users import search_condition
 from extgw_tui.services.xlsx import Column, WriteResult
@@ -31,6 +35,9 @@ U = ExternalUser
 
 #: Rows fetched per query while streaming an export.
 STREAM_CHUNK = 2000
+
+#: progress(rows_written, total_rows), as every export reports it.
+Progress = Callable[[int, int], None]
 
 
 class ExportKind(StrEnum):
@@ -136,14 +143,26 @@ def proposed_path(request: ExportRequest, today: date | None = None) -> Path:
     return settings.export_dir() / proposed_name(request, today)
 
 
-def output_path(path: Path | str | None, request: ExportRequest) -> Path:
-    """Where the file goes: the proposed name when none is given; ".xlsx" added if missing."""
-    if path is None or not str(path).strip():
-        return proposed_path(request)
-    chosen = Path(str(path).strip()).expanduser()
+def chosen_path(text: Path | str | None, proposed: Path) -> Path:
+    """Where an export goes, from what the admin typed (-o, or the "Save as" box).
+
+    Nothing typed means `proposed`; a folder (one that exists, or text ending in "/") means
+    the proposed file name inside it; otherwise ".xlsx" is added if missing.
+    """
+    typed = str(text or "").strip()
+    if not typed:
+        return proposed
+    chosen = Path(typed).expanduser()
+    if typed.endswith(("/", os.sep)) or chosen.is_dir():
+        return chosen / proposed.name
     if chosen.suffix.lower() != ".xlsx":
         chosen = chosen.with_name(chosen.name + ".xlsx")
     return chosen
+
+
+def output_path(path: Path | str | None, request: ExportRequest) -> Path:
+    """Where this export goes: see chosen_path; the proposed name is the request's."""
+    return chosen_path(path, proposed_path(request))
 
 
 # --- what each export selects -------------------------------------------------------------
@@ -324,37 +343,104 @@ def run_export(
     request: ExportRequest,
     path: Path | str | None = None,
     *,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> WriteResult:
-    """Write the export to `path` (default: the proposed name) and audit it.
-
-    progress(rows_written, total_rows) is called as rows are written; the total is counted
-    first, in SQL. Raises xlsx.ExportCancelled or ExtgwError, leaving no file behind.
-    """
-    target = output_path(path, request)
-    total = count_rows(request)
-    report = (lambda done: progress(done, total)) if progress is not None else None
-    if progress is not None:
-        progress(0, total)
-    result = xlsx.write_workbook(
-        target,
+    """Write the export to `path` (see output_path) and audit it; see write_export."""
+    facts = [f"licence: {request.licence_name}"] if request.licence_name else []
+    facts += [f"search: {request.search}"] if request.search else []
+    return write_export(
+        output_path(path, request),
+        what=request.kind.value,
+        facts=facts,
         sheet_title="Pupils" if not _is_user_export(request) else "External users",
         columns=columns(request),
         rows=export_rows(request),
         about=about(request),
-        progress=report,
+        count=lambda: count_rows(request),
+        progress=progress,
         should_cancel=should_cancel,
-        expected_rows=total,
     )
-    detail = "; ".join(
-        [f"kind: {request.kind.value}"]
-        + ([f"licence: {request.licence_name}"] if request.licence_name else [])
-        + ([f"search: {request.search}"] if request.search else [])
-        + [f"rows: {result.rows}", f"path: {result.path}"]
-    )
+
+
+def write_export(
+    path: Path,
+    *,
+    what: str,
+    facts: Sequence[str] = (),
+    sheet_title: str,
+    columns: list[Column],
+    rows: Iterable[Sequence],
+    about: list[tuple[str, str]],
+    count: Callable[[], int],
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> WriteResult:
+    """Every export of the app goes through here: the file, streamed, then its audit entry.
+
+    count() gives the rows to expect, counted first in SQL, for progress(rows_written, total);
+    it and `rows` read one snapshot of the database. Raises xlsx.ExportCancelled or
+    ExtgwError, leaving no file behind and no audit entry.
+    """
+    with snapshot():
+        total = count()
+        result = xlsx.write_workbook(
+            path,
+            sheet_title=sheet_title,
+            columns=columns,
+            rows=rows,
+            about=about,
+            progress=_rows_of(total, progress),
+            should_cancel=should_cancel,
+            expected_rows=total,
+        )
+    record_export(what, result, facts)
+    return result
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One consistent view of the database for an export's count and rows, however long the
+    export takes, without blocking anyone: in WAL mode a DEFERRED SQLite transaction reads a
+    snapshot and takes no write lock; on PostgreSQL, REPEATABLE READ READ ONLY."""
+    if is_sqlite():
+        options = {"lock_type": "DEFERRED"}
+    else:
+        options = {"isolation_level": "REPEATABLE READ READ ONLY"}
+    with database.atomic(**options):
+        yield
+
+
+def _rows_of(total: int, progress: Progress | None) -> Callable[[int], None] | None:
+    """The writer's progress(rows) as progress(rows, total), reporting 0 of total at once."""
+    if progress is None:
+        return None
+    progress(0, total)
+    return lambda done: progress(done, total)
+
+
+def record_export(what: str, result: WriteResult, facts: Sequence[str] = ()) -> None:
+    """The audit entry of a written export: what, how many rows, where."""
+    detail = "; ".join([f"export: {what}", *facts, f"rows: {result.rows}",
+                        f"path: {result.path}"])
     with database.atomic():
         audit.record("export", target=result.path.name, detail=detail)
+
+
+def export_activity_log(
+    path: Path,
+    flt: ActivityFilter,
+    *,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> WriteResult:
+    """The filtered activity log (services/activity.py writes it), audited like every export."""
+    with snapshot():
+        result = activity.export_log(
+            path, flt, progress=_rows_of(activity.count(flt), progress),
+            should_cancel=should_cancel,
+        )
+    record_export("activity log", result, [f"filter: {flt.describe()}"])
     return result
 
 

@@ -28,7 +28,7 @@ from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LoginEvent, database
-from extgw_tui.services import audit, xlsx
+from extgw_tui.services import audit, exports, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
 
@@ -101,6 +101,11 @@ def check_months(months: int) -> int:
     if not MIN_MONTHS <= value <= MAX_MONTHS:
         raise InvalidInput(f"The threshold must be between {MIN_MONTHS} and {MAX_MONTHS} months.")
     return value
+
+
+def months_text(months: int) -> str:
+    """The threshold in words: "1 month", "12 months"."""
+    return f"{months} month{'' if months == 1 else 's'}"
 
 
 def months_before(day: date, months: int) -> date:
@@ -287,7 +292,7 @@ def delete_accounts(
     """
     ids = unique_ids(user_ids)
     boundary = _boundary(months, today)
-    detail = f"review: no pupils and no login for {check_months(months)} months"
+    detail = f"review: no pupils and no login for {months_text(check_months(months))}"
     batch = audit.new_batch()
     kept: list[tuple[int, str]] = []
     deleted = done = 0
@@ -315,13 +320,27 @@ def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:
         raise DeleteCancelled("Deletion cancelled; nothing was deleted.")
 
 
+EXPORT_COLUMNS = [
+    xlsx.Column("ID", 8),
+    xlsx.Column("Title", 8),
+    xlsx.Column("Forename", 16),
+    xlsx.Column("Surname", 20),
+    xlsx.Column("Email", 32),
+    xlsx.Column("Account created", 20),
+    xlsx.Column("Last login", 20),
+    xlsx.Column("Months inactive", 16),
+    xlsx.Column("Access", 10),
+]
+
+
 def default_export_path(months: int = DEFAULT_MONTHS, today: date | None = None) -> Path:
     """A proposed file in the export folder, named like the other exports' files.
 
     e.g. review-accounts_12-months_2026-11-28.xlsx
     """
     day = (today or date.today()).isoformat()
-    return settings.export_dir() / f"review-accounts_{check_months(months)}-months_{day}.xlsx"
+    threshold = months_text(check_months(months)).replace(" ", "-")
+    return settings.export_dir() / f"review-accounts_{threshold}_{day}.xlsx"
 
 
 def export_candidates(
@@ -329,23 +348,13 @@ def export_candidates(
     months: int = DEFAULT_MONTHS,
     *,
     today: date | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: exports.Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> xlsx.WriteResult:
-    """Write every candidate to an .xlsx workbook, streamed in chunks from the database."""
+    """Write every candidate to an .xlsx workbook, streamed in chunks, through the export code
+    (so it is audited like every export); progress(rows_written, total_rows)."""
     today = today or date.today()
-    cutoff = cutoff_day(months, today)
-    columns = [
-        xlsx.Column("ID", 8),
-        xlsx.Column("Title", 8),
-        xlsx.Column("Forename", 16),
-        xlsx.Column("Surname", 20),
-        xlsx.Column("Email", 32),
-        xlsx.Column("Account created", 20),
-        xlsx.Column("Last login", 20),
-        xlsx.Column("Months inactive", 16),
-        xlsx.Column("Access", 10),
-    ]
+    threshold = months_text(check_months(months))
     rows = (
         (
             r.id,
@@ -362,17 +371,19 @@ def export_candidates(
     )
     about = [
         ("Report", "Accounts with no pupils and no login for at least the threshold"),
-        ("Threshold", f"{check_months(months)} months"),
-        ("Last activity on or before", cutoff.isoformat()),
+        ("Threshold", threshold),
+        ("Last activity on or before", cutoff_day(months, today).isoformat()),
         ("Why", WHY),
     ]
-    return xlsx.write_workbook(
+    return exports.write_export(
         path,
+        what="review list",
+        facts=[f"threshold: {threshold}"],
         sheet_title="Review",
-        columns=columns,
+        columns=EXPORT_COLUMNS,
         rows=rows,
         about=about,
+        count=lambda: count_candidates(months, today),
         progress=progress,
         should_cancel=should_cancel,
-        expected_rows=count_candidates(months, today),
     )

@@ -325,7 +325,8 @@ class PagedTable(DataTable):
         # the vertical scrollbar appears once rows arrive: leave its room from the start
         width = (self.size.width or 80) - self.styles.scrollbar_size_vertical
         shown = self._columns_for(width)
-        fixed = sum(c.width + PADDING for c in shown if not c.flex)
+        sizes = {c.key: self._width(c) for c in shown if not c.flex}
+        fixed = sum(size + PADDING for size in sizes.values())
         if self.markable:
             fixed += len(MARKED) + PADDING
         spare = max(width - fixed, 0)
@@ -333,12 +334,16 @@ class PagedTable(DataTable):
         if self.markable:
             self.add_column(UNMARKED, width=len(MARKED), key=MARK_KEY)
         for column in shown:
-            size = max(FLEX_MIN, spare - PADDING) if column.flex else column.width
-            if column.sort and column.sort == self.sort_key and not column.flex:
-                size = max(size, len(column.label) + 2)  # room for the sort arrow
+            size = sizes.get(column.key, max(FLEX_MIN, spare - PADDING))
             self.add_column(self._header(column), width=size, key=column.key)
         self._shown = shown
         self._shown_width = width
+
+    def _width(self, column: PagedColumn) -> int:
+        """A fixed column's width: the one sorted by keeps room for its arrow."""
+        if column.sort and column.sort == self.sort_key:
+            return max(column.width, len(column.label) + 2)
+        return column.width
 
     def _header(self, column: PagedColumn) -> Text:
         if column.sort and column.sort == self.sort_key:
