@@ -56,17 +56,27 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL to a fresh, empty database of each backend."""
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path)
+def _fresh_postgres() -> str:
     if not PG_URL:
         if IN_CI:
             pytest.fail("EXTGW_TEST_PG_URL is not set in CI: the PostgreSQL tests must run.")
         pytest.skip("no PostgreSQL server (set EXTGW_TEST_PG_URL; .ci/run starts one)")
     _reset_postgres(PG_URL)
     return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL to a fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    return _fresh_postgres()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A URL to a fresh, empty PostgreSQL database, for what only PostgreSQL does."""
+    return _fresh_postgres()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI
 
 from extgw_tui.db import open_database
 from extgw_tui.models import SchemaInfo
@@ -138,13 +137,8 @@ def test_sqlite_file_with_only_other_tables_is_left_alone(world_dir):
     assert tables == ["invoices"]
 
 
-def test_postgres_database_that_does_not_exist(world_dir):
-    pg_url = os.environ.get("EXTGW_TEST_PG_URL")
-    if not pg_url:
-        if IN_CI:
-            pytest.fail("EXTGW_TEST_PG_URL is not set in CI: the PostgreSQL tests must run.")
-        pytest.skip("no PostgreSQL server (set EXTGW_TEST_PG_URL)")
-    missing = pg_url.rsplit("/", 1)[0] + "/extgw_no_such_database"
+def test_postgres_database_that_does_not_exist(world_dir, postgres_url):
+    missing = postgres_url.rsplit("/", 1)[0] + "/extgw_no_such_database"
     result = run_cli(world_dir, "--db", missing, "activity")
     assert_one_sentence(result, "does not exist on the server")
 

@@ -249,14 +249,14 @@ def test_write_blocked_past_timeout_says_so_and_changes_nothing(quick_timeout, t
     assert access.set_access(ids, False).changed == 50  # and it works once the lock is gone
 
 
-def test_postgres_write_blocked_past_timeout_says_so_and_changes_nothing(db_url, monkeypatch):
+def test_postgres_write_blocked_past_timeout_says_so_and_changes_nothing(
+    postgres_url, monkeypatch
+):
     """PostgreSQL waits for a row lock at most BUSY_TIMEOUT too (lock_timeout), never forever."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the SQLite case is the test above")
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT", 1)
-    handle = dbmod.open_database(db_url)
+    handle = dbmod.open_database(postgres_url)
     ids = _add_users(50)
-    other = psycopg2.connect(db_url)
+    other = psycopg2.connect(postgres_url)
     try:
         with other.cursor() as cursor:  # another admin's transaction holds user 1
             cursor.execute("UPDATE external_user SET surname = 'Held' WHERE id = 1")
