@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 
-from busy_pilot import send_key
+from busy_pilot import send_key, wait_until
 from textual import events
 from textual.app import App, ComposeResult
 from user_rows import make_users
@@ -313,3 +314,32 @@ async def test_the_status_names_the_rows_on_screen(sqlite_db):
         first = int(table.scroll_y) + 1
         assert first > 1
         assert table.status_text() == f"rows {first}-{first + shown - 1} of 300"
+
+
+async def test_the_first_rows_show_before_the_count_and_end_waits_for_it(sqlite_db):
+    """At 100,000 users COUNT takes longer than the first window: the rows come first."""
+    make_users(1_050)
+    expected = ordered_ids()
+    release = threading.Event()
+
+    def slow_count() -> int:
+        release.wait(10)
+        return users.count_users(None)
+
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = app.query_one(PagedTable)
+        table.set_source(
+            lambda offset, limit, sort, descending: users.search_users(
+                None, sort=sort, descending=descending, offset=offset, limit=limit),
+            slow_count,
+        )
+        await wait_until(lambda: table.counting)
+        assert table.current_row.id == expected[0]  # usable while the count runs
+        assert table.status_text().endswith("of …")
+        await pilot.press("end")  # where the end is, the count will say
+        release.set()
+        table = await settle(pilot, app)
+        assert not table.counting and table.total == 1_050
+        assert table.current_row.id == expected[-1]

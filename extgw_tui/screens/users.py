@@ -86,6 +86,7 @@ class UsersScreen(Screen[None]):
         self.totals: users.Totals | None = None
         self._timer: Timer | None = None
         self._started = False
+        self._totals_asked = False
         self._asking = False  # a confirmation is up: coming back from it is not a new visit
 
     def compose(self) -> ComposeResult:
@@ -113,8 +114,7 @@ class UsersScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self._query()
-        self._load_totals()
+        self._query()  # the totals follow the first rows, so as not to hold them up
         self._started = True
 
     def on_screen_resume(self) -> None:
@@ -153,6 +153,7 @@ class UsersScreen(Screen[None]):
             self.set_focus(self.table)
 
     def _load_totals(self) -> None:
+        self._totals_asked = True
         db_work(self, users.totals, on_success=self._got_totals, group="users-totals",
                 exclusive=True)
 
@@ -161,6 +162,8 @@ class UsersScreen(Screen[None]):
         self._show_status()
 
     def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
+        if self.totals is None and not self._totals_asked:
+            self._load_totals()
         self._show_status()
         self._show_marks()
 
@@ -176,7 +179,7 @@ class UsersScreen(Screen[None]):
         if self.totals is not None:
             parts.append(f"{self.totals.users:,} users")
         if self.term.strip():
-            parts.append(f"{table.total:,} match")
+            parts.append("counting matches…" if table.counting else f"{table.total:,} match")
         if self.totals is not None:
             parts.append(f"{self.totals.denied:,} denied")
         parts.append(table.status_text())

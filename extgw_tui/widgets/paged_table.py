@@ -53,6 +53,7 @@ so a key pressed during a load is not lost).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +177,9 @@ class PagedTable(DataTable):
         self.marks: set[int] = set()
         self.marks_hidden = 0
         self.total = 0
+        #: The first window of a new query is on screen while its COUNT still runs: total is
+        #: only "at least" until it lands.
+        self.counting = False
         self.window_offset = 0
         self.position = 0
         self.fetching = False
@@ -230,13 +234,15 @@ class PagedTable(DataTable):
         sort, descending = self.sort_key, self.sort_descending
         sortable = any(c.sort for c in self.spec)
         window, known_total, wanted = self.window_rows, self.total, self.position
+        app = self.app
 
         def query() -> _Page:
             if with_count and wanted == 0:
-                # From the top: a result shorter than the window is its own count.
                 rows = _fetch_at(0)
-                total = len(rows) if len(rows) < window else count()
-                return _Page(total, 0, rows)
+                if len(rows) < window:  # a result shorter than the window is its own count
+                    return _Page(len(rows), 0, rows)
+                app.call_from_thread(first_rows, rows)  # on screen while COUNT runs
+                return _Page(count(), 0, rows)
             total = count() if with_count else known_total
             at = min(wanted, max(total - 1, 0))
             offset = max(0, min(at - window // 2, total - window))
@@ -246,6 +252,10 @@ class PagedTable(DataTable):
             if sortable:
                 return list(fetch(offset, window, sort=sort, descending=descending))
             return list(fetch(offset, window))
+
+        def first_rows(rows: list) -> None:
+            if generation == self._generation:
+                self._show_first(rows)
 
         def landed(page: _Page) -> None:
             if generation == self._generation:
@@ -257,6 +267,7 @@ class PagedTable(DataTable):
             if generation == self._generation:
                 self.fetching = False
                 self._loading_count = False
+                self.counting = False
             self.app.notify(message, severity="error", timeout=8)
 
         db_work(self, query, on_success=landed, on_error=failed,
@@ -271,7 +282,20 @@ class PagedTable(DataTable):
         """
         return max(self.window, 3 * (self.app.size.height or 24))
 
+    def _show_first(self, rows: list) -> None:
+        """The first window of a new query, before its count: usable at once."""
+        self.counting = True
+        self.total = len(rows)  # at least
+        self._new_query = False
+        self.window_offset = 0
+        self._rows = rows
+        self._fill()
+        self.post_message(self.Loaded(self))
+        self._run_waiting()
+
     def _show(self, page: _Page) -> None:
+        shown_already = self.counting and page.rows is self._rows
+        self.counting = False
         self.total = page.total
         self.position = min(self.position, max(page.total - 1, 0))
         if not self.marks:
@@ -284,10 +308,14 @@ class PagedTable(DataTable):
         self.fetching = False
         self._loading_count = False
         self._new_query = False
-        self.window_offset = page.offset
-        self._rows = page.rows
-        self._fill()
+        if not shown_already:
+            self.window_offset = page.offset
+            self._rows = page.rows
+            self._fill()
         self.post_message(self.Loaded(self))
+        self._run_waiting()
+
+    def _run_waiting(self) -> None:
         waiting, self._after_load = self._after_load, []
         for action in waiting:
             action()
@@ -422,7 +450,7 @@ class PagedTable(DataTable):
         if not self.total:
             return "no rows"
         first, last, total = self._visible_range()
-        return f"rows {first:,}-{last:,} of {total:,}"
+        return f"rows {first:,}-{last:,} of {'…' if self.counting else f'{total:,}'}"
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -446,7 +474,9 @@ class PagedTable(DataTable):
         self._set_hover_cursor(False)
         if not self.total:
             return
-        target = max(0, min(target, self.total - 1))
+        if not self.counting:  # else the count on its way clamps it
+            target = min(target, self.total - 1)
+        target = max(0, target)
         if self.fetching:  # the window on its way is re-aimed when it lands
             self._screen_line = max(0, min((self._screen_line or 0) + target - self.position,
                                            self._body_height() - 1))
@@ -474,7 +504,7 @@ class PagedTable(DataTable):
         self._go(0)
 
     def action_last(self) -> None:
-        self._go(self.total - 1)
+        self._go(sys.maxsize if self.counting else self.total - 1)  # the count clamps it
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
