@@ -65,8 +65,13 @@ class ExtgwApp(App[None]):
     CSS_PATH = stylesheet("app.tcss")
     TITLE = "External users"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", tooltip="Help: the keys of this screen",
-                key_display="?"),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            tooltip="Help: the keys of this screen",
+            key_display="?",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
         Binding("q", "quit_key", "Quit", show=False),
     ]
@@ -90,8 +95,12 @@ class ExtgwApp(App[None]):
                 self.theme = THEME_ALIASES.get(self.theme_name, self.theme_name)
             except InvalidThemeError:
                 known = ", ".join(sorted(self.available_themes))
-                self.notify(f"There is no theme called {self.theme_name!r}; using the default. "
-                            f"Themes: {known}.", severity="warning", timeout=10)
+                self.notify(
+                    f"There is no theme called {self.theme_name!r}; using the default. "
+                    f"Themes: {known}.",
+                    severity="warning",
+                    timeout=10,
+                )
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here

@@ -38,6 +38,7 @@ SQLITE_PRAGMAS = {
     "temp_store": "memory",
 }
 
+
 def _surname_keys_without_accents(db: peewee.Database) -> None:
     """Schema 2: surname keys lose their accents (models.name_key), so "ozturk" finds Öztürk.
 
@@ -48,7 +49,10 @@ def _surname_keys_without_accents(db: peewee.Database) -> None:
         while True:
             rows = list(
                 model.select(model.id, model.surname, model.surname_key)
-                .where(model.id > last).order_by(model.id).limit(5000).tuples()
+                .where(model.id > last)
+                .order_by(model.id)
+                .limit(5000)
+                .tuples()
             )
             if not rows:
                 break

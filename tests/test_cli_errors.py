@@ -25,8 +25,10 @@ from extgw_tui.models import SchemaInfo
 
 AS_ROOT = os.geteuid() == 0
 #: Root keeps its uid but loses the capabilities that let it ignore file modes.
-NO_DAC = ["--inh-caps=-dac_override,-dac_read_search",
-          "--bounding-set=-dac_override,-dac_read_search"]
+NO_DAC = [
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+]
 
 
 @functools.cache
@@ -42,8 +44,12 @@ def unprivileged_prefix() -> list[str] | None:
     if shutil.which("setpriv"):
         candidates.append(["setpriv", *NO_DAC, "--"])
     for prefix in candidates:
-        probe = subprocess.run([*prefix, sys.executable, "-c", "import extgw_tui"],
-                               capture_output=True, cwd="/", timeout=60)
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import extgw_tui"],
+            capture_output=True,
+            cwd="/",
+            timeout=60,
+        )
         if probe.returncode == 0:
             return prefix
     return None
@@ -80,8 +86,7 @@ def run_cli(home: Path, *args: str, unprivileged: bool = False) -> subprocess.Co
         if prefix is None:
             pytest.fail("running as root and neither runuser nor setpriv can drop privileges")
         command = [*prefix, *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
-                          cwd=home)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=home)
 
 
 def assert_one_sentence(result: subprocess.CompletedProcess, *phrases: str) -> None:

@@ -249,9 +249,7 @@ def test_write_blocked_past_timeout_says_so_and_changes_nothing(quick_timeout, t
     assert access.set_access(ids, False).changed == 50  # and it works once the lock is gone
 
 
-def test_postgres_write_blocked_past_timeout_says_so_and_changes_nothing(
-    postgres_url, monkeypatch
-):
+def test_postgres_write_blocked_past_timeout_says_so_and_changes_nothing(postgres_url, monkeypatch):
     """PostgreSQL waits for a row lock at most BUSY_TIMEOUT too (lock_timeout), never forever."""
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT", 1)
     handle = dbmod.open_database(postgres_url)

@@ -95,8 +95,15 @@ def test_small_demo_holds_every_case(db):
 
     # Pupils: every year group 7-13 in forms like 7A, admission numbers, valid UPNs, a few off roll.
     assert {y for (y,) in Pupil.select(Pupil.year_group).distinct().tuples()} == set(range(7, 14))
-    rows = Pupil.select(Pupil.id, Pupil.year_group, Pupil.form, Pupil.admission_number,
-                        Pupil.upn, Pupil.surname, Pupil.surname_key).tuples()
+    rows = Pupil.select(
+        Pupil.id,
+        Pupil.year_group,
+        Pupil.form,
+        Pupil.admission_number,
+        Pupil.upn,
+        Pupil.surname,
+        Pupil.surname_key,
+    ).tuples()
     for pupil_id, year, form, admission, upn, surname, key in rows:
         assert re.fullmatch(rf"{year}[A-Z]\d*", form)
         assert admission and upn == demo.upn(pupil_id, int("20" + upn[8:10]))
@@ -144,9 +151,11 @@ def test_small_demo_holds_every_case(db):
     # Review candidates, accounts just short of twelve months, and brand new accounts.
     activity = fn.COALESCE(U.last_login_at, U.created_at)
     candidates = U.select().where(_no_pupils() & (activity <= CUTOFF)).count()
-    near = U.select().where(
-        _no_pupils() & (activity > CUTOFF) & (activity <= CUTOFF + timedelta(days=31))
-    ).count()
+    near = (
+        U.select()
+        .where(_no_pupils() & (activity > CUTOFF) & (activity <= CUTOFF + timedelta(days=31)))
+        .count()
+    )
     new = U.select().where(_no_pupils() & (U.created_at >= datetime(2026, 4, 30))).count()
     assert candidates >= 30 and near >= 10 and new >= 15
 
@@ -205,8 +214,11 @@ def test_deleted_accounts_count_among_the_distinct_users(db):
     demo.generate("small", today=TODAY)
     P, E = LoginUserPeriod, LoginEvent
     live_ids = U.select(U.id)
-    gone = set(P.select(P.kind, P.start, P.user_id, P.licence_mask)
-               .where(P.user_id.not_in(live_ids)).tuples())
+    gone = set(
+        P.select(P.kind, P.start, P.user_id, P.licence_mask)
+        .where(P.user_id.not_in(live_ids))
+        .tuples()
+    )
     assert 20 <= len({user_id for _, _, user_id, _ in gone}) <= round(1_500 * demo.DELETED)
     # Every login without a user falls in a month in which a deleted account of its licence
     # types logged in.

@@ -38,15 +38,18 @@ def export(sqlite_db, *args: str) -> int:
     return cli.main(["--db", sqlite_db.url, "export", *args])
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["users"], 4),
-    (["users", "--search", "smith"], 1),
-    (["holders", "--licence", "Parent/Guardian"], 2),
-    (["holders", "--licence", "pupil", "--search", "abbot"], 1),
-    (["pupils-with", "--licence", "Parent/Guardian"], 2),
-    (["pupils-without", "--licence", "Parent/Guardian"], 2),
-    (["pupils-without", "--licence", "Pupil"], 2),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["users"], 4),
+        (["users", "--search", "smith"], 1),
+        (["holders", "--licence", "Parent/Guardian"], 2),
+        (["holders", "--licence", "pupil", "--search", "abbot"], 1),
+        (["pupils-with", "--licence", "Parent/Guardian"], 2),
+        (["pupils-without", "--licence", "Parent/Guardian"], 2),
+        (["pupils-without", "--licence", "Pupil"], 2),
+    ],
+)
 def test_each_export_writes_the_service_rows(
     world: World, sqlite_db, tmp_path: Path, capsys, args: list[str], expected: int
 ) -> None:
@@ -62,8 +65,9 @@ def test_each_export_writes_the_service_rows(
     search = args[args.index("--search") + 1] if "--search" in args else None
     written = rows_of(out)
     assert len(written) == expected
-    service = [tuple(as_read(v) for v in row)
-               for row in export_rows(make_request(kind, licence, search))]
+    service = [
+        tuple(as_read(v) for v in row) for row in export_rows(make_request(kind, licence, search))
+    ]
     assert written == service
 
 
@@ -91,16 +95,21 @@ def test_a_folder_gets_the_proposed_name(world: World, sqlite_db, tmp_path: Path
     assert len(rows_of(written)) == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (["holders"], "needs --licence NAME (licence types: Parent/Guardian, Pupil)"),
-    (["pupils-with", "--licence", "Grandparent"], "no licence type called 'Grandparent'"),
-    (["pupils-with", "--licence", "Pupil", "--search", "x"], "user exports only"),
-    (["users", "--licence", "Pupil"],
-     "The users export takes no --licence; for the users holding a licence type, use "
-     "`export holders --licence NAME`."),
-    (["users", "-o", "/proc/x.xlsx"], "cannot be saved in /proc"),
-    (["users", "-o", "/no/such/folder/x.xlsx"], "The folder /no/such/folder does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["holders"], "needs --licence NAME (licence types: Parent/Guardian, Pupil)"),
+        (["pupils-with", "--licence", "Grandparent"], "no licence type called 'Grandparent'"),
+        (["pupils-with", "--licence", "Pupil", "--search", "x"], "user exports only"),
+        (
+            ["users", "--licence", "Pupil"],
+            "The users export takes no --licence; for the users holding a licence type, use "
+            "`export holders --licence NAME`.",
+        ),
+        (["users", "-o", "/proc/x.xlsx"], "cannot be saved in /proc"),
+        (["users", "-o", "/no/such/folder/x.xlsx"], "The folder /no/such/folder does not exist"),
+    ],
+)
 def test_errors_are_one_sentence(
     world: World, sqlite_db, capsys, args: list[str], message: str
 ) -> None:
@@ -116,9 +125,22 @@ def test_progress_bar_on_a_terminal(world: World, sqlite_db, tmp_path: Path) -> 
     main_fd, child_fd = pty.openpty()
     env = {**os.environ, "EXTGW_ADMIN": "tty-admin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "extgw_tui", "--db", sqlite_db.url, "export", "users",
-         "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=child_fd, env=env, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "extgw_tui",
+            "--db",
+            sqlite_db.url,
+            "export",
+            "users",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=child_fd,
+        env=env,
+        timeout=60,
+        check=False,
     )
     os.close(child_fd)
     drawn = b""
@@ -141,9 +163,20 @@ def test_sigterm_mid_export_leaves_no_files(sqlite_db, tmp_path: Path) -> None:
     out.mkdir()
     scratch.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "extgw_tui", "--db", sqlite_db.url, "export", "users",
-         "-o", str(out / "big.xlsx")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "extgw_tui",
+            "--db",
+            sqlite_db.url,
+            "export",
+            "users",
+            "-o",
+            str(out / "big.xlsx"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "TMPDIR": str(scratch)},  # openpyxl's scratch files go here
     )
     deadline = time.monotonic() + 60

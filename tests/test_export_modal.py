@@ -115,8 +115,18 @@ async def test_keyboard_only_pupils_with_export_matches_the_cli(
         await pilot.pause()
         assert app.results == [None]
     cli_file = tmp_path / "from-cli.xlsx"
-    code = cli.main(["--db", sqlite_db.url, "export", "pupils-with", "--licence",
-                     "Parent/Guardian", "-o", str(cli_file)])
+    code = cli.main(
+        [
+            "--db",
+            sqlite_db.url,
+            "export",
+            "pupils-with",
+            "--licence",
+            "Parent/Guardian",
+            "-o",
+            str(cli_file),
+        ]
+    )
     assert code == 0
     assert rows_of(target) == rows_of(cli_file)
     assert len(rows_of(target)) == 3
@@ -309,8 +319,12 @@ def test_terminal_closed_mid_export_leaves_no_file(sqlite_db, tmp_path: Path) ->
     out, scratch = tmp_path / "out", tmp_path / "scratch"
     out.mkdir()
     scratch.mkdir()
-    env = {**os.environ, "EXTGW_EXPORT_DIR": str(out), "TMPDIR": str(scratch),
-           "TERM": "xterm-256color"}
+    env = {
+        **os.environ,
+        "EXTGW_EXPORT_DIR": str(out),
+        "TMPDIR": str(scratch),
+        "TERM": "xterm-256color",
+    }
     pid, terminal = pty.fork()
     if pid == 0:  # the child: the app, with the pseudo-terminal as its controlling terminal
         os.execve(sys.executable, [sys.executable, "-m", "extgw_tui", "--db", sqlite_db.url], env)

@@ -47,14 +47,25 @@ class World:
 
 def user(title: str, forename: str, surname: str, email: str, **extra) -> ExternalUser:
     return ExternalUser.create(
-        title=title, forename=forename, surname=surname, email=email, password_hash="x",
-        created_at=CREATED, **extra,
+        title=title,
+        forename=forename,
+        surname=surname,
+        email=email,
+        password_hash="x",
+        created_at=CREATED,
+        **extra,
     )
 
 
 def pupil(forename: str, surname: str, year: int | None, form: str, adm: str | None, **extra):
-    return Pupil.create(forename=forename, surname=surname, year_group=year, form=form,
-                        admission_number=adm, **extra)
+    return Pupil.create(
+        forename=forename,
+        surname=surname,
+        year_group=year,
+        form=form,
+        admission_number=adm,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -77,7 +88,11 @@ def build_world() -> World:
     pupil("Ian", "Self", 10, "10D", "A005")
     self_pupil = Pupil.get(Pupil.forename == "Ian")
     for holder, child, kind in [
-        (ann, tom, pg), (ann, sue, pg), (evil, tom, pg), (kid, tom, own), (kid, self_pupil, own),
+        (ann, tom, pg),
+        (ann, sue, pg),
+        (evil, tom, pg),
+        (kid, tom, own),
+        (kid, self_pupil, own),
     ]:
         Licence.create(user=holder, pupil=child, licence_type=kind)
     return World(ann.id, evil.id, kid.id, lonely.id)
@@ -85,8 +100,16 @@ def build_world() -> World:
 
 def bulk_users(count: int) -> None:
     """`count` more users, inserted in batches: enough rows for an export to take a while."""
-    rows = [dict(surname="Bulk", surname_key="bulk", email=f"b{i}@example.org",
-                 email_key=f"b{i}@example.org", password_hash="x") for i in range(count)]
+    rows = [
+        dict(
+            surname="Bulk",
+            surname_key="bulk",
+            email=f"b{i}@example.org",
+            email_key=f"b{i}@example.org",
+            password_hash="x",
+        )
+        for i in range(count)
+    ]
     for batch in chunked(rows, 1000):
         ExternalUser.insert_many(batch).execute()
 
@@ -101,15 +124,59 @@ def test_all_users_export(world: World, tmp_path: Path) -> None:
     result = run_export(make_request("users"), tmp_path / "users.xlsx")
     assert result.rows == 4
     header, rows = read_back(result.path)
-    assert header == ["ID", "Title", "Forename", "Surname", "Email", "Account created", "ADR",
-                      "Access allowed", "Last login", "Pupils", "Licence types held"]
-    assert rows[0] == [world.ann, "Mrs", "Ann", "Smith", "ann@example.org", CREATED, "Yes", "Yes",
-                       LOGIN, 2, PARENT_GUARDIAN]
-    assert rows[1] == [world.evil, "@SUM(A1)", "=1+1", "-2", "=cmd|'/C calc'!A0@example.org",
-                       CREATED, "No", "Yes", None, 1, PARENT_GUARDIAN]
+    assert header == [
+        "ID",
+        "Title",
+        "Forename",
+        "Surname",
+        "Email",
+        "Account created",
+        "ADR",
+        "Access allowed",
+        "Last login",
+        "Pupils",
+        "Licence types held",
+    ]
+    assert rows[0] == [
+        world.ann,
+        "Mrs",
+        "Ann",
+        "Smith",
+        "ann@example.org",
+        CREATED,
+        "Yes",
+        "Yes",
+        LOGIN,
+        2,
+        PARENT_GUARDIAN,
+    ]
+    assert rows[1] == [
+        world.evil,
+        "@SUM(A1)",
+        "=1+1",
+        "-2",
+        "=cmd|'/C calc'!A0@example.org",
+        CREATED,
+        "No",
+        "Yes",
+        None,
+        1,
+        PARENT_GUARDIAN,
+    ]
     assert rows[2][0] == world.kid and rows[2][1] is None and rows[2][9:] == [2, PUPIL]
-    assert rows[3] == [world.lonely, "Mr", "Lee", "Jones", "lee@example.org", CREATED, "Yes",
-                       "No", None, 0, None]
+    assert rows[3] == [
+        world.lonely,
+        "Mr",
+        "Lee",
+        "Jones",
+        "lee@example.org",
+        CREATED,
+        "Yes",
+        "No",
+        None,
+        0,
+        None,
+    ]
     ws = load_workbook(result.path)["External users"]
     assert isinstance(ws["F2"].value, datetime) and ws["F2"].is_date
     for ref in ("B3", "C3", "D3", "E3"):  # every payload is a text cell, never a formula
@@ -129,11 +196,25 @@ def test_holders_export(world: World, tmp_path: Path) -> None:
 def test_pupils_with_lists_holders_names_and_emails(world: World, tmp_path: Path) -> None:
     result = run_export(make_request("pupils-with", PARENT_GUARDIAN), tmp_path / "pw.xlsx")
     header, rows = read_back(result.path)
-    assert header == ["Forename", "Surname", "Year", "Form", "Admission number", "Holders",
-                      "Holders' emails"]
+    assert header == [
+        "Forename",
+        "Surname",
+        "Year",
+        "Form",
+        "Admission number",
+        "Holders",
+        "Holders' emails",
+    ]
     assert rows == [
-        ["Tom", "Abbot", 7, "7A", "A001", "@SUM(A1) =1+1 -2; Mrs Ann Smith",
-         "=cmd|'/C calc'!A0@example.org; ann@example.org"],
+        [
+            "Tom",
+            "Abbot",
+            7,
+            "7A",
+            "A001",
+            "@SUM(A1) =1+1 -2; Mrs Ann Smith",
+            "=cmd|'/C calc'!A0@example.org; ann@example.org",
+        ],
         ["+cmd", "Smith", 9, "9B", "\t=x", "Mrs Ann Smith", "ann@example.org"],
     ]
     ws = load_workbook(result.path)["Pupils"]
@@ -160,10 +241,15 @@ def test_search_export_matches_the_main_screen_search(world: World, tmp_path: Pa
     assert [r[0] for r in export_rows(holders)] == [world.ann]
 
 
-@pytest.mark.parametrize("kind, licence", [
-    ("users", None), ("holders", PARENT_GUARDIAN), ("pupils-with", PARENT_GUARDIAN),
-    ("pupils-without", PUPIL),
-])
+@pytest.mark.parametrize(
+    "kind, licence",
+    [
+        ("users", None),
+        ("holders", PARENT_GUARDIAN),
+        ("pupils-with", PARENT_GUARDIAN),
+        ("pupils-without", PUPIL),
+    ],
+)
 def test_keyset_chunks_give_the_same_rows_and_count(world: World, kind: str, licence) -> None:
     request = make_request(kind, licence)
     whole = list(export_rows(request))
@@ -174,8 +260,11 @@ def test_keyset_chunks_give_the_same_rows_and_count(world: World, kind: str, lic
 
 def test_audit_entry_and_progress(world: World, tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
-    result = run_export(make_request("users", search="smith"), tmp_path / "x.xlsx",
-                        progress=lambda done, total: seen.append((done, total)))
+    result = run_export(
+        make_request("users", search="smith"),
+        tmp_path / "x.xlsx",
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[0] == (0, 1) and seen[-1] == (1, 1)
     entry = AuditEvent.select().where(AuditEvent.action == "export").get()
     assert entry.admin == "test-admin"
@@ -253,7 +342,8 @@ def test_activity_log_export_is_audited_too(world: World, tmp_path: Path) -> Non
     audit.record("access.deny", user_id=world.lonely, target="lee@example.org")
     seen: list[tuple[int, int]] = []
     result = export_activity_log(
-        tmp_path / "log.xlsx", ActivityFilter(action="access.deny"),
+        tmp_path / "log.xlsx",
+        ActivityFilter(action="access.deny"),
         progress=lambda *report: seen.append(report),
     )
     assert result.rows == 1 and seen[0] == (0, 1) and seen[-1] == (1, 1)

@@ -27,8 +27,9 @@ U = ExternalUser
 @pytest.fixture
 def holder(db):
     """A registered parent holding two licence types (for two pupils)."""
-    user = portal.register("Jo.Bloggs@Home.example", PASSWORD, title="Ms", forename="Jo",
-                           surname="Bloggs")
+    user = portal.register(
+        "Jo.Bloggs@Home.example", PASSWORD, title="Ms", forename="Jo", surname="Bloggs"
+    )
     for name, forename in (("Parent/Guardian", "Ann"), ("Pupil", "Ben")):
         pupil = Pupil.create(forename=forename, surname="Bloggs", year_group=10, form="10A")
         Licence.create(user=user, pupil=pupil, licence_type=LicenceType.get(name=name))

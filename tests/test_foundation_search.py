@@ -102,15 +102,17 @@ def many(db):
     base = datetime(2024, 1, 1, 9, 0, 0)
     made = []
     for i in range(60):
-        made.append(make(
-            ["Page", "page", "Abbot", "Zed", "Öztürk", "Oz"][i % 6],  # Ö sorts as O
-            f"user{i:02d}@{['b', 'a', 'c'][i % 3]}.example",
-            title=["Mr", "Mrs", "Dr", ""][i % 4],
-            forename=["Ann", "Bob", "Cat"][i % 3],
-            created_at=base + timedelta(days=i % 5),
-            adr=bool(i % 2),
-            last_login_at=base + timedelta(days=i % 7),
-        ).id)
+        made.append(
+            make(
+                ["Page", "page", "Abbot", "Zed", "Öztürk", "Oz"][i % 6],  # Ö sorts as O
+                f"user{i:02d}@{['b', 'a', 'c'][i % 3]}.example",
+                title=["Mr", "Mrs", "Dr", ""][i % 4],
+                forename=["Ann", "Bob", "Cat"][i % 3],
+                created_at=base + timedelta(days=i % 5),
+                adr=bool(i % 2),
+                last_login_at=base + timedelta(days=i % 7),
+            ).id
+        )
     access.set_access(made[::3], False)
     return made
 
@@ -120,8 +122,9 @@ def test_every_sort_key_pages_through_everything_in_order(many, key):
     for descending in (False, True):
         pages = []
         offset = 0
-        while page := users.search_users(None, sort=key, descending=descending,
-                                         offset=offset, limit=7):
+        while page := users.search_users(
+            None, sort=key, descending=descending, offset=offset, limit=7
+        ):
             pages.extend(page)
             offset += 7
         assert len(pages) == 60 and len({r.id for r in pages}) == 60
@@ -133,8 +136,10 @@ def test_every_sort_key_pages_through_everything_in_order(many, key):
 def test_unknown_sort_and_odd_paging_are_safe(many):
     assert users.search_users(None, sort="nonsense", limit=5) == users.search_users(None, limit=5)
     assert users.search_users(None, offset=-10, limit=3) == users.search_users(None, limit=3)
-    assert users.search_users(None, offset=59, limit=10)[0].id == users.search_users(
-        None, limit=60)[-1].id
+    assert (
+        users.search_users(None, offset=59, limit=10)[0].id
+        == users.search_users(None, limit=60)[-1].id
+    )
     assert users.search_users(None, offset=60) == []
     assert users.search_users(None, limit=0) == []
 

@@ -27,8 +27,15 @@ U = ExternalUser
 def bulk_users(count: int) -> list[int]:
     """`count` users inserted in bulk (keys set by hand, as Model.save() is bypassed)."""
     rows = [
-        ("Mx", "Sam", f"Surname{i:05d}", text_key(f"Surname{i:05d}"),
-         f"user{i}@home.example", f"user{i}@home.example", "x")
+        (
+            "Mx",
+            "Sam",
+            f"Surname{i:05d}",
+            text_key(f"Surname{i:05d}"),
+            f"user{i}@home.example",
+            f"user{i}@home.example",
+            "x",
+        )
         for i in range(count)
     ]
     fields = [U.title, U.forename, U.surname, U.surname_key, U.email, U.email_key, U.password_hash]
@@ -39,8 +46,9 @@ def bulk_users(count: int) -> list[int]:
 
 
 def audit_rows(action: str) -> list[tuple]:
-    query = AuditEvent.select(AuditEvent.user_id, AuditEvent.target, AuditEvent.admin,
-                              AuditEvent.detail, AuditEvent.batch)
+    query = AuditEvent.select(
+        AuditEvent.user_id, AuditEvent.target, AuditEvent.admin, AuditEvent.detail, AuditEvent.batch
+    )
     return list(query.where(AuditEvent.action == action).order_by(AuditEvent.user_id).tuples())
 
 
@@ -118,7 +126,8 @@ def test_user_pupils_groups_licence_types_per_pupil(family):
     assert [p.licence_types for p in licences.user_pupils(pupil_user.id)] == [("Pupil",)]
     assert licences.user_pupils(99_999) == []
     bits = licence_bit(licences.licence_type_id("parent/guardian")) | licence_bit(
-        licences.licence_type_id("PUPIL"))
+        licences.licence_type_id("PUPIL")
+    )
     assert licences.user_licence_mask(parent.id) == bits
 
 
@@ -148,7 +157,8 @@ def test_delete_users_keeps_login_history_without_the_person(family):
     assert not U.select().where(U.id == parent.id).exists()
     assert Licence.select().where(Licence.user == parent.id).count() == 0
     assert Pupil.select().count() == 2  # pupils are never deleted with an account
-    events = list(LoginEvent.select(LoginEvent.user, LoginEvent.licence_mask)
-                  .order_by(LoginEvent.at).tuples())
+    events = list(
+        LoginEvent.select(LoginEvent.user, LoginEvent.licence_mask).order_by(LoginEvent.at).tuples()
+    )
     assert events == [(None, 2), (pupil_user.id, 4)]
     assert len(audit_rows("account.delete")) == 1

@@ -41,7 +41,8 @@ class TableApp(App):
         table = self.query_one(PagedTable)
         table.set_source(
             lambda offset, limit, sort, descending: users.search_users(
-                term, sort=sort, descending=descending, offset=offset, limit=limit),
+                term, sort=sort, descending=descending, offset=offset, limit=limit
+            ),
             lambda: users.count_users(term),
             lambda: users.user_ids_matching(term),
             lambda ids: users.count_among(term, ids),
@@ -60,8 +61,10 @@ async def settle(pilot, app: App) -> PagedTable:
 
 
 def ordered_ids(term: str | None = None, sort: str = "surname", descending: bool = False):
-    return [r.id for r in users.search_users(term, sort=sort, descending=descending,
-                                             offset=0, limit=100_000)]
+    return [
+        r.id
+        for r in users.search_users(term, sort=sort, descending=descending, offset=0, limit=100_000)
+    ]
 
 
 async def test_end_and_home_reach_both_ends_of_a_large_result(sqlite_db):
@@ -332,7 +335,8 @@ async def test_the_first_rows_show_before_the_count_and_end_waits_for_it(sqlite_
         table = app.query_one(PagedTable)
         table.set_source(
             lambda offset, limit, sort, descending: users.search_users(
-                None, sort=sort, descending=descending, offset=offset, limit=limit),
+                None, sort=sort, descending=descending, offset=offset, limit=limit
+            ),
             slow_count,
         )
         await wait_until(lambda: table.counting)

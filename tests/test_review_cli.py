@@ -79,11 +79,14 @@ def test_one_month_is_singular(sqlite_db, people, capsys):
     assert "no login for at least 1 month (last activity" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("months", "message"), [
-    ("0", "The threshold must be between 1 and 240 months."),
-    ("abc", "The threshold must be a whole number of months, not 'abc'."),
-    ("1.5", "The threshold must be a whole number of months, not '1.5'."),
-])
+@pytest.mark.parametrize(
+    ("months", "message"),
+    [
+        ("0", "The threshold must be between 1 and 240 months."),
+        ("abc", "The threshold must be a whole number of months, not 'abc'."),
+        ("1.5", "The threshold must be a whole number of months, not '1.5'."),
+    ],
+)
 def test_bad_threshold_is_an_error(sqlite_db, capsys, months, message):
     """Exit 1 with one sentence; 2 is for a database that cannot be opened."""
     assert main(["review", "--db", sqlite_db.url, "--months", months]) == 1

@@ -212,7 +212,12 @@ def test_the_log_file_is_private(tmp_path):
     """It names users (email addresses): only its owner may read it."""
     env = {**os.environ, "EXTGW_LOG_DIR": str(tmp_path / "log"), "EXTGW_DATA_DIR": str(tmp_path)}
     db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
-    subprocess.run([sys.executable, "-m", "extgw_tui", "--db", db, "stats"], env=env,
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "extgw_tui", "--db", db, "stats"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     log_path = tmp_path / "log" / "extgw-tui.log"
     assert stat.S_IMODE(log_path.stat().st_mode) == 0o600

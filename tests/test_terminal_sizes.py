@@ -50,6 +50,7 @@ SCREENS: list[tuple[str, type[Screen]]] = [
     ("L", ActivityLogScreen),
 ]
 
+
 class RecordingApp(ExtgwApp):
     """The real app, keeping every notification so the test can read them.
 
@@ -209,7 +210,8 @@ def _all_dialogs() -> set[type[ModalScreen]]:
         subclasses = todo.pop().__subclasses__()
         todo.extend(subclasses)
         found.update(
-            sub for sub in subclasses
+            sub
+            for sub in subclasses
             if sub.__module__.startswith("extgw_tui.") and not sub.__subclasses__()
         )
     return found

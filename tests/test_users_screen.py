@@ -45,8 +45,11 @@ def screen_text(app) -> str:
 
 def rows_on_screen(app, order: list[int]) -> tuple[int, int]:
     """The 1-based positions in `order` of the first and last user rows the terminal shows."""
-    cells = [line.lstrip()[3:].split() for line in screen_text(app).splitlines()
-             if line.lstrip().startswith(("[ ]", "[x]"))]
+    cells = [
+        line.lstrip()[3:].split()
+        for line in screen_text(app).splitlines()
+        if line.lstrip().startswith(("[ ]", "[x]"))
+    ]
     ids = [int(row[0]) for row in cells if row and row[0].isdigit()]
     return order.index(ids[0]) + 1, order.index(ids[-1]) + 1
 
@@ -133,7 +136,8 @@ async def test_deny_then_allow_marked_users(sqlite_db):
         assert "1 denied" in text_of(app, "#status")
         audit = list(AuditEvent.select().where(AuditEvent.action == "access.deny"))
         assert [(a.user_id, a.admin, a.target) for a in audit] == [
-            (pat.id, "test-admin", "pat@example.org")]
+            (pat.id, "test-admin", "pat@example.org")
+        ]
         assert portal.authenticate("pat@example.org", PASSWORD) is None
         assert portal.authenticate("sam@example.org", PASSWORD) is not None
 
@@ -230,7 +234,16 @@ async def test_80x24_shows_surname_email_and_access(sqlite_db):
         await pilot.resize_terminal(140, 40)
         table = await settle(pilot, app)
         assert [c.key.value for c in table.ordered_columns] == [
-            "mark", "id", "title", "surname", "email", "created", "adr", "access", "actions"]
+            "mark",
+            "id",
+            "title",
+            "surname",
+            "email",
+            "created",
+            "adr",
+            "access",
+            "actions",
+        ]
 
 
 async def test_a_row_deleted_by_another_admin_is_reported_not_an_error(sqlite_db):
@@ -281,12 +294,21 @@ async def test_help_lists_the_screen_keys_and_the_palette_every_action(sqlite_db
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        for name in ("Deny access to the marked users", "Allow access for the marked users",
-                     "Mark all matches", "Clear marks", "Export to Excel", "Login statistics",
-                     "Review user accounts", "Activity log", "Email the user under the cursor",
-                     "Edit user: pupils, licences, login statistics",
-                     "Remove a pupil from the user under the cursor", "Sort: reverse",
-                     "Refresh from the database"):
+        for name in (
+            "Deny access to the marked users",
+            "Allow access for the marked users",
+            "Mark all matches",
+            "Clear marks",
+            "Export to Excel",
+            "Login statistics",
+            "Review user accounts",
+            "Activity log",
+            "Email the user under the cursor",
+            "Edit user: pupils, licences, login statistics",
+            "Remove a pupil from the user under the cursor",
+            "Sort: reverse",
+            "Refresh from the database",
+        ):
             assert name in titles
         footer = screen_text(app).splitlines()[-1]  # the main keys fit 80 columns
         for key in ("/ Search", "e Edit", "m Email", "D Deny", "A Allow", "x Export", "? Help"):
@@ -371,20 +393,25 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
         lines = [no_color.apply(list(strip), app.screen.styles.background) for strip in strips]
         segments = [seg for line in lines for seg in line if seg.text.strip()]
         assert segments  # the rows are drawn in the terminal's own colours, never black on black
-        assert all(seg.style is None or seg.style.color is None or seg.style.color.is_default
-                   for seg in segments)
+        assert all(
+            seg.style is None or seg.style.color is None or seg.style.color.is_default
+            for seg in segments
+        )
 
 
-@pytest.mark.parametrize(("key", "name", "own_key"), [
-    ("m", "EmailUserModal", "Send"),
-    ("e", "EditUserModal", "Remove"),
-    ("enter", "EditUserModal", "Remove"),
-    ("r", "RemovePupilModal", "Remove"),
-    ("x", "ExportModal", "Export"),
-    ("s", "StatsScreen", "period"),
-    ("v", "ReviewScreen", "Delete"),
-    ("L", "ActivityLogScreen", "Filter"),
-])
+@pytest.mark.parametrize(
+    ("key", "name", "own_key"),
+    [
+        ("m", "EmailUserModal", "Send"),
+        ("e", "EditUserModal", "Remove"),
+        ("enter", "EditUserModal", "Remove"),
+        ("r", "RemovePupilModal", "Remove"),
+        ("x", "ExportModal", "Export"),
+        ("s", "StatsScreen", "period"),
+        ("v", "ReviewScreen", "Delete"),
+        ("L", "ActivityLogScreen", "Filter"),
+    ],
+)
 async def test_each_key_opens_its_screen_and_f1_its_keys(sqlite_db, key, name, own_key):
     make_users(5)
     app = ExtgwApp(db_url=sqlite_db.url)
@@ -471,8 +498,9 @@ async def test_control_characters_in_stored_names_never_reach_the_terminal(sqlit
     """ESC in a surname would recolour or move the admin's terminal; a tab or newline would
     break the row. The list shows them escaped; every other widget drops them."""
     nasty = "\x1b[31mRed\tTab\nLine\x9b2J"
-    user = ExternalUser.create(surname=nasty, forename="Ann\x07", email="red@example.org",
-                               password_hash="x")
+    user = ExternalUser.create(
+        surname=nasty, forename="Ann\x07", email="red@example.org", password_hash="x"
+    )
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(140, 30)) as pilot:
         table = await settle(pilot, app)

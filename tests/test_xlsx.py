@@ -23,7 +23,7 @@ from extgw_tui.services.xlsx import (
 )
 
 COLUMNS = [Column("ID", 8), Column("Name", 20), Column("When", 19), Column("OK", 5)]
-PAYLOADS = ["=1+1", "+cmd", "-2", "@SUM(A1)", "\t=x", "=HYPERLINK(\"http://x\",\"y\")", "\n=x"]
+PAYLOADS = ["=1+1", "+cmd", "-2", "@SUM(A1)", "\t=x", '=HYPERLINK("http://x","y")', "\n=x"]
 
 
 def write(path: Path, rows, **kwargs):

@@ -16,18 +16,20 @@ def make_users(count: int, *, start: int = 0) -> list[int]:
     for n in range(start, start + count):
         surname = f"{SURNAMES[n % len(SURNAMES)]}{n:05d}"
         email = f"user{n:05d}@example.org"
-        rows.append({
-            "title": "Mx" if n % 3 else "Dr",
-            "forename": f"F{n:05d}",
-            "surname": surname,
-            "surname_key": text_key(surname),
-            "email": email,
-            "email_key": text_key(email),
-            "password_hash": "not-a-hash",
-            "created_at": base + timedelta(minutes=n),
-            "adr": n % 2 == 0,
-            "access_allowed": True,
-        })
+        rows.append(
+            {
+                "title": "Mx" if n % 3 else "Dr",
+                "forename": f"F{n:05d}",
+                "surname": surname,
+                "surname_key": text_key(surname),
+                "email": email,
+                "email_key": text_key(email),
+                "password_hash": "not-a-hash",
+                "created_at": base + timedelta(minutes=n),
+                "adr": n % 2 == 0,
+                "access_allowed": True,
+            }
+        )
     for chunk in range(0, len(rows), 500):
         ExternalUser.insert_many(rows[chunk : chunk + 500]).execute()
     first = ExternalUser.select(ExternalUser.id).order_by(ExternalUser.id.desc()).limit(count)

@@ -53,8 +53,9 @@ def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExtgwError(f"The demo database folder {path.parent} cannot be created: "
-                         f"{exc.strerror or exc}.") from exc
+        raise ExtgwError(
+            f"The demo database folder {path.parent} cannot be created: {exc.strerror or exc}."
+        ) from exc
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tty = sys.stderr.isatty()
     started = time.perf_counter()
@@ -71,21 +72,25 @@ def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
         _remove(path)
         os.replace(temp, path)
     except OSError as exc:
-        raise ExtgwError(f"The demo database {path} cannot be written: "
-                         f"{exc.strerror or exc}.") from exc
+        raise ExtgwError(
+            f"The demo database {path} cannot be written: {exc.strerror or exc}."
+        ) from exc
     finally:
         _remove(temp)
         if tty:
             print(file=sys.stderr)
-    print(f"{summary.text()} Made in {time.perf_counter() - started:.1f} s: {path}",
-          file=sys.stderr)
+    print(
+        f"{summary.text()} Made in {time.perf_counter() - started:.1f} s: {path}", file=sys.stderr
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """`extgw-tui demo`: ensure_demo has run; say where the demo database is and what it holds."""
     totals = users.totals()
-    print(f"The demo database holds {totals.users:,} users ({totals.denied:,} denied); "
-          f"open it with: extgw-tui --demo"
-          f"{' --demo-size ' + args.size if args.size != 'small' else ''}. "
-          f"Every demo account's portal password is {demo.DEMO_PASSWORD!r}.")
+    print(
+        f"The demo database holds {totals.users:,} users ({totals.denied:,} denied); "
+        f"open it with: extgw-tui --demo"
+        f"{' --demo-size ' + args.size if args.size != 'small' else ''}. "
+        f"Every demo account's portal password is {demo.DEMO_PASSWORD!r}."
+    )
     return 0

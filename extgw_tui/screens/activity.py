@@ -70,13 +70,13 @@ class ActivityLogScreen(Screen[None]):
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the users"),
-        Binding("slash", "focus_filter", "Filter",
-                tooltip="Filter by admin, action, user or target"),
+        Binding(
+            "slash", "focus_filter", "Filter", tooltip="Filter by admin, action, user or target"
+        ),
         Binding("e", "open", "Open", tooltip="Open the entry: every field"),
         Binding("u", "this_user", "This user", tooltip="Only the entries of this user"),
         Binding("x", "export", "Export", tooltip="Export the filtered log to Excel"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False,
-                tooltip="Refresh from the database"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
         Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
     ]
 

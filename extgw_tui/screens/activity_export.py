@@ -31,7 +31,8 @@ class ActivityExportModal(ExportDialog):
     def compose_choices(self) -> ComposeResult:
         noun = "entry" if self.count == 1 else "entries"
         yield Static(
-            f"{self.count:,} {noun}: {self.filter.describe()}.", classes="export-about",
+            f"{self.count:,} {noun}: {self.filter.describe()}.",
+            classes="export-about",
             markup=False,
         )
 

@@ -74,6 +74,4 @@ def db_work(
         if on_success is not None and not worker.is_cancelled:
             app.call_from_thread(deliver, on_success, result)
 
-    return node.run_worker(
-        job, thread=True, group=group, exclusive=exclusive, exit_on_error=False
-    )
+    return node.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)

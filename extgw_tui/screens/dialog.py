@@ -19,8 +19,14 @@ class Dialog(ModalScreen[ResultType]):
     """A modal dialog of extgw-tui."""
 
     BINDINGS = [
-        Binding("question_mark,f1", "app.help", "Help", tooltip="Help: the keys of this dialog",
-                key_display="?", show=False),
+        Binding(
+            "question_mark,f1",
+            "app.help",
+            "Help",
+            tooltip="Help: the keys of this dialog",
+            key_display="?",
+            show=False,
+        ),
     ]
 
     def unsaved_work(self) -> str | None:

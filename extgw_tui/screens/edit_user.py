@@ -61,9 +61,7 @@ class EditUserModal(Dialog[bool]):
     CSS_PATH = stylesheet("edit_user.tcss")
     BINDINGS = [
         Binding("escape", "close", "Close", tooltip="Close the Edit dialog"),
-        Binding(
-            "r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"
-        ),
+        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
         Binding(
             "ctrl+r,f5",
             "refresh",

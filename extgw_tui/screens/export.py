@@ -38,8 +38,13 @@ class ExportChoices(RadioSet):
     highlighted one and goes on (to the licence type, or straight to the export)."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Choose", tooltip="Choose the highlighted export and go on",
-                show=False),
+        Binding(
+            "enter",
+            "choose",
+            "Choose",
+            tooltip="Choose the highlighted export and go on",
+            show=False,
+        ),
     ]
 
     def on_mount(self) -> None:

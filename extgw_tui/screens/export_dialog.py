@@ -144,8 +144,11 @@ class ExportDialog(Dialog[Path | None]):
         target = self.target(text)
         if target.is_file():
             self.app.push_screen(
-                ConfirmModal(f"{target} already exists. Replace it?", title="Replace file?",
-                             yes_label="Replace"),
+                ConfirmModal(
+                    f"{target} already exists. Replace it?",
+                    title="Replace file?",
+                    yes_label="Replace",
+                ),
                 lambda replace: self._start(target) if replace else None,
             )
             return
@@ -159,8 +162,14 @@ class ExportDialog(Dialog[Path | None]):
         self.query_one("#export-count", Static).update("counting rows…")
         self.status(f"Writing {target} …  (escape cancels)")
         self.running = db_work(
-            self, self.write, target, self._progress_from_worker, self.stop.is_set,
-            on_success=self._finished, on_error=self._failed, group="export",
+            self,
+            self.write,
+            target,
+            self._progress_from_worker,
+            self.stop.is_set,
+            on_success=self._finished,
+            on_error=self._failed,
+            group="export",
         )
 
     def _progress_from_worker(self, done: int, total: int) -> None:

@@ -57,6 +57,7 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
             for binding in bindings:
                 if app._check_action_state(binding.action, table) is not False:
                     add(table, binding, key)  # skip what the list switched off
+
     def rank(node: DOMNode) -> int:  # the screen's own actions first, the app's last
         return 0 if node is screen else 2 if node is app else 1
 

@@ -115,9 +115,7 @@ class RemovePupilModal(Dialog[bool]):
     CSS_PATH = stylesheet("remove_pupil.tcss")
     BINDINGS = [
         Binding("escape", "close", "Close", tooltip="Close without removing anything"),
-        Binding(
-            "r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"
-        ),
+        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
         Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Reload the account's pupils"),
     ]
 

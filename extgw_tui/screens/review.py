@@ -83,14 +83,15 @@ class ReviewScreen(Screen[None]):
     TITLE = "Review user accounts"
     BINDINGS = [
         Binding("slash", "focus_months", "Threshold", tooltip="Change the months threshold"),
-        Binding("d,delete", "delete", "Delete",
-                tooltip="Delete the marked accounts, or the cursor's"),
+        Binding(
+            "d,delete", "delete", "Delete", tooltip="Delete the marked accounts, or the cursor's"
+        ),
         Binding("x", "export", "Export", tooltip="Export the whole list to Excel"),
-        Binding("escape", "back", "Back", tooltip="Back to the users (or stop a deletion)",
-                show=False),
+        Binding(
+            "escape", "back", "Back", tooltip="Back to the users (or stop a deletion)", show=False
+        ),
         Binding("e", "open", "Open", tooltip="Open the account under the cursor", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database",
-                show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database", show=False),
     ]
 
     def __init__(self, months: int = review.DEFAULT_MONTHS) -> None:

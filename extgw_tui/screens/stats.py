@@ -49,16 +49,16 @@ class StatsScreen(Screen[None]):
     TITLE = "Login statistics"
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the users"),
-        Binding("left", "step(-1)", "Previous", key_display="←",
-                tooltip="Previous licence type"),
+        Binding("left", "step(-1)", "Previous", key_display="←", tooltip="Previous licence type"),
         Binding("right", "step(1)", "Next", key_display="→", tooltip="Next licence type"),
         # Renamed after the licence type each shows once the types are loaded (_name_keys).
         *(
             Binding(str(n), f"choose({n - 1})", f"Show link {n}", show=False)
             for n in range(1, LINK_KEYS + 1)
         ),
-        Binding("p", "cycle_period", "Period",
-                tooltip="Switch period: months, weeks, school years"),
+        Binding(
+            "p", "cycle_period", "Period", tooltip="Switch period: months, weeks, school years"
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database"),
     ]
 
@@ -199,8 +199,10 @@ class StatsScreen(Screen[None]):
         plain = self._plain()
         plot.theme = "clear" if plain else "auto"
         plot.plt.clear_data()
-        colours = None if plain else [
-            Color.parse(self.app.theme_variables[name]).rgb for name in ("primary", "accent")
-        ]
+        colours = (
+            None
+            if plain
+            else [Color.parse(self.app.theme_variables[name]).rgb for name in ("primary", "accent")]
+        )
         login_chart.draw(plot.plt, self.shown.series, colours, plain=plain)
         plot.refresh()

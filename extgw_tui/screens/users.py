@@ -68,16 +68,20 @@ class UsersScreen(Screen[None]):
         Binding("escape", "leave_search", "Leave the search box", show=False),
         Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
         Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
-        Binding("r", "remove", "Remove a pupil", show=False,
-                tooltip="Remove a pupil from the user under the cursor"),
+        Binding(
+            "r",
+            "remove",
+            "Remove a pupil",
+            show=False,
+            tooltip="Remove a pupil from the user under the cursor",
+        ),
         Binding("D", "set_access(False)", "Deny", tooltip="Deny access to the marked users"),
         Binding("A", "set_access(True)", "Allow", tooltip="Allow access for the marked users"),
         Binding("x", "export", "Export", tooltip="Export to Excel"),
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False,
-                tooltip="Refresh from the database"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
     def __init__(self) -> None:
@@ -93,8 +97,11 @@ class UsersScreen(Screen[None]):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Static("Search", id="search-label")
-            yield Input(placeholder="surname or email  (/ to focus, escape to leave)",
-                        id="search", compact=True)
+            yield Input(
+                placeholder="surname or email  (/ to focus, escape to leave)",
+                id="search",
+                compact=True,
+            )
         yield PagedTable(COLUMNS, render_user, user_id, sort="surname", id="users-table")
         with Horizontal(id="base-bar"):
             yield Static("0 marked", id="marked")
@@ -154,8 +161,9 @@ class UsersScreen(Screen[None]):
 
     def _load_totals(self) -> None:
         self._totals_asked = True
-        db_work(self, users.totals, on_success=self._got_totals, group="users-totals",
-                exclusive=True)
+        db_work(
+            self, users.totals, on_success=self._got_totals, group="users-totals", exclusive=True
+        )
 
     def _got_totals(self, totals: users.Totals) -> None:
         self.totals = totals
@@ -219,8 +227,15 @@ class UsersScreen(Screen[None]):
             self.notify(message, severity="warning", timeout=8)
             self.action_refresh()
 
-        db_work(self, users.user_row, row.id, on_success=lambda fresh: open_it(fresh.id),
-                on_error=gone, group="users-open", exclusive=True)
+        db_work(
+            self,
+            users.user_row,
+            row.id,
+            on_success=lambda fresh: open_it(fresh.id),
+            on_error=gone,
+            group="users-open",
+            exclusive=True,
+        )
 
     def _refresh_if(self, changed: bool | None) -> None:
         if changed:
@@ -279,16 +294,19 @@ class UsersScreen(Screen[None]):
     def _ask_access(self, allowed: bool) -> None:
         ids = sorted(self.table.marks)
         if not ids:
-            self.notify("Mark users first: space marks one, a marks every match.",
-                        severity="warning")
+            self.notify(
+                "Mark users first: space marks one, a marks every match.", severity="warning"
+            )
             return
         n = len(ids)
         accounts = f"{n:,} account{'s' if n != 1 else ''}"
         if allowed:
             question = f"Allow portal access for {accounts}?"
         else:
-            question = (f"Deny portal access to {accounts}? The portal will then behave as if "
-                        "the account did not exist.")
+            question = (
+                f"Deny portal access to {accounts}? The portal will then behave as if "
+                "the account did not exist."
+            )
         hidden = self.table.marks_hidden
         if hidden:
             verb = "is" if hidden == 1 else "are"
@@ -300,14 +318,22 @@ class UsersScreen(Screen[None]):
                 return
             self.table.loading = True  # the change may take a second at 10,000 accounts
             self.notify(f"{'Allowing' if allowed else 'Denying'} {accounts}…", timeout=3)
-            db_work(self, access.set_access, ids, allowed, on_success=self._access_done,
-                    on_error=self._access_failed, group="users-access")
+            db_work(
+                self,
+                access.set_access,
+                ids,
+                allowed,
+                on_success=self._access_done,
+                on_error=self._access_failed,
+                group="users-access",
+            )
 
         label = "Allow" if allowed else "Deny"
         self._asking = True
         self.table.focus()  # what the screen gives the focus back to afterwards, not Apply
-        self.app.push_screen(ConfirmModal(question, title=f"{label} access", yes_label=label),
-                             answered)
+        self.app.push_screen(
+            ConfirmModal(question, title=f"{label} access", yes_label=label), answered
+        )
 
     def _access_done(self, result: access.AccessResult) -> None:
         self.table.loading = False

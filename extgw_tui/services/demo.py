@@ -251,8 +251,9 @@ class _Generator:
         title = self._weighted(names.WOMEN_TITLES if female else names.MEN_TITLES)
         return title, forename, surname
 
-    def _add_account(self, kind: str, person: tuple[str, str, str], created: date,
-                     email: str | None = None) -> _Account:
+    def _add_account(
+        self, kind: str, person: tuple[str, str, str], created: date, email: str | None = None
+    ) -> _Account:
         title, forename, surname = person
         account = _Account(
             id=len(self.accounts) + 1,
@@ -291,10 +292,19 @@ class _Generator:
                 girl = rng.random() < 0.5
                 forename = rng.choice(names.GIRLS if girl else names.BOYS)
                 on_roll = rng.random() >= OFF_ROLL
-                self.pupils.append((
-                    pupil_id, forename, own, name_key(own), year, form,
-                    f"{entry % 100:02d}{pupil_id:06d}", upn(pupil_id, entry), on_roll,
-                ))
+                self.pupils.append(
+                    (
+                        pupil_id,
+                        forename,
+                        own,
+                        name_key(own),
+                        year,
+                        form,
+                        f"{entry % 100:02d}{pupil_id:06d}",
+                        upn(pupil_id, entry),
+                        on_roll,
+                    )
+                )
                 self.pupil_years.append(year)
                 self.pupil_girls.append(girl)
                 family.append(pupil_id)
@@ -369,10 +379,18 @@ class _Generator:
             if account.denied_on <= account.created:
                 account.denied_on = None
                 continue
-            audits.append((
-                self._stamp(account.denied_on), rng.choice(DEMO_ADMINS), "access.deny",
-                account.id, account.email, "ok", rng.choice(DENY_REASONS), "",
-            ))
+            audits.append(
+                (
+                    self._stamp(account.denied_on),
+                    rng.choice(DEMO_ADMINS),
+                    "access.deny",
+                    account.id,
+                    account.email,
+                    "ok",
+                    rng.choice(DENY_REASONS),
+                    "",
+                )
+            )
         return audits
 
     def account_rows(self, password_hash: str, parent_type: int, pupil_type: int):
@@ -381,10 +399,21 @@ class _Generator:
         for a in self.accounts:
             created = self._stamp(a.created)
             adr = a.created >= ADR_DEFAULT_FROM or self.rng.random() < 0.3
-            user_rows.append((
-                a.id, a.title, a.forename, a.surname, name_key(a.surname), a.email,
-                text_key(a.email), password_hash, created, adr, a.denied_on is None,
-            ))
+            user_rows.append(
+                (
+                    a.id,
+                    a.title,
+                    a.forename,
+                    a.surname,
+                    name_key(a.surname),
+                    a.email,
+                    text_key(a.email),
+                    password_hash,
+                    created,
+                    adr,
+                    a.denied_on is None,
+                )
+            )
             type_id = pupil_type if a.kind == "pupil" else parent_type
             masks[a.id] = licence_bit(type_id) if a.pupils else 0
             licence_rows.extend((a.id, pupil_id, type_id, created) for pupil_id in a.pupils)
@@ -592,20 +621,48 @@ def generate(
     U, P, L, E = ExternalUser, Pupil, Licence, LoginEvent
     with database.atomic():
         _insert(
-            (P.id, P.forename, P.surname, P.surname_key, P.year_group, P.form,
-             P.admission_number, P.upn, P.on_roll),
+            (
+                P.id,
+                P.forename,
+                P.surname,
+                P.surname_key,
+                P.year_group,
+                P.form,
+                P.admission_number,
+                P.upn,
+                P.on_roll,
+            ),
             gen.pupils,
         )
         user_rows, licence_rows, masks = gen.account_rows(password_hash, parent_type, pupil_type)
         _insert(
-            (U.id, U.title, U.forename, U.surname, U.surname_key, U.email, U.email_key,
-             U.password_hash, U.created_at, U.adr, U.access_allowed),
+            (
+                U.id,
+                U.title,
+                U.forename,
+                U.surname,
+                U.surname_key,
+                U.email,
+                U.email_key,
+                U.password_hash,
+                U.created_at,
+                U.adr,
+                U.access_allowed,
+            ),
             user_rows,
         )
         _insert((L.user, L.pupil, L.licence_type, L.created_at), licence_rows)
         _insert(
-            (AuditEvent.at, AuditEvent.admin, AuditEvent.action, AuditEvent.user_id,
-             AuditEvent.target, AuditEvent.outcome, AuditEvent.detail, AuditEvent.batch),
+            (
+                AuditEvent.at,
+                AuditEvent.admin,
+                AuditEvent.action,
+                AuditEvent.user_id,
+                AuditEvent.target,
+                AuditEvent.outcome,
+                AuditEvent.detail,
+                AuditEvent.batch,
+            ),
             sorted(audits),
         )
         report("logins", 0.1)

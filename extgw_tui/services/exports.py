@@ -263,8 +263,17 @@ def _chunks(
 
 def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
     names = dict(licence_types())
-    fields = (U.id, U.title, U.forename, U.surname, U.email, U.created_at, U.adr,
-              U.access_allowed, U.last_login_at)
+    fields = (
+        U.id,
+        U.title,
+        U.forename,
+        U.surname,
+        U.email,
+        U.created_at,
+        U.adr,
+        U.access_allowed,
+        U.last_login_at,
+    )
     for page, in_page in _chunks(request, fields, chunk):
         pupils = dict(
             _fetch(
@@ -284,15 +293,29 @@ def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
             held.setdefault(user_id, []).append(names.get(type_id, str(type_id)))
         for user_id, title, forename, surname, email, created, adr, access, last in page:
             yield (
-                user_id, title, forename, surname, email, _when(created), bool(adr),
-                bool(access), _when(last), pupils.get(user_id, 0),
+                user_id,
+                title,
+                forename,
+                surname,
+                email,
+                _when(created),
+                bool(adr),
+                bool(access),
+                _when(last),
+                pupils.get(user_id, 0),
                 ", ".join(held.get(user_id, ())),
             )
 
 
 def _pupil_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
-    fields = (Pupil.id, Pupil.forename, Pupil.surname, Pupil.year_group, Pupil.form,
-              Pupil.admission_number)
+    fields = (
+        Pupil.id,
+        Pupil.forename,
+        Pupil.surname,
+        Pupil.year_group,
+        Pupil.form,
+        Pupil.admission_number,
+    )
     with_holders = request.kind is ExportKind.PUPILS_WITH
     for page, in_page in _chunks(request, fields, chunk):
         holders: dict[int, tuple[list[str], list[str]]] = {}
@@ -421,8 +444,7 @@ def _rows_of(total: int, progress: Progress | None) -> Callable[[int], None] | N
 
 def record_export(what: str, result: WriteResult, facts: Sequence[str] = ()) -> None:
     """The audit entry of a written export: what, how many rows, where."""
-    detail = "; ".join([f"export: {what}", *facts, f"rows: {result.rows}",
-                        f"path: {result.path}"])
+    detail = "; ".join([f"export: {what}", *facts, f"rows: {result.rows}", f"path: {result.path}"])
     with database.atomic():
         audit.record("export", target=result.path.name, detail=detail)
 
@@ -437,7 +459,9 @@ def export_activity_log(
     """The filtered activity log (services/activity.py writes it), audited like every export."""
     with snapshot():
         result = activity.export_log(
-            path, flt, progress=_rows_of(activity.count(flt), progress),
+            path,
+            flt,
+            progress=_rows_of(activity.count(flt), progress),
             should_cancel=should_cancel,
         )
     record_export("activity log", result, [f"filter: {flt.describe()}"])
@@ -447,4 +471,3 @@ def export_activity_log(
 def licence_choices() -> list[str]:
     """The licence type names, for the modal's list and the CLI's error message."""
     return [name for _, name in licence_types()]
-

@@ -36,8 +36,9 @@ def y_ticks(top: int, steps: int = Y_STEPS) -> tuple[list[int], list[str]]:
     return ticks, [f"{tick:,}" for tick in ticks]
 
 
-def draw(plt: Any, series: LoginSeries, colours: Sequence[Colour] | None = None, *,
-         plain: bool = False) -> None:
+def draw(
+    plt: Any, series: LoginSeries, colours: Sequence[Colour] | None = None, *, plain: bool = False
+) -> None:
     """Logins and distinct users per period as pairs of bars, with a title naming the span.
 
     plain: no colours, the series told apart by marker; else `colours` (plotext's when None).

@@ -270,8 +270,14 @@ class PagedTable(DataTable):
                 self.counting = False
             self.app.notify(message, severity="error", timeout=8)
 
-        db_work(self, query, on_success=landed, on_error=failed,
-                group=f"paged-table-{id(self)}", exclusive=True)
+        db_work(
+            self,
+            query,
+            on_success=landed,
+            on_error=failed,
+            group=f"paged-table-{id(self)}",
+            exclusive=True,
+        )
 
     @property
     def window_rows(self) -> int:
@@ -333,8 +339,14 @@ class PagedTable(DataTable):
                 self.marks_hidden = len(marks) - in_result
                 self.post_message(self.MarksChanged(self))
 
-        db_work(self, count_among, marks, on_success=counted,
-                group=f"paged-table-hidden-{id(self)}", exclusive=True)
+        db_work(
+            self,
+            count_among,
+            marks,
+            on_success=counted,
+            group=f"paged-table-hidden-{id(self)}",
+            exclusive=True,
+        )
 
     def when_loaded(self, action: Callable[[], None]) -> None:
         """Run `action` now, or once the window on its way has landed (a key pressed mid-load)."""
@@ -393,8 +405,11 @@ class PagedTable(DataTable):
         shown = {c.key for c in self._shown}
         for row in self._rows:
             row_id = self.row_id(row)
-            cells = [plain(cell) for key, cell in zip(keys, self.render_cells(row), strict=True)
-                     if key in shown]
+            cells = [
+                plain(cell)
+                for key, cell in zip(keys, self.render_cells(row), strict=True)
+                if key in shown
+            ]
             if self.markable:
                 cells.insert(0, self._mark_cell(row_id))
             self.add_row(*cells, key=str(row_id))
@@ -478,8 +493,9 @@ class PagedTable(DataTable):
             target = min(target, self.total - 1)
         target = max(0, target)
         if self.fetching:  # the window on its way is re-aimed when it lands
-            self._screen_line = max(0, min((self._screen_line or 0) + target - self.position,
-                                           self._body_height() - 1))
+            self._screen_line = max(
+                0, min((self._screen_line or 0) + target - self.position, self._body_height() - 1)
+            )
             self.position = target
             return
         index = target - self.window_offset
@@ -529,8 +545,9 @@ class PagedTable(DataTable):
         if row is not None:
             action(row)
         elif self.fetching:
-            self._after_load.append(lambda: self.with_current_row(action) if not self.fetching
-                                    else None)
+            self._after_load.append(
+                lambda: self.with_current_row(action) if not self.fetching else None
+            )
 
     def action_toggle_mark(self) -> None:
         if self.markable:
