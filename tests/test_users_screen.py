@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from busy_pilot import send_key
 from textual.filter import NoColor
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, RadioButton, Select, Static
 from user_rows import make_users
 
 from extgw_tui.app import ExtgwApp
@@ -385,6 +385,13 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
         assert app.no_color
         shown = screen_text(app)
         assert "✗ DENIED" in shown and "✓ Allowed" in shown
+        await pilot.press("x")  # the chosen export stands out without colour too
+        await settle(pilot, app)
+        chosen = [b for b in app.screen.query(RadioButton) if b.value]
+        others = [b for b in app.screen.query(RadioButton) if not b.value]
+        assert len(chosen) == 1 and others
+        assert chosen[0].styles.text_style.underline
+        assert not any(b.styles.text_style.underline for b in others)
     app = ExtgwApp(db_url=sqlite_db.url, theme_name="textual-ansi")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
