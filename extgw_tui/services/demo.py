@@ -31,7 +31,6 @@ from extgw_tui.errors import ExtgwError
 from extgw_tui.models import (
     PARENT_GUARDIAN,
     PUPIL,
-    AuditEvent,
     ExternalUser,
     Licence,
     LicenceType,
@@ -43,6 +42,7 @@ from extgw_tui.models import (
     name_key,
     text_key,
 )
+from extgw_tui.services import audit
 from extgw_tui.services import demo_names as names
 from extgw_tui.services.login_summary import rebuild_login_summary
 from extgw_tui.services.passwords import hash_password
@@ -652,19 +652,7 @@ def generate(
             user_rows,
         )
         _insert((L.user, L.pupil, L.licence_type, L.created_at), licence_rows)
-        _insert(
-            (
-                AuditEvent.at,
-                AuditEvent.admin,
-                AuditEvent.action,
-                AuditEvent.user_id,
-                AuditEvent.target,
-                AuditEvent.outcome,
-                AuditEvent.detail,
-                AuditEvent.batch,
-            ),
-            sorted(audits),
-        )
+        _insert(audit.ENTRY_FIELDS, sorted(audits))
         report("logins", 0.1)
         done = 0
         deleted = gen.plan_deleted([licence_bit(parent_type), licence_bit(pupil_type)])

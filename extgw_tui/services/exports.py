@@ -28,7 +28,7 @@ from extgw_tui.models import ExternalUser, Licence, Pupil, database
 from extgw_tui.services import activity, audit, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
-from extgw_tui.services.users import search_condition
+from extgw_tui.services.users import ROW_FIELDS, search_condition
 from extgw_tui.services.xlsx import Column, WriteResult
 
 U = ExternalUser
@@ -263,18 +263,7 @@ def _chunks(
 
 def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
     names = dict(licence_types())
-    fields = (
-        U.id,
-        U.title,
-        U.forename,
-        U.surname,
-        U.email,
-        U.created_at,
-        U.adr,
-        U.access_allowed,
-        U.last_login_at,
-    )
-    for page, in_page in _chunks(request, fields, chunk):
+    for page, in_page in _chunks(request, ROW_FIELDS, chunk):
         pupils = dict(
             _fetch(
                 Licence.select(Licence.user, fn.COUNT(fn.DISTINCT(Licence.pupil)))
