@@ -16,7 +16,7 @@ from extgw_tui.services.key_letters import COLUMNS
 from extgw_tui.services.licence_keys import Generated, KeyScope, Plan
 
 KEY_COLUMN = [c.title for c in COLUMNS].index("Licence key")
-SURNAME_COLUMN = [c.title for c in COLUMNS].index("Pupil surname")
+PUPIL_COLUMN = [c.title for c in COLUMNS].index("Pupil")
 
 
 def type_id(name: str = PARENT_GUARDIAN) -> int:
@@ -32,8 +32,9 @@ def pupil_type() -> int:
 
 
 def add_pupil(surname: str = "Pupil", *, year: int = 7, form: str = "7A", **kw) -> Pupil:
-    return Pupil.create(forename=kw.pop("forename", "Sam"), surname=surname, year_group=year,
-                        form=form, **kw)  # fmt: skip
+    return Pupil.create(
+        forename=kw.pop("forename", "Sam"), surname=surname, year_group=year, form=form, **kw
+    )
 
 
 def add_contact(pupil: Pupil, priority: int, email: str | None, *, pr: bool = True, **kw):
@@ -74,8 +75,15 @@ def make_keys(
     return result, read_letters(path)
 
 
-def keys_for(tmp_path: Path, pupil: Pupil, *, per_pupil: int = 2, type_name=PARENT_GUARDIAN,
-             name: str = "letters.xlsx", **kw) -> list[str]:  # fmt: skip
+def keys_for(
+    tmp_path: Path,
+    pupil: Pupil,
+    *,
+    per_pupil: int = 2,
+    type_name=PARENT_GUARDIAN,
+    name: str = "letters.xlsx",
+    **kw,
+) -> list[str]:
     """Fresh keys for one pupil (marked), as printed in the letters."""
     scope = KeyScope(type_id(type_name), pupil_ids=(pupil.id,))
     _, rows = make_keys(tmp_path, scope, per_pupil=per_pupil, name=name, **kw)

@@ -18,7 +18,9 @@ from extgw_tui.services.registration import register
 
 KEY = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
 SUBJECT = "Key for {pupil}"
-BODY = "Dear {forename},\n\nYour key for {pupil} at {school}: {key}\nUntil {expiry}. {register_url}\n"
+BODY = (
+    "Dear {forename},\n\nYour key for {pupil} at {school}: {key}\nUntil {expiry}. {register_url}\n"
+)
 
 
 @pytest.fixture
@@ -49,8 +51,15 @@ def _family():
 
 
 def _plan(**kw) -> Plan:
-    return Plan(KeyScope(parent_type()), kw.pop("per_pupil", 2), 30, email=True,
-                letters=kw.pop("letters", False), subject=SUBJECT, body=BODY)  # fmt: skip
+    return Plan(
+        KeyScope(parent_type()),
+        kw.pop("per_pupil", 2),
+        30,
+        email=True,
+        letters=kw.pop("letters", False),
+        subject=SUBJECT,
+        body=BODY,
+    )
 
 
 def test_template_placeholders_are_checked(db):
@@ -80,7 +89,7 @@ def test_keys_go_once_to_each_address_and_redeem(db, smtp_env, tmp_path):
     # Ada: mum and dad by email; Ben: two keys by letter (nobody has an address)
     assert (result.emailed, result.lettered, result.keys) == (2, 2, 4)
     letters = read_letters(tmp_path / "rest.xlsx")
-    assert [row[1] for row in letters] == ["Brown", "Brown"]
+    assert [row[0] for row in letters] == ["Ben Brown", "Ben Brown"]
     assert OutboxMessage.select().where(OutboxMessage.status == "pending").count() == 2
     recorder = Recorder()
     with smtp_server(recorder=recorder) as (_, port):

@@ -34,15 +34,26 @@ def test_generate_letters_then_status_and_revoke(school, tmp_path, capsys):
     assert keys(school, "generate", "--type", "parent/guardian", "--form", "7A", "--dry-run") == 0
     assert "2 pupil(s) on roll: form 7A; up to 4 key(s)." in capsys.readouterr().out
     assert KeyBatch.select().count() == 0
-    code = keys(school, "generate", "--type", "Parent/Guardian", "--form", "7A",
-                "--expires", "30d", "-o", str(out))  # fmt: skip
+    code = keys(
+        school,
+        "generate",
+        "--type",
+        "Parent/Guardian",
+        "--form",
+        "7A",
+        "--expires",
+        "30d",
+        "-o",
+        str(out),
+    )
     text = capsys.readouterr().out
     assert code == 0, text
     assert "Batch 1: 4 key(s) for 2 pupil(s); 4 in the letters, 0 to email." in text
     assert "cannot be shown again" in text
     rows = read_letters(out)
-    assert len(rows) == 4 and all(LicenceKey.get(LicenceKey.digest == key_digest(r[KEY_COLUMN]))
-                                  for r in rows)  # fmt: skip
+    assert len(rows) == 4 and all(
+        LicenceKey.get(LicenceKey.digest == key_digest(r[KEY_COLUMN])) for r in rows
+    )
     assert keys(school, "status") == 0
     status = capsys.readouterr().out
     assert re.search(r"7A\s+2\s+4\s+0\s+4\s+0\s+0\s+0", status), status
@@ -54,8 +65,18 @@ def test_generate_letters_then_status_and_revoke(school, tmp_path, capsys):
 
 
 def test_generate_pupil_type_defaults_to_one_key_and_a_pdf(school, tmp_path, capsys):
-    code = keys(school, "generate", "--type", "Pupil", "--year", "8", "-o",
-                str(tmp_path / "l.xlsx"), "--pdf", str(tmp_path / "l.pdf"))  # fmt: skip
+    code = keys(
+        school,
+        "generate",
+        "--type",
+        "Pupil",
+        "--year",
+        "8",
+        "-o",
+        str(tmp_path / "l.xlsx"),
+        "--pdf",
+        str(tmp_path / "l.pdf"),
+    )
     assert code == 0
     assert "Batch 1: 1 key(s) for 1 pupil(s)" in capsys.readouterr().out
     pdf = (tmp_path / "l.pdf").read_bytes()

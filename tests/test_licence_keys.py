@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from key_helpers import (
@@ -106,7 +106,7 @@ def test_generation_per_scope_counts_what_it_makes(db, tmp_path):
     assert (result.pupils, result.keys, result.lettered) == (6, 12, 12)
     assert len(rows) == 12
     assert {row[TITLES.index("Form")] for row in rows} == {"7A", "7B"}
-    assert [r[TITLES.index("Pupil surname")] for r in rows][:2] == ["7APupil0", "7APupil0"]
+    assert [r[TITLES.index("Pupil")] for r in rows][:2] == ["Sam 7APupil0", "Sam 7APupil0"]
     stored = {k.digest for k in LicenceKey.select()}
     assert {key_digest(row[KEY_COLUMN]) for row in rows} == stored
     batch = KeyBatch.get_by_id(result.batch_id)
@@ -139,7 +139,7 @@ def test_the_key_is_stored_only_as_its_digest(db, tmp_path):
 def test_letters_file_is_formula_safe_and_names_the_contact(db, tmp_path, monkeypatch):
     monkeypatch.setenv("EXTGW_SCHOOL_NAME", "=Hill School")
     monkeypatch.setenv("EXTGW_REGISTER_URL", "https://portal.example/register")
-    pupil = add_pupil("=HYPERLINK(\"http://evil\")", forename="+Sam")
+    pupil = add_pupil('=HYPERLINK("http://evil")', forename="+Sam")
     add_contact(pupil, 2, "second@example.org", forename="Bo", surname="Two", address="2 Road")
     add_contact(pupil, 1, "first@example.org", forename="Al", surname="One", address="@1 Lane")
     add_contact(pupil, 3, None, pr=False, forename="Cy")
@@ -151,17 +151,20 @@ def test_letters_file_is_formula_safe_and_names_the_contact(db, tmp_path, monkey
     rows = list(ws.iter_rows(min_row=2))
     assert len(rows) == 3
     first = rows[0]
-    surname = first[TITLES.index("Pupil surname")]
-    assert surname.value == '=HYPERLINK("http://evil")' and surname.data_type == "s"
-    assert first[TITLES.index("Pupil forename")].data_type == "s"
-    assert first[TITLES.index("School")].value == "=Hill School"
+    name = first[TITLES.index("Pupil")]
+    assert name.value == '+Sam =HYPERLINK("http://evil")' and name.data_type == "s"
+    assert name.quotePrefix
     assert first[TITLES.index("Register at")].value == "https://portal.example/register"
-    contacts = [r[TITLES.index("Contact forename")].value for r in rows]
-    assert contacts == ["Al", "Bo", None]  # PR contacts in priority order; the third: none
+    contacts = [r[TITLES.index("Contact")].value for r in rows]
+    assert contacts == [
+        "Ms Al One",
+        "Ms Bo Two",
+        None,
+    ]  # PR contacts in priority order; the third: none
     assert rows[0][TITLES.index("Contact address")].value == "@1 Lane"
-    assert "cannot be shown again" in " ".join(
-        str(c.value) for row in wb["About this export"].iter_rows() for c in row
-    )
+    about = {row[0].value: row[1] for row in wb["About this export"].iter_rows()}
+    assert "cannot be shown again" in about["Keep it safe"].value
+    assert about["School"].value == "=Hill School" and about["School"].data_type == "s"
     wb.close()
 
 
@@ -172,13 +175,11 @@ def test_regenerating_revokes_the_outstanding_keys_only(db, tmp_path):
     fresh = keys_for(tmp_path, pupil, name="two.xlsx")
     assert LicenceKey.get(LicenceKey.digest == key_digest(spare)).revoked_at is not None
     assert LicenceKey.get(LicenceKey.digest == key_digest(used)).revoked_at is None
-    assert all(LicenceKey.get(LicenceKey.digest == key_digest(k)).revoked_at is None
-               for k in fresh)  # fmt: skip
+    assert all(LicenceKey.get(LicenceKey.digest == key_digest(k)).revoked_at is None for k in fresh)
     revoked = AuditEvent.get(AuditEvent.action == "key.revoke")
     assert "1 older outstanding" in revoked.detail
     keys_for(tmp_path, pupil, name="three.xlsx", type_name="Pupil")  # another type: untouched
-    assert all(LicenceKey.get(LicenceKey.digest == key_digest(k)).revoked_at is None
-               for k in fresh)  # fmt: skip
+    assert all(LicenceKey.get(LicenceKey.digest == key_digest(k)).revoked_at is None for k in fresh)
 
 
 def test_a_cancelled_generation_leaves_nothing(db, tmp_path):
@@ -276,11 +277,19 @@ def test_a_schema_2_database_gains_the_key_tables(tmp_path):
 def test_letters_of_many_pupils_stream_in_chunks(db, tmp_path, monkeypatch):
     monkeypatch.setattr(licence_keys, "CHUNK", 7)
     Pupil.insert_many(
-        [{"forename": "F", "surname": f"S{n:03d}", "surname_key": f"s{n:03d}", "form": "10X",
-          "year_group": 10} for n in range(50)]  # fmt: skip
+        [
+            {
+                "forename": "F",
+                "surname": f"S{n:03d}",
+                "surname_key": f"s{n:03d}",
+                "form": "10X",
+                "year_group": 10,
+            }
+            for n in range(50)
+        ]
     ).execute()
     result, rows = make_keys(tmp_path, KeyScope(parent_type(), form="10X"), per_pupil=2)
     assert result.keys == len(rows) == 100
-    assert [r[1] for r in rows][::2] == [f"S{n:03d}" for n in range(50)]
+    assert [r[0] for r in rows][::2] == [f"F S{n:03d}" for n in range(50)]
     assert read_letters(tmp_path / "letters.xlsx") == rows
     assert OutboxMessage.select().count() == 0

@@ -8,8 +8,8 @@ import pytest
 from key_helpers import add_pupil, keys_for, parent_type
 
 from extgw_tui.models import (
-    AuditEvent,
     Attempt,
+    AuditEvent,
     ExternalUser,
     KeyBatch,
     Licence,

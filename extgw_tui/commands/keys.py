@@ -145,8 +145,10 @@ def _status(args: argparse.Namespace) -> int:
         batch = get_batch(args.batch)
         counts = batch_state_counts(args.batch)
         parts = ", ".join(f"{n:,} {state}" for state, n in sorted(counts.items()))
-        print(f"Batch {batch.id} ({batch.created_at:%Y-%m-%d %H:%M}, {batch.admin}, "
-              f"{batch.method}): {batch.keys:,} key(s): {parts or 'none'}.")  # fmt: skip
+        print(
+            f"Batch {batch.id} ({batch.created_at:%Y-%m-%d %H:%M}, {batch.admin}, "
+            f"{batch.method}): {batch.keys:,} key(s): {parts or 'none'}."
+        )
         if batch.method == "email":
             print(f"{key_mail.waiting_count(batch.id):,} email(s) still to send.")
         return EXIT_OK
@@ -155,20 +157,37 @@ def _status(args: argparse.Namespace) -> int:
     if not rows:
         print("No licence keys have been issued for this choice.")
         return EXIT_OK
-    head = ("Form", "Pupils", "Keys", "Redeemed", "Outstanding", f">{FOLLOW_UP_DAYS}d",
-            "Revoked", "Expired")  # fmt: skip
+    head = (
+        "Form",
+        "Pupils",
+        "Keys",
+        "Redeemed",
+        "Outstanding",
+        f">{FOLLOW_UP_DAYS}d",
+        "Revoked",
+        "Expired",
+    )
     print("  ".join(f"{h:>11}" if i else f"{h:<8}" for i, h in enumerate(head)))
     for row in rows:
-        values = (row.pupils, row.keys, row.redeemed, row.outstanding, row.overdue,
-                  row.revoked, row.expired)  # fmt: skip
+        values = (
+            row.pupils,
+            row.keys,
+            row.redeemed,
+            row.outstanding,
+            row.overdue,
+            row.revoked,
+            row.expired,
+        )
         form = audit.clean(row.form or "(none)")[:8]
         print(f"{form:<8}  " + "  ".join(f"{v:>11,}" for v in values))
     print("\nBatches (newest first):")
     for batch in batches(20):
         expiry = f", expire {batch.expires_at:%Y-%m-%d}" if batch.expires_at else ""
-        print(f"  {batch.id:>5}  {batch.created_at:%Y-%m-%d %H:%M}  {audit.clean(batch.admin)}  "
-              f"{batch.licence_type}  {batch.keys:,} by {batch.method}  "
-              f"{audit.clean(batch.scope)}{expiry}")  # fmt: skip
+        print(
+            f"  {batch.id:>5}  {batch.created_at:%Y-%m-%d %H:%M}  {audit.clean(batch.admin)}  "
+            f"{batch.licence_type}  {batch.keys:,} by {batch.method}  "
+            f"{audit.clean(batch.scope)}{expiry}"
+        )
     return EXIT_OK
 
 
@@ -177,8 +196,9 @@ def _revoke(args: argparse.Namespace) -> int:
         raise InvalidInput("Give --pupil UPN (one or more) or --batch N.")
     pupils = pupil_ids_by_upn(args.pupil) if args.pupil else []
     type_id = licence_type_id(args.type) if args.type else None
-    count = revoke(pupil_ids=pupils, batch_id=args.batch, licence_type_id=type_id,
-                   reason=args.reason or "")  # fmt: skip
+    count = revoke(
+        pupil_ids=pupils, batch_id=args.batch, licence_type_id=type_id, reason=args.reason or ""
+    )
     print(f"Revoked {count:,} outstanding key(s)." if count else "No outstanding key to revoke.")
     return EXIT_OK
 

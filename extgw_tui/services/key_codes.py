@@ -15,6 +15,7 @@ void every letter already posted.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
@@ -24,6 +25,8 @@ KEY_LENGTH = BODY_LENGTH + 1
 GROUP = 4
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _VALUE.update({"O": 0, "I": 1, "L": 1})
+#: RFC 4648 base32 letters -> Crockford's, so base64.b32encode does the encoding in C.
+_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 _DIGEST_PREFIX = b"extgw-licence-key/v1:"
 
 
@@ -45,9 +48,18 @@ def _check_char(body: str) -> str:
 
 def new_key() -> str:
     """A fresh random key, grouped for printing."""
-    bits = secrets.randbits(5 * BODY_LENGTH)
-    body = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(BODY_LENGTH))
-    return format_key(body + _check_char(body))
+    return new_key_and_digest()[0]
+
+
+def new_key_and_digest() -> tuple[str, str]:
+    """A fresh key and its digest (what generation stores), without parsing it back."""
+    body = base64.b32encode(secrets.token_bytes(12)).decode()[:BODY_LENGTH].translate(_CROCKFORD)
+    whole = body + _check_char(body)
+    return format_key(whole), _digest_of(whole)
+
+
+def _digest_of(whole: str) -> str:
+    return hashlib.sha256(_DIGEST_PREFIX + whole.encode()).hexdigest()
 
 
 def format_key(canonical: str) -> str:
@@ -67,4 +79,4 @@ def canonical(text: str) -> str:
 
 def key_digest(text: str) -> str:
     """What is stored for a key (hex SHA-256 of its canonical form); Mistyped if it is not one."""
-    return hashlib.sha256(_DIGEST_PREFIX + canonical(text).encode()).hexdigest()
+    return _digest_of(canonical(text))

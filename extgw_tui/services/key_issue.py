@@ -74,7 +74,7 @@ def _write_letters(
 ) -> None:
     school, url = key_letters.school_name(), key_letters.register_url()
     document = key_letters.LetterPdf(school, url) if pdf is not None else None
-    rows = key_letters.rows_for(generation.letters(should_cancel), document, school, url)
+    rows = key_letters.rows_for(generation.letters(should_cancel), document, url)
     result = write_workbook(
         letters,
         sheet_title=key_letters.SHEET_TITLE,
@@ -83,6 +83,7 @@ def _write_letters(
         about=key_letters.about(
             f"{generation.type_name}, {generation.plan.scope.describe()}",
             f"batch {generation.result.batch_id}",
+            school,
         ),
         progress=progress,
         should_cancel=should_cancel,

@@ -26,19 +26,15 @@ from extgw_tui.services.xlsx import Column
 MAX_PDF_LETTERS = 10_000
 SHEET_TITLE = "Licence keys"
 COLUMNS = [
-    Column("Pupil forename", 16),
-    Column("Pupil surname", 18),
+    Column("Pupil", 26),
     Column("Year", 6),
     Column("Form", 8),
     Column("Licence type", 16),
     Column("Licence key", 27),
     Column("Expires", 12),
-    Column("Register at", 36),
-    Column("School", 24),
-    Column("Contact title", 8),
-    Column("Contact forename", 16),
-    Column("Contact surname", 18),
+    Column("Contact", 26),
     Column("Contact address", 40),
+    Column("Register at", 36),
 ]
 #: Where a TrueType font with wide Unicode coverage is usually found; else Helvetica (Latin-1,
 #: other letters transliterated by anyascii).
@@ -67,28 +63,25 @@ def expiry_text(key: IssuedKey) -> str:
     return f"{key.expires_at:%d %B %Y}".lstrip("0") if key.expires_at else ""
 
 
-def letter_row(key: IssuedKey, school: str, url: str) -> tuple:
+def letter_row(key: IssuedKey, url: str) -> tuple:
     contact = key.contact
     return (
-        key.pupil_forename,
-        key.pupil_surname,
+        f"{key.pupil_forename} {key.pupil_surname}",
         key.year_group,
         key.form,
         key.licence_type,
         key.key,
         key.expires_at.date() if key.expires_at else None,
-        url,
-        school,
-        contact.title if contact else "",
-        contact.forename if contact else "",
-        contact.surname if contact else "",
+        contact.name if contact else "",
         contact.address if contact else "",
+        url,
     )
 
 
-def about(description: str, count_note: str) -> list[tuple[str, str]]:
+def about(description: str, count_note: str, school: str) -> list[tuple[str, str]]:
     return [
         ("What", f"Licence keys: {description}"),
+        ("School", school),
         ("Keys", count_note),
         (
             "Keep it safe",
@@ -183,11 +176,9 @@ class LetterPdf:
             ) from exc
 
 
-def rows_for(
-    keys: Iterable[IssuedKey], pdf: LetterPdf | None, school: str, url: str
-) -> Iterator[tuple]:
+def rows_for(keys: Iterable[IssuedKey], pdf: LetterPdf | None, url: str) -> Iterator[tuple]:
     """The .xlsx rows of `keys`, adding each to the PDF on the way."""
     for key in keys:
         if pdf is not None:
             pdf.add(key)
-        yield letter_row(key, school, url)
+        yield letter_row(key, url)

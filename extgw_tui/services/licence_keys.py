@@ -33,7 +33,8 @@ from extgw_tui.models import (
 )
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked
-from extgw_tui.services.key_codes import key_digest, new_key
+from extgw_tui.services.key_codes import new_key_and_digest
+from extgw_tui.services.licences import licence_type_id
 
 #: Pupils per generation chunk (one short transaction each).
 CHUNK = 900
@@ -157,9 +158,9 @@ class ContactInfo:
         return " ".join(p for p in (self.title, self.forename, self.surname) if p)
 
 
-def contacts_of(pupil_ids: list[int]) -> dict[int, list[ContactInfo]]:
+def contacts_of(pupil_ids: Sequence[int]) -> dict[int, list[ContactInfo]]:
     """Each pupil's contacts with parental responsibility, in priority order."""
-    rows = (
+    query = (
         Contact.select(
             Contact.pupil,
             Contact.id,
@@ -170,13 +171,14 @@ def contacts_of(pupil_ids: list[int]) -> dict[int, list[ContactInfo]]:
             Contact.email_key,
             Contact.address,
         )
-        .where(Contact.pupil.in_(pupil_ids) & (Contact.parental_responsibility == True))  # noqa: E712
+        .where(Contact.pupil.in_(list(pupil_ids)) & (Contact.parental_responsibility == True))  # noqa: E712
         .order_by(Contact.pupil, Contact.priority, Contact.id)
-        .tuples()
     )
     out: dict[int, list[ContactInfo]] = {}
-    for pupil_id, *rest in rows:
-        cid, title, forename, surname, email, email_key, address = rest
+    # the cursor's rows as they are: peewee's row wrappers cost more than the query here
+    for pupil_id, cid, title, forename, surname, email, email_key, address in database.execute(
+        query
+    ).fetchall():
         info = ContactInfo(
             cid,
             title or "",
@@ -270,17 +272,24 @@ class Generation:
                 return
             yield from self._chunk(part)
 
-    def _chunk(self, part: list[int]) -> list[IssuedKey]:
+    def _chunk(self, part: Sequence[int]) -> list[IssuedKey]:
         details = {
             row[0]: row
             for row in Pupil.select(
                 Pupil.id, Pupil.forename, Pupil.surname, Pupil.year_group, Pupil.form
             )
-            .where(Pupil.id.in_(part))
+            .where(Pupil.id.in_(part) & on_roll())
             .tuples()
         }
         contacts = contacts_of(part)
-        rows: list[dict] = []
+        batch_id, type_id, type_name = (
+            self.result.batch_id,
+            self.plan.scope.licence_type_id,
+            self.type_name,
+        )
+        issued_at = LicenceKey.issued_at.db_value(self.when)
+        expires_at = LicenceKey.expires_at.db_value(self.expires)
+        rows: list[list] = []
         for_letters: list[IssuedKey] = []
         mails: list[tuple[int, IssuedKey]] = []
         for pupil_id in part:
@@ -295,28 +304,26 @@ class Generation:
                 if not emailed and not self.plan.letters:
                     break
                 contact = reachable[index] if emailed else _letter_contact(mine, reachable, index)
+                text, digest = new_key_and_digest()
                 key = IssuedKey(
-                    new_key(), pupil_id, forename, surname, year, form or "",
-                    self.type_name, self.expires, contact,
-                )  # fmt: skip
-                row = {
-                    "batch": self.result.batch_id,
-                    "pupil": pupil_id,
-                    "licence_type": self.plan.scope.licence_type_id,
-                    "digest": key_digest(key.key),
-                    "issued_at": self.when,
-                    "expires_at": self.expires,
-                    "issued_to": (contact.email if emailed else contact.name if contact else "")[
-                        :254
-                    ],
-                    "contact_id": contact.id if contact else None,
-                    "outbox": None,
-                }
+                    text,
+                    pupil_id,
+                    forename,
+                    surname,
+                    year,
+                    form or "",
+                    type_name,
+                    self.expires,
+                    contact,
+                )
+                issued_to = (contact.email if emailed else contact.name) if contact else ""
                 if emailed:
                     mails.append((len(rows), key))
                 else:
                     for_letters.append(key)
-                rows.append(row)
+                contact_id = contact.id if contact else None
+                row = [batch_id, pupil_id, type_id, digest, issued_at, expires_at]
+                rows.append(row + [issued_to[:254], contact_id, None, ""])
                 made += 1
             if made:
                 self.result.pupils += 1
@@ -324,9 +331,8 @@ class Generation:
                 self.result.unreachable += 1
         with database.atomic():
             for index, key in mails:
-                rows[index]["outbox"] = self._pending_mail(key)
-            for piece in chunked(rows, 500):
-                LicenceKey.insert_many(piece).execute()
+                rows[index][-2] = self._pending_mail(key)
+            _insert_keys(rows)
         self.result.keys += len(rows)
         self.result.emailed += len(mails)
         self.result.lettered += len(for_letters)
@@ -385,6 +391,35 @@ class Generation:
         discard_batch(self.result.batch_id)
 
 
+_KEY_FIELDS = (
+    LicenceKey.batch,
+    LicenceKey.pupil,
+    LicenceKey.licence_type,
+    LicenceKey.digest,
+    LicenceKey.issued_at,
+    LicenceKey.expires_at,
+    LicenceKey.issued_to,
+    LicenceKey.contact_id,
+    LicenceKey.outbox,
+    LicenceKey.revoked_by,
+)
+
+
+def _insert_keys(rows: list[list]) -> None:
+    """Multi-row INSERTs written here, as audit.record_many does: peewee's insert_many spent
+    more time building its query objects than the database spent inserting."""
+    db = LicenceKey._meta.database
+    columns = ", ".join(f'"{f.column_name}"' for f in _KEY_FIELDS)
+    one = "(" + ", ".join([db.param] * len(_KEY_FIELDS)) + ")"
+    for start in range(0, len(rows), 500):
+        part = rows[start : start + 500]
+        db.execute_sql(
+            f'INSERT INTO "{LicenceKey._meta.table_name}" ({columns}) VALUES '
+            + ", ".join([one] * len(part)),
+            [value for row in part for value in row],
+        )
+
+
 def _letter_contact(
     contacts: list[ContactInfo], emailed: list[ContactInfo], index: int
 ) -> ContactInfo | None:
@@ -435,11 +470,17 @@ def _revoke_where(condition, admin: str) -> int:
     return LicenceKey.update(revoked_at=when, revoked_by=admin[:100]).where(condition).execute()
 
 
-def revoke(*, pupil_ids: Sequence[int] = (), batch_id: int | None = None,
-           licence_type_id: int | None = None, reason: str = "") -> int:  # fmt: skip
-    """Revoke the outstanding keys of these pupils (optionally one type) or of a batch."""
-    if not pupil_ids and batch_id is None:
-        raise InvalidInput("Say which keys to revoke: pupils or a batch.")
+def revoke(
+    *,
+    pupil_ids: Sequence[int] = (),
+    batch_id: int | None = None,
+    key_ids: Sequence[int] = (),
+    licence_type_id: int | None = None,
+    reason: str = "",
+) -> int:
+    """Revoke the outstanding keys of these pupils (optionally one type), a batch, or keys."""
+    if not pupil_ids and batch_id is None and not key_ids:
+        raise InvalidInput("Say which keys to revoke: pupils, keys or a batch.")
     admin = audit.current_admin()
     total = 0
     with database.atomic():
@@ -456,6 +497,10 @@ def revoke(*, pupil_ids: Sequence[int] = (), batch_id: int | None = None,
             total += _revoke_where(cond, admin)
         if pupil_ids:
             what = f"{len(pupil_ids):,} pupil(s)"
+        for part in chunked(list(key_ids)):
+            total += _revoke_where(_outstanding() & LicenceKey.id.in_(part), admin)
+        if key_ids:
+            what = f"{len(key_ids):,} key(s)"
         if total:
             audit.record(
                 "key.revoke",
@@ -593,6 +638,48 @@ class KeyFilter:
 
     def condition(self):
         return _listing_filter(**self.__dict__)
+
+    def describe(self) -> str:
+        parts = [
+            f"form {self.form}" if self.form else "",
+            f"year {self.year}" if self.year is not None else "",
+            f"batch {self.batch_id}" if self.batch_id else "",
+            self.state or "",
+        ]
+        return ", ".join(p for p in parts if p) or "every key"
+
+
+STATES = (OUTSTANDING, REDEEMED, REVOKED, EXPIRED)
+
+
+def parse_filter(text: str) -> KeyFilter:
+    """The Licence keys screen's filter box: `form:7A year:7 batch:3 type:pupil outstanding`.
+
+    A bare word is a state (outstanding, redeemed, revoked, expired) or a form ("7A").
+    InvalidInput names the first term it cannot read.
+    """
+    values: dict = {}
+    for term in text.split():
+        name, sep, value = term.partition(":")
+        name = name.lower()
+        if not sep and name in STATES:
+            values["state"] = name
+        elif not sep:
+            values["form"] = term
+        elif name == "form" and value:
+            values["form"] = value
+        elif name in ("year", "batch") and value.isdigit():
+            values["year" if name == "year" else "batch_id"] = int(value)
+        elif name == "type" and value:
+            values["licence_type_id"] = licence_type_id(value)
+        elif name == "state" and value.lower() in STATES:
+            values["state"] = value.lower()
+        else:
+            raise InvalidInput(
+                f"{term!r} is not a filter: try form:7A, year:7, batch:3, type:pupil, "
+                "or outstanding, redeemed, revoked, expired."
+            )
+    return KeyFilter(**values)
 
 
 def _key_query(flt: KeyFilter, *fields):
