@@ -118,7 +118,7 @@ def _schema_3(db: peewee.Database) -> None:
     for model in (ExternalUser, Pupil):
         _rekey_names(model, model.surname, model.surname_key)
         _rekey_names(model, model.forename, model.forename_key)
-    _create_backend_indexes(db)
+    create_backend_indexes(db)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
@@ -167,7 +167,7 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseProblem(f"A database cannot be created in {folder} (permission denied).")
 
 
-def _make_database(url: str) -> peewee.Database:
+def make_database(url: str) -> peewee.Database:
     path = sqlite_path(url)
     if url.startswith("sqlite:/"):
         if path is not None:
@@ -191,7 +191,7 @@ def _make_database(url: str) -> peewee.Database:
 
 def open_database(url: str) -> peewee.Database:
     """Open (and if new, create) the database at `url`, bind the models to it and return it."""
-    db = _make_database(url)
+    db = make_database(url)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -216,7 +216,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
-            _create_backend_indexes(db)
+            create_backend_indexes(db)
             SchemaInfo.create(version=SCHEMA_VERSION)
             for name in DEFAULT_LICENCE_TYPES:
                 LicenceType.get_or_create(name=name)
@@ -235,7 +235,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             SchemaInfo.update(version=SCHEMA_VERSION).execute()
 
 
-def _create_backend_indexes(db: peewee.Database) -> None:
+def create_backend_indexes(db: peewee.Database) -> None:
     """PostgreSQL needs pattern-ops indexes for LIKE 'prefix%' under a non-C collation."""
     if isinstance(db, peewee.PostgresqlDatabase):
         db.execute_sql(
