@@ -28,6 +28,7 @@ from extgw_tui.models import Contact, LicenceType, Pupil, database, name_key, te
 from extgw_tui.services import audit
 from extgw_tui.services.key_codes import key_digest
 from extgw_tui.services.key_issue import issue
+from extgw_tui.services.key_letters import COLUMNS
 from extgw_tui.services.licence_keys import KeyScope, Plan
 from extgw_tui.services.registration import _lock_key
 
@@ -89,7 +90,8 @@ def sample_keys(path: Path, count: int) -> list[str]:
     wb = load_workbook(path, read_only=True)
     try:
         rows = wb["Licence keys"].iter_rows(min_row=2, max_row=count + 1, values_only=True)
-        return [row[5] for row in rows]
+        column = [c.title for c in COLUMNS].index("Licence key")
+        return [row[column] for row in rows]
     finally:
         wb.close()
 
@@ -118,6 +120,7 @@ def run(url: str, pupils: int, folder: Path) -> dict:
     result = issue(Plan(KeyScope(parent), 2), letters=letters)
     generation = time.perf_counter() - started
     generation_cpu = time.process_time() - cpu
+    print(f"generated {result.keys:,} keys in {generation:.1f} s", file=sys.stderr)
     keys = sample_keys(letters, LOOKUPS)
     rng = random.Random(1)
     rng.shuffle(keys)

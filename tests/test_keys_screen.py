@@ -141,3 +141,34 @@ async def test_a_generation_cancelled_by_escape_leaves_nothing(sqlite_db, tmp_pa
         assert "cancelled" in str(status.render()).lower()
     assert LicenceKey.select().count() == 0 and KeyBatch.select().count() == 0
     assert list((tmp_path / "out").iterdir()) == []
+
+
+class EditApp(App[None]):
+    CSS_PATH = "../styles/app.tcss"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+    def on_mount(self) -> None:
+        from extgw_tui.screens.edit_user import EditUserModal
+
+        self.push_screen(EditUserModal(self.user_id))
+
+
+async def test_the_edit_dialog_says_how_each_licence_was_obtained(sqlite_db, tmp_path):
+    from extgw_tui.models import Licence, LicenceType
+    from extgw_tui.services.registration import register
+
+    keyed, given = add_pupil("Keyed"), add_pupil("Given")
+    (key,) = keys_for(tmp_path, keyed, per_pupil=1)
+    user = register("p@example.org", "correct horse battery", "", "P", "Jones", key, "ip")
+    Licence.create(user=user.id, pupil=given.id, licence_type=LicenceType.get_by_id(2))
+    key_id = LicenceKey.get().id
+    app = EditApp(user.id)
+    async with app.run_test(size=(80, 24)):
+        obtained = app.screen.query_one("#edit-obtained", Static)
+        await wait_until(lambda: "How obtained" in str(obtained.render()))
+        text = str(obtained.render())
+    assert "Sam Given · Pupil: given by the school" in text
+    assert f"Sam Keyed · Parent/Guardian: licence key {key_id} (batch 1), redeemed" in text

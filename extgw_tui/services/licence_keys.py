@@ -768,6 +768,37 @@ def obtained_by(user_id: int) -> dict[tuple[int, int], Obtained]:
     return {(p, t): Obtained(lic or 0, k, b, at) for p, t, lic, k, b, at in rows}
 
 
+def obtained_lines(user_id: int) -> list[str]:
+    """For the Edit dialog: how each of the user's licences was obtained, one line each."""
+    query = (
+        Licence.select(
+            Pupil.forename,
+            Pupil.surname,
+            LicenceType.name,
+            Licence.created_at,
+            LicenceKey.id,
+            LicenceKey.batch,
+            LicenceKey.redeemed_at,
+        )  # fmt: skip
+        .join(Pupil)
+        .switch(Licence)
+        .join(LicenceType)
+        .switch(Licence)
+        .join(LicenceKey, JOIN.LEFT_OUTER, on=(LicenceKey.licence == Licence.id))
+        .where(Licence.user == user_id)
+        .order_by(Pupil.surname_key, Pupil.forename, Pupil.id, LicenceType.id)
+        .tuples()
+    )
+    lines = []
+    for forename, surname, type_name, created, key_id, batch_id, redeemed in query:
+        if key_id is not None:
+            how = f"licence key {key_id} (batch {batch_id}), redeemed {redeemed:%Y-%m-%d %H:%M}"
+        else:
+            how = f"given by the school, {created:%Y-%m-%d}"
+        lines.append(f"{forename} {surname} · {type_name}: {how}")
+    return lines
+
+
 @dataclass(frozen=True)
 class BatchRow:
     id: int
