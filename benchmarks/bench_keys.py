@@ -1,7 +1,7 @@
 """Licence keys at scale: generate 2 keys for each of 120,000 pupils with the letters file, then
 look keys up as the portal does.
 
-    python benchmarks/bench_keys.py [--pupils 120000] [--db URL] [--json FILE]
+    python benchmarks/bench_keys.py [--pupils 120000] [--db URL] [--json FILE] [--check]
 
 Without --db a fresh SQLite file in a temporary folder; a PostgreSQL URL is emptied first
 (DROP SCHEMA public CASCADE: give it a database of its own). Targets: generation + letters
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pupils", type=int, default=120_000)
     parser.add_argument("--db", help="a database URL (default: a new SQLite file)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="extgw-keys-bench-") as temp:
         folder = Path(temp)
@@ -154,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(url, args.pupils, folder)
     text = json.dumps(figures, indent=2)
     print(text)
+    print("RESULT " + json.dumps(figures))  # for run.py's probe
     if args.json:
         args.json.write_text(text + "\n")
     ok = figures["generate_and_letters_seconds"] <= 30 and figures["lookup_p95_ms"] <= 5
-    return 0 if ok else 1
+    return 0 if ok or not args.check else 1
 
 
 if __name__ == "__main__":

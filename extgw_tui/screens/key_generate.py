@@ -71,29 +71,34 @@ class GenerateKeysModal(Dialog[int | None]):
             yield Static(self.TITLE, classes="dialog-title")
             with Horizontal(classes="keygen-row"):
                 yield Label("Licence type", classes="keygen-label")
-                yield Select([], id="keygen-type", prompt="Licence type")
+                yield Select([], id="keygen-type", prompt="Licence type", compact=True)
             if self.pupil_ids:
-                yield Checkbox(
-                    f"Only the {len(self.pupil_ids):,} marked pupil(s)", True, id="keygen-marked"
-                )
+                marked = f"Only the {len(self.pupil_ids):,} marked pupil(s)"
+                yield Checkbox(marked, True, id="keygen-marked", compact=True)
             with Horizontal(classes="keygen-row"):
                 yield Label("Year / form", classes="keygen-label")
-                yield Input(placeholder="year", restrict=r"[0-9]*", max_length=2, id="keygen-year")
-                yield Input(placeholder="form, e.g. 7A", max_length=20, id="keygen-form")
-            yield Checkbox("Only pupils with no holder of this type", id="keygen-without")
+                yield _field(placeholder="year", restrict=r"[0-9]*", max_length=2, id="keygen-year")
+                yield _field(placeholder="form, e.g. 7A", max_length=20, id="keygen-form")
+            yield Checkbox(
+                "Only pupils with no holder of this type", id="keygen-without", compact=True
+            )
             with Horizontal(classes="keygen-row"):
                 yield Label("Keys per pupil", classes="keygen-label")
-                yield Input("2", restrict=r"[0-9]*", max_length=2, id="keygen-per")
-                yield Label("expire after days", classes="keygen-label")
-                yield Input(
+                yield _field("2", restrict=r"[0-9]*", max_length=2, id="keygen-per")
+                yield Label(" Expires (days)", classes="keygen-label")
+                yield _field(
                     placeholder="never", restrict=r"[0-9]*", max_length=4, id="keygen-expires"
                 )
             with Horizontal(classes="keygen-row"):
                 yield Label("Letters file", classes="keygen-label")
-                yield Input(placeholder="blank: email only", id="keygen-path")
-            yield Checkbox("Also a printable PDF beside it (one letter a page)", id="keygen-pdf")
-            yield Checkbox("Email keys to contacts with parental responsibility", id="keygen-email")
-            yield Input(placeholder="Subject", id="keygen-subject", classes="keygen-mail")
+                yield _field(placeholder="blank: email only", id="keygen-path")
+            yield Checkbox("Also a printable PDF beside it", id="keygen-pdf", compact=True)
+            yield Checkbox(
+                "Email keys to contacts with parental responsibility",
+                id="keygen-email",
+                compact=True,
+            )
+            yield _field(placeholder="Subject", id="keygen-subject", classes="keygen-mail")
             yield TextArea(
                 id="keygen-body", soft_wrap=True, tab_behavior="focus", classes="keygen-mail"
             )
@@ -107,9 +112,9 @@ class GenerateKeysModal(Dialog[int | None]):
                 yield ProgressBar(total=None, show_eta=False, id="keygen-progress")
             yield Static("", id="keygen-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Generate (ctrl+g)", id="keygen-go", variant="primary")
-                yield Button("Preview email (ctrl+v)", id="keygen-preview")
-                yield Button("Close (esc)", id="keygen-close")
+                yield Button("Generate (ctrl+g)", id="keygen-go", variant="primary", compact=True)
+                yield Button("Preview email (ctrl+v)", id="keygen-preview", compact=True)
+                yield Button("Close (esc)", id="keygen-close", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#keygen-progress-row").display = False
@@ -370,6 +375,11 @@ class GenerateKeysModal(Dialog[int | None]):
 
     def unsaved_work(self) -> str | None:
         return "the keys being generated" if self.running else None
+
+
+def _field(value: str = "", **kwargs) -> Input:
+    """A one-line input (compact: the form fits in 80x24)."""
+    return Input(value, compact=True, **kwargs)
 
 
 def _choices() -> tuple[list[tuple[int, str]], tuple[str, str]]:

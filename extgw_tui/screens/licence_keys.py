@@ -29,14 +29,14 @@ from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 TYPING_PAUSE = 0.3
 
 COLUMNS = [
-    PagedColumn("pupil", "Pupil", 18, flex=True),
+    PagedColumn("pupil", "Pupil", 14, flex=True),
     PagedColumn("form", "Form", 5),
-    PagedColumn("type", "Type", 9, hide_below=90),
+    PagedColumn("type", "Type", 9, hide_below=100),
     PagedColumn("batch", "Batch", 5),
     PagedColumn("issued", "Issued", 10),
-    PagedColumn("to", "Issued to", 16, hide_below=110),
+    PagedColumn("to", "Issued to", 18, hide_below=120),
     PagedColumn("state", "State", 11),
-    PagedColumn("holder", "Holder / email", 18, hide_below=100),
+    PagedColumn("holder", "Holder / how", 14),
 ]
 TOTAL_COLUMNS = (
     "Form",
@@ -227,6 +227,8 @@ class LicenceKeysScreen(Screen[None]):
         self.query_one(KeyTable).display = not showing
         if showing:
             self._load_totals()
+        else:
+            self._show_status()
         self._focus_list()
 
     def _load_totals(self) -> None:

@@ -81,6 +81,8 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
+        Binding("K", "licence_keys", "Licence keys", show=False, id="main.licence_keys",
+                tooltip="Licence keys: generate, email, revoke, follow up"),  # fmt: skip
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -377,3 +379,8 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.activity import ActivityLogScreen
 
         self.app.push_screen(ActivityLogScreen())
+
+    def action_licence_keys(self) -> None:
+        from extgw_tui.screens.licence_keys import LicenceKeysScreen
+
+        self.app.push_screen(LicenceKeysScreen())

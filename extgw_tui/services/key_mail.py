@@ -41,20 +41,19 @@ REDACTED = "[licence key removed once sent]"
 _PAGE = 200
 
 DEFAULT_SUBJECT = "Your licence key for {pupil}"
-DEFAULT_BODY = """Dear {forename},
-
-This is your licence key for {pupil}'s account on the {school} External Gateway:
-
-    {key}
-
-To use it, go to {register_url}, choose to register a pupil and enter the key. If you
-already have an account, sign in and add the pupil with the same key. The key works once
-and can be used until {expiry}.
-
-Please keep this email private: anyone with the key can use it.
-
-{school}
-"""
+#: One line per paragraph: mail programs wrap them to the reader's window.
+DEFAULT_BODY = "\n\n".join(
+    [
+        "Dear {forename},",
+        "This is your licence key for {pupil}'s account on the {school} External Gateway:",
+        "    {key}",
+        "To use it, go to {register_url} and choose to register a pupil. If you already have "
+        "an account, sign in and add the pupil with the same key. The key works once and can be "
+        "used until {expiry}.",
+        "Please keep this email private: anyone with the key can use it.",
+        "{school}\n",
+    ]
+)
 
 
 def last_template() -> tuple[str, str]:
@@ -91,7 +90,7 @@ def values_for(key: IssuedKey) -> dict[str, str]:
         "forename": (contact.forename or contact.name) if contact else "Parent/Guardian",
         "pupil": f"{key.pupil_forename} {key.pupil_surname}",
         "key": key.key,
-        "expiry": expiry_text(key) or "it is used",
+        "expiry": expiry_text(key) or "the school withdraws it",
         "school": school_name() or "school",
         "register_url": register_url() or "the school's portal",
     }

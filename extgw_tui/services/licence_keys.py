@@ -84,15 +84,13 @@ def _condition(scope: KeyScope):
     if scope.form:
         cond &= fn.LOWER(Pupil.form) == scope.form.strip().lower()
     if scope.without_holder:
-        holder = ExternalUser.alias()
-        held = (
-            Licence.select(Licence.id)
-            .join(holder, on=(Licence.user == holder.id))
-            .where(
-                (Licence.pupil == Pupil.id)
-                & (Licence.licence_type == scope.licence_type_id)
-                & holder.deleted_at.is_null()
-            )
+        # live holders as "not one of the deleted ids": with deleted_at IS NULL in the join,
+        # SQLite scans the deleted_at index (e-pupils measured 22 s a page at 100,000 users)
+        deleted = ExternalUser.select(ExternalUser.id).where(ExternalUser.deleted_at.is_null(False))
+        held = Licence.select(Licence.id).where(
+            (Licence.pupil == Pupil.id)
+            & (Licence.licence_type == scope.licence_type_id)
+            & Licence.user.not_in(deleted)
         )
         cond &= ~fn.EXISTS(held)
     return cond
@@ -707,7 +705,7 @@ def count_keys(flt: KeyFilter) -> int:
 
 
 def list_keys(flt: KeyFilter, offset: int, limit: int) -> list[KeyRow]:
-    """One page of keys, by form, pupil surname, type and id."""
+    """One page of keys: newest batch first, each in letter order (form, surname)."""
     base, holder = _key_query(flt)
     fields = (
         LicenceKey.id,
@@ -728,7 +726,9 @@ def list_keys(flt: KeyFilter, offset: int, limit: int) -> list[KeyRow]:
     )
     query = (
         base.select(*fields)
-        .order_by(Pupil.form, Pupil.surname_key, Pupil.forename, LicenceType.id, LicenceKey.id)
+        # newest batch first; within a batch ids follow the letters' order (form, surname), and
+        # the (batch, id) index serves it without sorting 240,000 joined rows per page
+        .order_by(LicenceKey.batch.desc(), LicenceKey.id)
         .offset(offset)
         .limit(limit)
         .tuples()
