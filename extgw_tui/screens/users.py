@@ -81,8 +81,14 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
-        Binding("K", "licence_keys", "Licence keys", show=False, id="main.licence_keys",
-                tooltip="Licence keys: generate, email, revoke, follow up"),  # fmt: skip
+        Binding(
+            "K",
+            "licence_keys",
+            "Licence keys",
+            show=False,
+            id="main.licence_keys",
+            tooltip="Licence keys: generate, email, revoke, follow up",
+        ),  # fmt: skip
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 

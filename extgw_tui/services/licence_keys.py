@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from peewee import JOIN, SQL, Case, fn
 
@@ -126,8 +127,18 @@ def _type_name(type_id: int) -> str:
     return row.name
 
 
-@dataclass(frozen=True)
-class IssuedKey:
+class ContactInfo(NamedTuple):
+    """A contact with parental responsibility; a tuple, as a generation makes many."""
+
+    id: int
+    name: str
+    forename: str
+    email: str
+    email_key: str
+    address: str
+
+
+class IssuedKey(NamedTuple):
     """One new key as it goes into a letter or an email; `key` is never stored."""
 
     key: str
@@ -139,21 +150,6 @@ class IssuedKey:
     licence_type: str
     expires_at: datetime | None
     contact: ContactInfo | None
-
-
-@dataclass(frozen=True)
-class ContactInfo:
-    id: int
-    title: str
-    forename: str
-    surname: str
-    email: str
-    email_key: str
-    address: str
-
-    @property
-    def name(self) -> str:
-        return " ".join(p for p in (self.title, self.forename, self.surname) if p)
 
 
 def contacts_of(pupil_ids: Sequence[int]) -> dict[int, list[ContactInfo]]:
@@ -177,15 +173,8 @@ def contacts_of(pupil_ids: Sequence[int]) -> dict[int, list[ContactInfo]]:
     for pupil_id, cid, title, forename, surname, email, email_key, address in database.execute(
         query
     ).fetchall():
-        info = ContactInfo(
-            cid,
-            title or "",
-            forename or "",
-            surname or "",
-            email or "",
-            email_key or "",
-            address or "",
-        )
+        name = " ".join(p for p in (title, forename, surname) if p)
+        info = ContactInfo(cid, name, forename or "", email or "", email_key or "", address or "")
         out.setdefault(pupil_id, []).append(info)
     return out
 
