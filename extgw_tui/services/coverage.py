@@ -9,10 +9,11 @@ pupil covered or not, then the form, year and school totals are grouped from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from peewee import SQL, Case, Select, Value, fn
 
@@ -179,11 +180,9 @@ def export_coverage(
 
     def rows():
         for row in report[0].rows():
-            year = "" if row.kind == SCHOOL else row.year_group
-            form = row.form if row.kind == FORM else "All"
             yield (
-                row.label if row.kind != FORM else year,
-                form if row.kind != SCHOOL else "",
+                "" if row.year_group is None else row.year_group,
+                row.form if row.kind == FORM else row.label if row.kind == SCHOOL else "All forms",
                 row.pupils,
                 row.parents,
                 round(row.parent_share * 100, 1),
@@ -212,3 +211,29 @@ def export_coverage(
         progress=progress,
         should_cancel=should_cancel,
     )
+
+
+#: The chart's two series, told apart by marker where there is no colour.
+SERIES = (f"{PARENT_GUARDIAN} %", f"{PUPIL} %")
+MARKERS = ("█", "▒")
+
+
+def draw(
+    plt: Any, report: CoverageReport, colours: Sequence[Any] | None = None, *, plain: bool = False
+) -> None:
+    """Bars per year group: the share with an active Parent/Guardian, and with a Pupil account.
+
+    `plt` is plotext's module (the command) or a textual-plotext Plot (the screen).
+    """
+    labels = [row.label.replace("Year ", "Y") for row in report.years] or ["-"]
+    parents = [round(row.parent_share * 100) for row in report.years] or [0]
+    own = [round(row.own_share * 100) for row in report.years] or [0]
+    options: dict[str, Any] = {"labels": list(SERIES)}
+    if plain:
+        options.update(marker=list(MARKERS), color=["default", "default"])
+    elif colours is not None:
+        options.update(color=list(colours))
+    plt.multiple_bar(labels, [parents, own], **options)
+    plt.ylim(0, 100)
+    plt.yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+    plt.title(f"Pupils on roll with an account used since {report.since.isoformat()}")
