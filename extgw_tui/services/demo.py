@@ -333,6 +333,7 @@ class _Generator:
                     (
                         pupil_id,
                         forename,
+                        name_key(forename),
                         own,
                         name_key(own),
                         year,
@@ -340,7 +341,6 @@ class _Generator:
                         f"{entry % 100:02d}{pupil_id:06d}",
                         upn(pupil_id, entry),
                         left is None,
-                        name_key(forename),
                         left,
                     )
                 )
@@ -371,7 +371,7 @@ class _Generator:
             self.family_left[index] = day
             for pupil_id in families[index]:
                 row = self.pupils[pupil_id - 1]
-                self.pupils[pupil_id - 1] = (*row[:8], False, row[9], day)
+                self.pupils[pupil_id - 1] = (*row[:9], False, day)
 
     def plan_parents(self, families: list[list[int]], budget: int) -> None:
         rng = self.rng
@@ -395,7 +395,7 @@ class _Generator:
         for index, (family, parents) in enumerate(zip(families, plan, strict=True)):
             eldest = max(self.pupil_years[p - 1] for p in family)
             joined = date(this_year - (eldest - 7), 9, 1)
-            surname = self.pupils[family[0] - 1][2].split("-")[0]
+            surname = self.pupils[family[0] - 1][3].split("-")[0]
             left = self.family_left[index]
             for n in range(parents):
                 female = rng.random() < (0.7 if n == 0 else 0.2)
@@ -417,7 +417,7 @@ class _Generator:
             if account.kind == "parent" and account.pupils:
                 holders.setdefault(account.pupils[0], []).append(account)
         for family in self.families:
-            surname = self.pupils[family[0] - 1][2].split("-")[0]
+            surname = self.pupils[family[0] - 1][3].split("-")[0]
             wanted = 2 if rng.random() < SECOND_CONTACT else 1
             people = [(a.title, a.forename, a.surname, a.email) for a in holders.get(family[0], [])]
             while len(people) < wanted:
@@ -464,9 +464,9 @@ class _Generator:
 
     def plan_pupil_accounts(self, budget: int) -> None:
         this_year = school_year_start(self.today)
-        older = [p for p in self.pupils if p[4] >= 10 and p[8]]
+        older = [p for p in self.pupils if p[5] >= 10 and p[9]]
         for row in self.rng.sample(older, min(budget, len(older))):
-            pupil_id, forename, surname, year = row[0], row[1], row[2], row[4]
+            pupil_id, forename, surname, year = row[0], row[1], row[3], row[5]
             girl = self.pupil_girls[pupil_id - 1]
             title = self.rng.choice(("", "", "Miss" if girl else "Mr", "Miss" if girl else "Mr"))
             domain = names.PUPIL_DOMAIN
@@ -752,6 +752,7 @@ def generate(
             (
                 P.id,
                 P.forename,
+                P.forename_key,
                 P.surname,
                 P.surname_key,
                 P.year_group,
@@ -759,7 +760,6 @@ def generate(
                 P.admission_number,
                 P.upn,
                 P.on_roll,
-                P.forename_key,
                 P.left_on,
             ),
             gen.pupils,
@@ -827,5 +827,5 @@ def generate(
         logins=done,
         denied=sum(1 for a in gen.accounts if a.denied_on is not None),
         contacts=len(gen.contacts),
-        leavers=sum(1 for row in gen.pupils if not row[8]),
+        leavers=sum(1 for row in gen.pupils if not row[9]),
     )
