@@ -72,7 +72,14 @@ def test_active_holders_per_form_year_and_school(school):
     assert years == {7: (5, 2, 1), 8: (1, 1, 0)}
     assert (report.school.pupils, report.school.parents, report.school.own) == (6, 3, 1)
     assert report.years[0].parent_share == pytest.approx(0.4)
-    assert [r.label for r in report.rows()] == ["Year 7", "7A", "7B", "Year 8", "8A", "Whole school"]
+    assert [r.label for r in report.rows()] == [
+        "Year 7",
+        "7A",
+        "7B",
+        "Year 8",
+        "8A",
+        "Whole school",
+    ]
     assert coverage.percent(report.forms[0].parent_share) == "25%"
 
 

@@ -27,9 +27,7 @@ def test_small_demo_has_contacts_and_leavers(db):
     assert Contact.select().where(Contact.parental_responsibility == False).exists()  # noqa: E712
     # the keys are set for the bulk-inserted rows, and contacts match their holders' accounts
     assert not Contact.select().where(Contact.email_key != fn.LOWER(Contact.email)).exists()
-    holders = Contact.select().join(
-        ExternalUser, on=(ExternalUser.email_key == Contact.email_key)
-    )
+    holders = Contact.select().join(ExternalUser, on=(ExternalUser.email_key == Contact.email_key))
     assert holders.count() > 0.5 * summary.contacts
 
     leavers = Pupil.select().where(Pupil.on_roll == False)  # noqa: E712
