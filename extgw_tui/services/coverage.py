@@ -26,10 +26,10 @@ from extgw_tui.models import (
     Licence,
     Pupil,
     database,
-    live_user,
 )
 from extgw_tui.services import exports, xlsx
 from extgw_tui.services.licences import licence_type_id
+from extgw_tui.services.pupils import live
 from extgw_tui.services.review import months_before
 
 _DIGITS = re.compile(r"(\d+)")
@@ -98,7 +98,7 @@ def _covered(type_id: int, since: datetime):
             (Licence.pupil == Pupil.id)
             & (Licence.licence_type == type_id)
             & (ExternalUser.access_allowed == True)  # noqa: E712
-            & live_user()
+            & live(ExternalUser.id)
             & (ExternalUser.last_login_at >= since)
         )
     )

@@ -25,10 +25,11 @@ from peewee import SQL, Case, Expression, Field, fn
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database, live_user
+from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database
 from extgw_tui.services import activity, audit, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
+from extgw_tui.services.pupils import live
 from extgw_tui.services.users import ROW_FIELDS, search_condition
 from extgw_tui.services.xlsx import Column, WriteResult
 
@@ -225,7 +226,7 @@ def _is_user_export(request: ExportRequest) -> bool:
 
 def _has_live_holder() -> Expression:
     return fn.EXISTS(
-        Licence.select(SQL("1")).join(U).where((Licence.pupil == Pupil.id) & live_user())
+        Licence.select(SQL("1")).where((Licence.pupil == Pupil.id) & live(Licence.user))
     )
 
 
@@ -452,7 +453,7 @@ def _leaver_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
             .join(U)
             .switch(Licence)
             .join(LicenceType)
-            .where(in_page(Licence.pupil) & live_user())
+            .where(in_page(Licence.pupil) & live(U.id))
             .order_by(Licence.pupil, U.surname_key, U.forename, U.id, LicenceType.id)
         )
         for pupil_id, user_id, title, forename, surname, email, type_name, linked in rows:

@@ -4,7 +4,7 @@ Search takes what an administrator has to hand: a name (forename, surname or bot
 like user search: models.name_key, so "obrien" finds O'Brien), a UPN or admission number
 (from its start), a form ("10b") or a year ("7", "y7", "year 7"). Holders per licence type
 and contacts are counted in SQL for the page's pupils only, so a page costs the same at any
-roll size. Only live accounts count as holders (models.live_user).
+roll size. Only live accounts count as holders (pupils.live).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from peewee import Expression, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput, NotFound
-from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, live_user, name_key
+from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, name_key
 from extgw_tui.services.users import normalise_term
 
 P, U = Pupil, ExternalUser
+_GONE = ExternalUser.alias("gone")
 
 #: Which pupils are listed: on the roll, left it, or both.
 ON_ROLL, LEFT, ALL = "on-roll", "left", "all"
@@ -119,6 +120,14 @@ class PupilDetail:
     contacts: list[ContactRow]
 
 
+def live(user_id) -> Expression:
+    """The account `user_id` points at is live (as models.live_user), written as "not one of
+    the few soft-deleted ids": given `deleted_at IS NULL` in a join, SQLite scans the
+    deleted_at index over every live account instead of following a pupil's licences (22 s
+    instead of 1 ms for a page of the large demo)."""
+    return user_id.not_in(_GONE.select(_GONE.id).where(_GONE.deleted_at.is_null(False)))
+
+
 def check_roll(roll: str) -> str:
     if roll not in ROLL_FILTERS:
         raise InvalidInput(f"The roll filter must be one of {', '.join(ROLL_FILTERS)}.")
@@ -195,8 +204,7 @@ def holder_counts(pupil_ids: Sequence[int]) -> dict[int, dict[int, int]]:
         return {}
     rows = (
         Licence.select(Licence.pupil, Licence.licence_type, fn.COUNT(Licence.user))
-        .join(U)
-        .where(Licence.pupil.in_(list(pupil_ids)) & live_user())
+        .where(Licence.pupil.in_(list(pupil_ids)) & live(Licence.user))
         .group_by(Licence.pupil, Licence.licence_type)
         .tuples()
     )
@@ -275,7 +283,7 @@ def holders(pupil_id: int) -> list[Holder]:
         .join(U)
         .switch(Licence)
         .join(LicenceType)
-        .where((Licence.pupil == pupil_id) & live_user())
+        .where((Licence.pupil == pupil_id) & live(U.id))
         .order_by(U.surname_key, U.forename, U.id, LicenceType.id)
         .tuples()
     )
@@ -309,7 +317,7 @@ def contacts(pupil_id: int) -> list[ContactRow]:
     keys = [row[-1] for row in rows if row[-1]]
     with_account = set()
     if keys:
-        query = U.select(U.email_key).where(U.email_key.in_(keys) & live_user())
+        query = U.select(U.email_key).where(U.email_key.in_(keys) & live(U.id))
         with_account = {key for (key,) in query.tuples()}
     return [ContactRow(*row[:-1], has_account=row[-1] in with_account) for row in rows]
 

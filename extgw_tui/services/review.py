@@ -37,10 +37,11 @@ from peewee import SQL, Case, Expression, fn
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
-from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database, live_user
+from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database
 from extgw_tui.services import audit, exports, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.services.pupils import live
 
 U = ExternalUser
 
@@ -223,7 +224,7 @@ def _all_left(boundary: datetime) -> Expression:
     staying = (
         Licence.select(SQL("1")).join(Pupil).where((Licence.user == U.id) & _still_there(cutoff))
     )
-    return U.id.in_(leavers) & ~fn.EXISTS(staying) & live_user()
+    return U.id.in_(leavers) & ~fn.EXISTS(staying) & live(U.id)
 
 
 def _condition(boundary: datetime, rule: str = INACTIVE) -> Expression:
@@ -373,8 +374,8 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
 def _left_kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
     """Why each of these ids may not be deleted under the "left" rule now."""
     cutoff = boundary.date() - timedelta(days=1)
-    live = {i for (i,) in U.select(U.id).where(U.id.in_(part) & live_user()).tuples()}
-    reasons = {i: "no longer exists" for i in part if i not in live}
+    alive = {i for (i,) in U.select(U.id).where(U.id.in_(part) & live(U.id)).tuples()}
+    reasons = {i: "no longer exists" for i in part if i not in alive}
     held = (
         Licence.select(
             Licence.user,
@@ -398,7 +399,7 @@ def _left_kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str
                 reasons.setdefault(user_id, f"a pupil left on {left.isoformat()}, too recently")
             else:
                 reasons.setdefault(user_id, "a pupil's leaving date is not known")
-    for user_id in live - holding:
+    for user_id in alive - holding:
         reasons.setdefault(user_id, "holds no pupil any more (the inactive rule applies)")
     return reasons
 
