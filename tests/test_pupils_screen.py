@@ -258,3 +258,33 @@ async def test_review_switches_to_the_left_rule_and_deletes(sqlite_db, size):
         await settle(pilot, app)
         assert app.screen.query_one("#review-months", Input).value == "12"
         assert "No pupils and no login for at least" in screen_text(app)
+
+
+async def test_roll_screens_at_tiny_and_huge_sizes(sqlite_db):
+    """A pupil and the coverage at 40x12 and 200x60, resized in between: nothing breaks."""
+    seed()
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("P")
+        await settle(pilot, app)
+        await pilot.press("slash", *"obrien", "enter")
+        await settle(pilot, app, typed=True)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, PupilDetailScreen)
+        for size in ((200, 60), (40, 12), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot, app)
+            assert "Holders: 2 accounts" in screen_text(app) or size == (40, 12)
+        await pilot.press("escape", "C")
+        await settle(pilot, app)
+        for size in ((40, 12), (200, 60)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot, app)
+            assert isinstance(app.screen, CoverageScreen)
+        await pilot.resize_terminal(40, 12)
+        await settle(pilot, app)
+        assert "Enlarge the window" in screen_text(app)  # no chart crammed into 40x12
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, UsersScreen)
