@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import peewee
 import pytest
+from app_helpers import messages, settle
 from pg_cluster import pg_cluster  # noqa: F401  (the fixture)
-from test_users_screen import messages, settle
 from user_rows import make_users
 
 from extgw_tui.app import ExtgwApp
