@@ -82,13 +82,21 @@ class UsersScreen(Screen[None]):
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
         Binding(
+            "P",
+            "pupils",
+            "Pupils",
+            id="main.pupils",
+            show=False,
+            tooltip="Pupils: the roll, holders, contacts, coverage",
+        ),
+        Binding(
             "K",
             "licence_keys",
             "Licence keys",
             show=False,
             id="main.licence_keys",
             tooltip="Licence keys: generate, email, revoke, follow up",
-        ),  # fmt: skip
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -385,6 +393,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.activity import ActivityLogScreen
 
         self.app.push_screen(ActivityLogScreen())
+
+    def action_pupils(self) -> None:
+        from extgw_tui.screens.pupils import PupilsScreen
+
+        self.app.push_screen(PupilsScreen())
 
     def action_licence_keys(self) -> None:
         from extgw_tui.screens.licence_keys import LicenceKeysScreen
