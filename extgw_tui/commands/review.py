@@ -21,33 +21,24 @@ import os
 import sys
 from datetime import date, datetime
 
+from extgw_tui.commands.table import TextTable
 from extgw_tui.errors import ExtgwError
-from extgw_tui.services import audit, review
+from extgw_tui.exit_codes import EXIT_DECLINED, EXIT_OK
+from extgw_tui.services import review
+from extgw_tui.text import plural
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DECLINED = 4
-
-_COLUMNS = (
-    ("ID", 7),
-    ("Title", 6),
-    ("Surname", 18),
-    ("Email", 30),
-    ("Created", 10),
-    ("Last login", 10),
-    ("Months", 6),
-    ("Access", 7),
+_TABLE = TextTable(
+    (
+        ("ID", 7),
+        ("Title", 6),
+        ("Surname", 18),
+        ("Email", 30),
+        ("Created", 10),
+        ("Last login", 10),
+        ("Months", 6),
+        ("Access", 7),
+    )
 )
-
-
-def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped (no terminal escapes from stored names), cut to fit."""
-    text = audit.clean(str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(values: tuple[object, ...]) -> str:
-    return "  ".join(_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True))
 
 
 def _day(value: datetime | None) -> str:
@@ -55,28 +46,25 @@ def _day(value: datetime | None) -> str:
 
 
 def _print_table(months: int, today: date) -> None:
-    print(_line(tuple(name for name, _ in _COLUMNS)))
+    _TABLE.print_heading()
     for row in review.iter_candidates(months, today):
-        print(
-            _line(
-                (
-                    row.id,
-                    row.title,
-                    row.surname,
-                    row.email,
-                    _day(row.created_at),
-                    _day(row.last_login_at),
-                    row.months_inactive,
-                    "allowed" if row.access_allowed else "denied",
-                )
+        _TABLE.print_row(
+            (
+                row.id,
+                row.title,
+                row.surname,
+                row.email,
+                _day(row.created_at),
+                _day(row.last_login_at),
+                row.months_inactive,
+                "allowed" if row.access_allowed else "denied",
             )
         )
 
 
 def _confirmed(count: int) -> bool:
-    noun = "account" if count == 1 else "accounts"
     try:
-        answer = input(f"Delete these {count:,} {noun}? Type 'yes' to delete: ")
+        answer = input(f"Delete these {plural(count, 'account')}? Type 'yes' to delete: ")
     except EOFError:
         return False
     return answer.strip().casefold() == "yes"
@@ -87,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
     today = date.today()
     cutoff = review.cutoff_day(months, today)
     ids = review.candidate_ids(months, today)
-    noun = "account" if len(ids) == 1 else "accounts"
     print(
-        f"{len(ids):,} {noun} with no pupils and no login for at least "
+        f"{plural(len(ids), 'account')} with no pupils and no login for at least "
         f"{review.months_text(months)} (last activity on or before {cutoff.isoformat()})."
     )
     if not ids:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import exports, review
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.text import plural
 
 
 class ReviewExportModal(ExportDialog):
@@ -28,9 +29,8 @@ class ReviewExportModal(ExportDialog):
         self.count = count
 
     def compose_choices(self) -> ComposeResult:
-        noun = "account" if self.count == 1 else "accounts"
         yield Static(
-            f"{self.count:,} {noun} with no pupils and no login for at least "
+            f"{plural(self.count, 'account')} with no pupils and no login for at least "
             f"{review.months_text(self.months)}.",
             classes="export-about",
         )

@@ -31,6 +31,7 @@ from extgw_tui.models import ExternalUser, Licence, LoginEvent, database
 from extgw_tui.services import audit, exports, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.text import plural
 
 U = ExternalUser
 
@@ -84,7 +85,7 @@ class ReviewDeleteResult:
     kept: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"Deleted {self.deleted:,} account{'s' if self.deleted != 1 else ''}"]
+        parts = [f"Deleted {plural(self.deleted, 'account')}"]
         if self.kept:
             parts.append(f"kept {len(self.kept):,} that no longer qualify")
         return "; ".join(parts) + "."
@@ -105,7 +106,7 @@ def check_months(months: int) -> int:
 
 def months_text(months: int) -> str:
     """The threshold in words: "1 month", "12 months"."""
-    return f"{months} month{'' if months == 1 else 's'}"
+    return plural(months, "month")
 
 
 def months_before(day: date, months: int) -> date:
@@ -248,7 +249,7 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
         .tuples()
     )
     for user_id, pupils in with_pupils:
-        reasons[user_id] = f"now has {pupils} pupil{'s' if pupils != 1 else ''}"
+        reasons[user_id] = f"now has {plural(pupils, 'pupil')}"
     recent = (
         LoginEvent.select(LoginEvent.user, fn.MAX(LoginEvent.at))
         .where(LoginEvent.user.in_(part) & (LoginEvent.at >= boundary))
