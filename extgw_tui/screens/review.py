@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from extgw_tui.errors import InvalidInput
@@ -27,6 +26,8 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
+from extgw_tui.text import noun, plural
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the threshold re-queries the database.
@@ -62,10 +63,6 @@ def _cells(row: ReviewRow) -> tuple[str | Text, ...]:
     )
 
 
-def _plural(count: int, word: str = "account") -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 class ReviewTable(PagedTable):
     """The candidates: the list's marking keys, named in the footer, since marking comes
     before deleting."""
@@ -97,7 +94,6 @@ class ReviewScreen(Screen[None]):
     def __init__(self, months: int = review.DEFAULT_MONTHS) -> None:
         super().__init__()
         self.months = review.check_months(months)
-        self._typing: Timer | None = None
         #: Set while a deletion runs; setting the event stops it (the transaction rolls back).
         self._stop_delete: threading.Event | None = None
 
@@ -106,8 +102,9 @@ class ReviewScreen(Screen[None]):
         yield Static(review.WHY, id="review-why")
         with Horizontal(id="review-threshold"):
             yield Label("No pupils and no login for at least", id="review-months-label")
-            yield Input(
+            yield DebouncedInput(
                 str(self.months),
+                delay=TYPING_PAUSE,
                 restrict=r"[0-9]*",
                 max_length=3,
                 id="review-months",
@@ -163,18 +160,17 @@ class ReviewScreen(Screen[None]):
         self._query()
 
     def _unit(self) -> str:
-        return "month:" if self.months == 1 else "months:"
+        return f"{noun(self.months, 'month')}:"
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
-        self._typing = self.set_timer(TYPING_PAUSE, self._apply_months)
+
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        event.stop()
+        self._apply_months()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
         self._apply_months()
         self.query_one(PagedTable).focus()
 
@@ -193,7 +189,7 @@ class ReviewScreen(Screen[None]):
 
     def _show_count(self) -> None:
         table = self.query_one(PagedTable)
-        self.query_one("#review-count", Static).update(_plural(table.total))
+        self.query_one("#review-count", Static).update(plural(table.total, "account"))
 
     def _show_status(self) -> None:
         table = self.query_one(PagedTable)
@@ -238,14 +234,15 @@ class ReviewScreen(Screen[None]):
             self.notify("There is no account to delete.", severity="warning")
             return
         months = self.months
+        accounts = plural(len(ids), "account")
         question = (
-            f"Delete {_plural(len(ids))} with no pupils and no login for at least "
+            f"Delete {accounts} with no pupils and no login for at least "
             f"{review.months_text(months)}? Their licences go; their login history stays in the "
             "statistics without their names. This cannot be undone (export the list first with "
             "x to keep a record)."
         )
         self.app.push_screen(
-            ConfirmModal(question, title=f"Delete {_plural(len(ids))}", yes_label="Delete"),
+            ConfirmModal(question, title=f"Delete {accounts}", yes_label="Delete"),
             lambda yes: self._delete(ids, months) if yes else None,
         )
 
@@ -268,7 +265,8 @@ class ReviewScreen(Screen[None]):
     def _delete_progress(self, done: int, total: int) -> None:
         if self._stop_delete is not None and not self._stop_delete.is_set():
             self.query_one("#review-status", Static).update(
-                f"Deleting: checked {done:,} of {_plural(total)} · escape stops, deleting none"
+                f"Deleting: checked {done:,} of {plural(total, 'account')} · escape stops, "
+                "deleting none"
             )
 
     def _deleted(self, result: ReviewDeleteResult) -> None:
