@@ -87,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
 
     export = sub.add_parser("export", parents=[shared], help="export to an Excel (.xlsx) file")
-    export.add_argument("kind", choices=["users", "holders", "pupils-with", "pupils-without"])
+    export.add_argument(
+        "kind",
+        choices=["users", "holders", "pupils-with", "pupils-without", "pupils-contacts", "leavers"],
+    )
     export.add_argument("--licence", metavar="NAME", help="licence type, e.g. 'Parent/Guardian'")
     export.add_argument("--search", metavar="TEXT", help="only users matching this search")
     export.add_argument(
@@ -108,12 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument(
         "--months",  # checked by the command, so a bad value gets its message and exit 1
-        default=12,
+        default=None,
         help="no login (or, never logged in, no account creation) for at "
-        "least this many calendar months, 1-240 (default 12)",
+        "least this many calendar months, 1-240 (default 12); with --rule left, months "
+        "since the last pupil left (default 6)",
+    )
+    review.add_argument(
+        "--rule",
+        choices=["inactive", "left"],
+        default="inactive",
+        help="inactive: no pupils and no login (default); left: every pupil left the roll",
     )
     review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
     review.add_argument("--yes", action="store_true", help="don't ask before deleting")
+
+    coverage = sub.add_parser(
+        "coverage",
+        parents=[shared],
+        help="pupils on roll with an active parent or pupil account, per year group and form",
+    )
+    coverage.add_argument("--forms", action="store_true", help="list every form, not just years")
+    coverage.add_argument("-o", "--output", metavar="FILE", help="also export it to .xlsx")
 
     outbox = sub.add_parser("outbox", parents=[shared], help="list sent, queued and failed emails")
     outbox.add_argument("--retry", action="store_true", help="resend the failed and queued ones")

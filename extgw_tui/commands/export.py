@@ -1,5 +1,6 @@
-"""`extgw-tui export users|holders|pupils-with|pupils-without [--licence NAME] [--search TEXT]
-[-o FILE]`: the Excel exports of the app, through the same service code.
+"""`extgw-tui export users|holders|pupils-with|pupils-without|pupils-contacts|leavers
+[--licence NAME] [--search TEXT] [-o FILE]`: the Excel exports of the app, through the same
+service code.
 
 Without -o the file gets the proposed name (kind, licence type, date) in the export folder
 ($EXTGW_EXPORT_DIR, config.toml's export_dir, else the current directory). On a terminal a

@@ -25,8 +25,16 @@ from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
 from extgw_tui.text import plural
 
-#: The help page's exports, in its order; "as currently listed" joins them under a search.
-KINDS = (ExportKind.USERS, ExportKind.HOLDERS, ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT)
+#: The help page's exports, in its order, then the roll's; "as currently listed" joins them
+#: under a search.
+KINDS = (
+    ExportKind.USERS,
+    ExportKind.HOLDERS,
+    ExportKind.PUPILS_WITH,
+    ExportKind.PUPILS_WITHOUT,
+    ExportKind.PUPILS_CONTACTS,
+    ExportKind.LEAVERS,
+)
 
 
 def _setup() -> tuple[list[str], Path]:

@@ -82,6 +82,14 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
+        Binding(
+            "P",
+            "pupils",
+            "Pupils",
+            id="main.pupils",
+            show=False,
+            tooltip="Pupils: the roll, holders, contacts, coverage",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -375,3 +383,8 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.activity import ActivityLogScreen
 
         self.app.push_screen(ActivityLogScreen())
+
+    def action_pupils(self) -> None:
+        from extgw_tui.screens.pupils import PupilsScreen
+
+        self.app.push_screen(PupilsScreen())
