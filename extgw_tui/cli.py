@@ -19,16 +19,18 @@ import peewee
 
 from extgw_tui import __version__, settings
 from extgw_tui.errors import DatabaseProblem, ExtgwError
+from extgw_tui.exit_codes import (
+    EXIT_BUG,
+    EXIT_DATABASE,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    exit_for_signal,
+)
 from extgw_tui.logs import log, setup_logging
 
 if TYPE_CHECKING:
     from extgw_tui.app import ExtgwApp
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DATABASE = 2
-EXIT_BUG = 3
-EXIT_INTERRUPTED = 130
 
 DEMO_SIZES = ("small", "large")
 
@@ -203,7 +205,7 @@ class Stopped(KeyboardInterrupt):
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
-        self.exit_code = 128 + signum
+        self.exit_code = exit_for_signal(signum)
 
 
 #: The terminal app while it runs: a signal then asks it to close instead of unwinding.
@@ -225,7 +227,7 @@ def _stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
     # Closing, the app unmounts its screens; a running export sees its dialog go and deletes
     # its temporary files before the process ends (the interpreter waits for the worker).
-    loop.call_soon_threadsafe(app.exit, None, 128 + signum)
+    loop.call_soon_threadsafe(app.exit, None, exit_for_signal(signum))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -136,6 +136,8 @@ def _add_column(db: peewee.Database, table: str, field: peewee.Field) -> None:
 def _schema_3(db: peewee.Database) -> None:
     """Schema 3: soft delete, pupils' leaving dates, contacts, portal rate limits, and name keys
     that fold every alphabet and drop punctuation (Łukasiewicz, O'Brien), forenames included."""
+    # the search index now covers forenames and deletion too (models.ExternalUser.Meta)
+    db.execute_sql('DROP INDEX IF EXISTS "external_user_surname_key_forename_id_email_key"')
     add_missing_tables_and_columns(db)
     for model in (ExternalUser, Pupil):
         _rekey_names(db, model, model.surname, model.surname_key)

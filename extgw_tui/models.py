@@ -116,12 +116,15 @@ class ExternalUser(BaseModel):
     last_login_at = DateTimeField(null=True, index=True)
     #: Soft delete: set when the account is deleted, restorable until the retention period
     #: ends and it is purged. Every query for accounts ANDs live_user() in.
-    deleted_at = DateTimeField(null=True, index=True)
+    deleted_at = DateTimeField(null=True)  # indexed where set: see below the class
 
     class Meta:
-        # Search pages in surname order and tests "surname prefix OR email contains" on this
-        # index alone (email_key included), so no table row is read until one matches.
-        indexes = ((("surname_key", "forename", "id", "email_key"), False),)
+        # Search pages in surname order and tests surname, forename and email (and that the
+        # account is not deleted) on this index alone, so no table row is read until one
+        # matches.
+        indexes = (
+            (("surname_key", "forename", "id", "email_key", "forename_key", "deleted_at"), False),
+        )
 
     def save(self, *args, **kwargs):
         self.surname_key = name_key(self.surname)
@@ -132,6 +135,13 @@ class ExternalUser(BaseModel):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+
+
+# Only the few deleted accounts: an index of every row's NULL would tempt SQLite's planner to
+# walk all of them for "deleted_at IS NULL".
+ExternalUser.add_index(
+    ExternalUser.index(ExternalUser.deleted_at, where=ExternalUser.deleted_at.is_null(False))
+)
 
 
 def live_user():
@@ -145,8 +155,8 @@ class Pupil(BaseModel):
     forename_key = CharField(max_length=100, default="", index=True)
     surname = CharField(max_length=100)
     surname_key = CharField(max_length=100, index=True)
-    year_group = IntegerField(null=True)
-    form = CharField(max_length=20, default="")
+    year_group = IntegerField(null=True, index=True)
+    form = CharField(max_length=20, default="", index=True)
     admission_number = CharField(max_length=20, null=True, index=True)
     upn = CharField(max_length=13, null=True, index=True)
     on_roll = BooleanField(default=True)

@@ -22,6 +22,7 @@ from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import licence_keys, pupils
 from extgw_tui.services.pupils import ContactRow, Holder, PupilDetail
+from extgw_tui.text import plural
 from extgw_tui.widgets.paged_table import plain
 from extgw_tui.widgets.pupil_keys import PupilKeys
 
@@ -181,7 +182,7 @@ class PupilDetailScreen(Screen[None]):
         count = len(holders)
         hint = " (enter or e edits, m emails the highlighted one)" if count else ""
         self.query_one("#pupil-holders-title", Static).update(
-            f"Holders: {count} account{'' if count == 1 else 's'}{hint}"
+            f"Holders: {plural(count, 'account')}{hint}"
         )
         table = self.query_one("#pupil-holders", DataTable)
         row = table.cursor_row
