@@ -152,6 +152,43 @@ def build_parser() -> argparse.ArgumentParser:
         "did not match: the target is left empty); 2 database problem",
     )
     copy.add_argument("--to", required=True, metavar="URL", help="the empty target database")
+
+    keys = sub.add_parser(
+        "keys", parents=[shared], help="licence keys: generate, email, status, revoke"
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    generate = keys_sub.add_parser(
+        "generate", parents=[shared], help="make keys for pupils on roll and write the letters"
+    )
+    generate.add_argument("--type", required=True, metavar="NAME", help="e.g. 'Parent/Guardian'")
+    generate.add_argument("--year", type=int, metavar="N", help="only this year group")
+    generate.add_argument("--form", metavar="FORM", help="only this form, e.g. 7A")
+    generate.add_argument("--pupil", action="append", metavar="UPN", help="only this pupil")
+    generate.add_argument(
+        "--without-holder", action="store_true", help="only pupils with no holder of the type"
+    )
+    generate.add_argument("--per-pupil", type=int, metavar="N", help="default 2 (Pupil type: 1)")
+    generate.add_argument("--expires", metavar="DAYS", help="e.g. 30d; default: never")
+    generate.add_argument("-o", "--output", metavar="FILE", help="the letters file (.xlsx)")
+    generate.add_argument("--pdf", metavar="FILE", help="also a printable PDF, one letter a page")
+    generate.add_argument(
+        "--email", action="store_true", help="email keys to contacts with parental responsibility"
+    )
+    generate.add_argument("--subject", metavar="TEXT", help="email subject (with placeholders)")
+    generate.add_argument("--body-file", metavar="FILE", help="email text (with placeholders)")
+    generate.add_argument("--dry-run", action="store_true", help="count (and preview) only")
+    keys_email = keys_sub.add_parser("email", parents=[shared], help="send a batch's key emails")
+    keys_email.add_argument("--batch", type=int, required=True, metavar="N")
+    status = keys_sub.add_parser("status", parents=[shared], help="keys per form, and batches")
+    status.add_argument("--form", metavar="FORM")
+    status.add_argument("--year", type=int, metavar="N")
+    status.add_argument("--type", metavar="NAME")
+    status.add_argument("--batch", type=int, metavar="N", help="one batch's keys and emails")
+    revoke = keys_sub.add_parser("revoke", parents=[shared], help="revoke outstanding keys")
+    revoke.add_argument("--pupil", action="append", metavar="UPN")
+    revoke.add_argument("--batch", type=int, metavar="N")
+    revoke.add_argument("--type", metavar="NAME", help="only keys of this type (with --pupil)")
+    revoke.add_argument("--reason", metavar="TEXT")
     return parser
 
 

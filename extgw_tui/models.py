@@ -350,6 +350,63 @@ class Attempt(BaseModel):
         indexes = ((("kind", "scope", "at"), False),)
 
 
+# --- issue 15: licence keys --------------------------------------------------------------------
+
+GENERATING, READY = "generating", "ready"
+
+
+class KeyBatch(BaseModel):
+    """One generation of licence keys: for whom, of which type, how issued, until when."""
+
+    id = AutoField()
+    created_at = DateTimeField(default=now, index=True)
+    admin = CharField(max_length=100)
+    licence_type = ForeignKeyField(LicenceType, on_delete="RESTRICT")
+    scope = CharField(max_length=200, default="")  # e.g. "form 7A", "every pupil on roll"
+    per_pupil = IntegerField(default=1)
+    keys = IntegerField(default=0)
+    method = CharField(max_length=10, default="letter")  # letter | email
+    #: generating (its keys cannot be redeemed yet) | ready; a cancelled one is deleted.
+    state = CharField(max_length=10, default="generating")
+    expires_at = DateTimeField(null=True)
+    #: The email template (with its placeholders) the batch's messages were written from.
+    subject = CharField(max_length=250, default="")
+    body = TextField(default="")
+
+
+class LicenceKey(BaseModel):
+    """A key that lets one holder take one licence type for one pupil, redeemable once.
+
+    Only `digest` (services/key_codes.key_digest) is stored: the key itself exists only in the
+    letter file or email it was issued in. State: redeemed_at, revoked_at, expires_at.
+    """
+
+    id = AutoField()
+    batch = ForeignKeyField(KeyBatch, backref="licence_keys", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, on_delete="CASCADE")
+    licence_type = ForeignKeyField(LicenceType, on_delete="RESTRICT")
+    digest = CharField(max_length=64, unique=True)
+    issued_at = DateTimeField(default=now)
+    expires_at = DateTimeField(null=True)
+    #: The contact it was meant for (name, or the address it was emailed to) and its id.
+    issued_to = CharField(max_length=254, default="")
+    contact_id = IntegerField(null=True)  # no foreign key: a re-import may replace contacts
+    outbox = ForeignKeyField(OutboxMessage, null=True, on_delete="SET NULL")
+    redeemed_at = DateTimeField(null=True)
+    redeemed_by = ForeignKeyField(ExternalUser, null=True, on_delete="SET NULL")
+    licence = ForeignKeyField(Licence, null=True, on_delete="SET NULL")
+    revoked_at = DateTimeField(null=True)
+    revoked_by = CharField(max_length=100, default="")
+
+    class Meta:
+        indexes = (
+            (("pupil", "licence_type"), False),
+            (("batch", "id"), False),
+            (("redeemed_by",), False),
+            (("licence",), False),
+        )
+
+
 ALL_MODELS = [
     SchemaInfo,
     ExternalUser,
@@ -364,4 +421,6 @@ ALL_MODELS = [
     LoginPeriodUsers,
     Contact,
     Attempt,
+    KeyBatch,
+    LicenceKey,
 ]

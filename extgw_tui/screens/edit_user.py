@@ -21,7 +21,7 @@ from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.remove_pupil import confirm_removal, holder_label, load_account
-from extgw_tui.services import statistics, users
+from extgw_tui.services import licence_keys, statistics, users
 from extgw_tui.services.licences import LinkedPupil
 from extgw_tui.services.login_chart import y_ticks
 from extgw_tui.text import plural
@@ -81,6 +81,7 @@ class EditUserModal(Dialog[bool]):
                 yield Static(ADR_NOTE, id="edit-adr-note")
                 yield Static("Pupils", id="edit-pupils-title", classes="section")
                 yield PupilTable(id="edit-pupils")
+                yield Static("", id="edit-obtained", markup=False)
                 yield Static("Login statistics", classes="section")
                 yield Static("Loading…", id="edit-stats", markup=False)
                 yield Sparkline([], id="edit-spark", summary_function=max)
@@ -110,6 +111,7 @@ class EditUserModal(Dialog[bool]):
 
     def action_refresh(self) -> None:
         db_work(self, load_account, self.user_id, on_success=self._show, on_error=self._problem)
+        db_work(self, licence_keys.obtained_lines, self.user_id, on_success=self._show_obtained)
         db_work(
             self,
             statistics.user_login_summary,
@@ -139,6 +141,12 @@ class EditUserModal(Dialog[bool]):
         title.update(f"Pupils: {plural(count, 'pupil')}{hint}")
         self.query_one(PupilTable).show(self._pupils)
         self.query_one("#remove", Button).disabled = not self._pupils
+
+    def _show_obtained(self, lines: list[str]) -> None:
+        """How each licence was obtained: which licence key, when (issue 15)."""
+        widget = self.query_one("#edit-obtained", Static)
+        widget.update("How obtained:\n" + "\n".join(lines) if lines else "")
+        widget.display = bool(lines)
 
     def _problem(self, message: str) -> None:
         self.query_one("#edit-details", Static).update(message)

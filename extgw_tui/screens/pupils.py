@@ -104,6 +104,13 @@ class PupilsScreen(Screen[None]):
         ),
         Binding("x", "export", "Export", id="pupils.export", tooltip="Export to Excel"),
         Binding(
+            "K",
+            "licence_keys",
+            "Licence keys",
+            id="pupils.licence_keys",
+            tooltip="Licence keys: generate for the marked pupils (or the cursor's), follow up",
+        ),
+        Binding(
             "ctrl+r,f5",
             "refresh",
             "Refresh",
@@ -143,7 +150,7 @@ class PupilsScreen(Screen[None]):
             pupil_columns(types),
             renderer(types),
             lambda row: row.id,
-            markable=False,
+            markable=True,  # marked pupils get licence keys (K)
             sort="name",
             id="pupils-table",
         )
@@ -258,6 +265,15 @@ class PupilsScreen(Screen[None]):
         from extgw_tui.screens.pupil_detail import PupilDetailScreen
 
         self.app.push_screen(PupilDetailScreen(row.id))
+
+    def action_licence_keys(self) -> None:
+        from extgw_tui.screens.licence_keys import LicenceKeysScreen
+
+        table = self.table
+        chosen: list[int] = sorted(table.marks) if table is not None else []
+        if not chosen and table is not None and table.current_row is not None:
+            chosen = [table.current_row.id]
+        self.app.push_screen(LicenceKeysScreen(chosen))
 
     def action_coverage(self) -> None:
         from extgw_tui.screens.coverage import CoverageScreen

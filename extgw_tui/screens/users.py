@@ -90,6 +90,14 @@ class UsersScreen(Screen[None]):
             show=False,
             tooltip="Pupils: the roll, holders, contacts, coverage",
         ),
+        Binding(
+            "K",
+            "licence_keys",
+            "Licence keys",
+            show=False,
+            id="main.licence_keys",
+            tooltip="Licence keys: generate, email, revoke, follow up",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -388,3 +396,8 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.pupils import PupilsScreen
 
         self.app.push_screen(PupilsScreen())
+
+    def action_licence_keys(self) -> None:
+        from extgw_tui.screens.licence_keys import LicenceKeysScreen
+
+        self.app.push_screen(LicenceKeysScreen())
