@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "did not match: the target is left empty); 2 database problem",
     )
     copy.add_argument("--to", required=True, metavar="URL", help="the empty target database")
+
+    sub.add_parser(
+        "config",
+        parents=[shared],
+        help="every setting in force and where it came from (passwords hidden)",
+    )
     return parser
 
 
@@ -213,6 +219,12 @@ def _run(args: argparse.Namespace) -> int:
     from extgw_tui.db import open_database
     from extgw_tui.services import audit
 
+    for sentence in settings.config_warnings():
+        print(f"extgw-tui: warning: {sentence}", file=sys.stderr)
+    if args.command == "config":  # opens no database: it checks the settings, even broken ones
+        from extgw_tui.commands import config
+
+        return config.run(args)
     audit.set_admin(settings.admin_name(args.admin))
     url = args.db_url_in_force = resolve_db_url(args)
     if args.command == "demo" or args.demo:
