@@ -90,13 +90,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.reply_to", "Reply-To address", "EXTGW_SMTP_REPLY_TO"),
     Setting("smtp.timeout", "seconds one delivery may take", "EXTGW_SMTP_TIMEOUT", kind=float),
     Setting("smtp.ca_file", "CA certificate file (PEM)", "EXTGW_SMTP_CA_FILE"),
+    # licence key letters and emails: read by services/key_letters.py
+    Setting("school", "the school's name", "EXTGW_SCHOOL_NAME"),
+    Setting("register_url", "where parents register", "EXTGW_REGISTER_URL"),
 )
 
 #: Tables of config.toml whose contents another module checks: table -> what reads it.
 OPEN_TABLES: dict[str, str] = {"keys": "the key registry (key bindings)"}
 
 #: EXTGW_* variables that are no setting of the app: the test suite's and CI's.
-OTHER_VARIABLES = frozenset({"EXTGW_TEST_PG_URL", "EXTGW_CI_PGPORT"})
+OTHER_VARIABLES = frozenset({"EXTGW_TEST_PG_URL", "EXTGW_CI_PGPORT", "EXTGW_BENCH_PG_URL"})
 
 _KIND_WORDS = {
     str: "text in quotes",
