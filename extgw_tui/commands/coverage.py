@@ -23,10 +23,11 @@ import sys
 import plotext
 
 from extgw_tui.commands.export import ProgressBar
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import audit, coverage, exports
 from extgw_tui.services.coverage import FORM, SCHOOL, CoverageReport, percent
+from extgw_tui.text import plural
 
-EXIT_OK = 0
 CHART_HEIGHT = 18
 CHART_MAX_WIDTH = 120
 
@@ -76,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
             result = coverage.export_coverage(target, progress=bar)
         finally:
             bar.finish()
-        print(f"Exported {result.rows:,} rows (coverage) to {result.path}")
+        print(f"Exported {plural(result.rows, 'row')} (coverage) to {result.path}")
     return EXIT_OK

@@ -24,9 +24,10 @@ import sys
 from typing import TextIO
 
 from extgw_tui.errors import InvalidInput
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import exports
+from extgw_tui.text import plural
 
-EXIT_OK = 0
 BAR_WIDTH = 30
 
 
@@ -76,6 +77,5 @@ def run(args: argparse.Namespace) -> int:
         result = exports.run_export(request, args.output, progress=bar)
     finally:
         bar.finish()
-    noun = "row" if result.rows == 1 else "rows"
-    print(f"Exported {result.rows:,} {noun} ({request.label.lower()}) to {result.path}")
+    print(f"Exported {plural(result.rows, 'row')} ({request.label.lower()}) to {result.path}")
     return EXIT_OK

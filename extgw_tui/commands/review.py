@@ -24,12 +24,11 @@ import os
 import sys
 from datetime import date, datetime
 
+from extgw_tui.commands.table import TextTable
 from extgw_tui.errors import ExtgwError
-from extgw_tui.services import audit, review
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DECLINED = 4
+from extgw_tui.exit_codes import EXIT_DECLINED, EXIT_OK
+from extgw_tui.services import review
+from extgw_tui.text import plural
 
 _COLUMNS = (
     ("ID", 7),
@@ -45,45 +44,33 @@ _COLUMNS = (
 _LEFT_COLUMNS = (*_COLUMNS[:4], ("Left on", 10), *_COLUMNS[5:])
 
 
-def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped (no terminal escapes from stored names), cut to fit."""
-    text = audit.clean(str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(values: tuple[object, ...]) -> str:
-    return "  ".join(_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True))
-
-
 def _day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "Never"
 
 
 def _print_table(months: int, today: date, rule: str = review.INACTIVE) -> None:
     left = rule == review.LEFT
-    print(_line(tuple(name for name, _ in (_LEFT_COLUMNS if left else _COLUMNS))))
+    table = TextTable(_LEFT_COLUMNS if left else _COLUMNS)
+    table.print_heading()
     for row in review.iter_candidates(months, today, rule=rule):
         since = row.last_left_on.isoformat() if left and row.last_left_on else ""
-        print(
-            _line(
-                (
-                    row.id,
-                    row.title,
-                    row.surname,
-                    row.email,
-                    since if left else _day(row.created_at),
-                    _day(row.last_login_at),
-                    row.months(rule),
-                    "allowed" if row.access_allowed else "denied",
-                )
+        table.print_row(
+            (
+                row.id,
+                row.title,
+                row.surname,
+                row.email,
+                since if left else _day(row.created_at),
+                _day(row.last_login_at),
+                row.months(rule),
+                "allowed" if row.access_allowed else "denied",
             )
         )
 
 
 def _confirmed(count: int) -> bool:
-    noun = "account" if count == 1 else "accounts"
     try:
-        answer = input(f"Delete these {count:,} {noun}? Type 'yes' to delete: ")
+        answer = input(f"Delete these {plural(count, 'account')}? Type 'yes' to delete: ")
     except EOFError:
         return False
     return answer.strip().casefold() == "yes"
@@ -98,16 +85,16 @@ def run(args: argparse.Namespace) -> int:
     today = date.today()
     cutoff = review.cutoff_day(months, today)
     ids = review.candidate_ids(months, today, rule=rule)
-    noun = "account" if len(ids) == 1 else "accounts"
+    accounts = plural(len(ids), "account")
     threshold = review.months_text(months)
     if rule == review.LEFT:
         print(
-            f"{len(ids):,} {noun} whose pupils all left the roll at least {threshold} ago "
+            f"{accounts} whose pupils all left the roll at least {threshold} ago "
             f"(the last on or before {cutoff.isoformat()})."
         )
     else:
         print(
-            f"{len(ids):,} {noun} with no pupils and no login for at least "
+            f"{accounts} with no pupils and no login for at least "
             f"{threshold} (last activity on or before {cutoff.isoformat()})."
         )
     if not ids:

@@ -3,7 +3,7 @@
 The holders and contacts are read together in a worker (services/pupils.pupil_detail). Enter or
 `e` on a holder opens the same Edit dialog as the main list; `m` emails the holder. Coming back
 re-reads the pupil, since a holder may have been removed meanwhile. The pupil's licence keys
-get their own section below the contacts (#pupil-keys), filled by the licence-keys work.
+get their own section below the contacts (#pupil-keys, widgets/pupil_keys.py).
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import pupils
+from extgw_tui.services import licence_keys, pupils
 from extgw_tui.services.pupils import ContactRow, Holder, PupilDetail
+from extgw_tui.text import plural
 from extgw_tui.widgets.paged_table import plain
+from extgw_tui.widgets.pupil_keys import PupilKeys
 
 #: (label, key, width); width None: the column takes the width left over.
 HOLDER_COLUMNS = [
@@ -106,7 +108,7 @@ class PupilDetailScreen(Screen[None]):
             yield Static("Contacts", id="pupil-contacts-title", classes="section", markup=False)
             yield DataTable(id="pupil-contacts", cursor_type="row", zebra_stripes=True)
             # The pupil's licence keys: the licence-keys work (issue 14) fills this section.
-            yield Vertical(id="pupil-keys")
+            yield PupilKeys(id="pupil-keys")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -164,12 +166,23 @@ class PupilDetailScreen(Screen[None]):
         self.query_one("#pupil-about", Static).update(describe(detail))
         self._fill_holders(detail.holders)
         self._fill_contacts(detail.contacts)
+        db_work(
+            self,
+            licence_keys.pupil_keys,
+            p.id,
+            on_success=self._show_keys,
+            group="pupil-keys",
+            exclusive=True,
+        )
+
+    def _show_keys(self, rows: list[licence_keys.KeyRow]) -> None:
+        self.query_one(PupilKeys).show(rows)
 
     def _fill_holders(self, holders: list[Holder]) -> None:
         count = len(holders)
         hint = " (enter or e edits, m emails the highlighted one)" if count else ""
         self.query_one("#pupil-holders-title", Static).update(
-            f"Holders: {count} account{'' if count == 1 else 's'}{hint}"
+            f"Holders: {plural(count, 'account')}{hint}"
         )
         table = self.query_one("#pupil-holders", DataTable)
         row = table.cursor_row

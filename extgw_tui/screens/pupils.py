@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from extgw_tui.resources import stylesheet
@@ -19,6 +18,7 @@ from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import pupils
 from extgw_tui.services.licences import licence_types
 from extgw_tui.services.pupils import PupilRow
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the search runs.
@@ -104,6 +104,13 @@ class PupilsScreen(Screen[None]):
         ),
         Binding("x", "export", "Export", id="pupils.export", tooltip="Export to Excel"),
         Binding(
+            "K",
+            "licence_keys",
+            "Licence keys",
+            id="pupils.licence_keys",
+            tooltip="Licence keys: generate for the marked pupils (or the cursor's), follow up",
+        ),
+        Binding(
             "ctrl+r,f5",
             "refresh",
             "Refresh",
@@ -118,16 +125,16 @@ class PupilsScreen(Screen[None]):
         self.term = ""
         self.roll = pupils.ON_ROLL
         self.types: list[tuple[int, str]] | None = None
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="pupils-search-bar"):
             yield Static("Search", id="pupils-search-label")
-            yield Input(
+            yield DebouncedInput(
                 placeholder="name, UPN, admission no., form or year  (/ to focus)",
                 id="pupils-search",
                 compact=True,
+                delay=DEBOUNCE,
             )
         yield Static("", id="pupils-filter", markup=False)
         yield Static("Loading…", id="pupils-status", markup=False)
@@ -143,7 +150,7 @@ class PupilsScreen(Screen[None]):
             pupil_columns(types),
             renderer(types),
             lambda row: row.id,
-            markable=False,
+            markable=True,  # marked pupils get licence keys (K)
             sort="name",
             id="pupils-table",
         )
@@ -177,9 +184,10 @@ class PupilsScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._search_now)
+
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        event.stop()
+        self._search_now()
 
     def _search_now(self) -> None:
         value = self.query_one("#pupils-search", Input).value
@@ -257,6 +265,15 @@ class PupilsScreen(Screen[None]):
         from extgw_tui.screens.pupil_detail import PupilDetailScreen
 
         self.app.push_screen(PupilDetailScreen(row.id))
+
+    def action_licence_keys(self) -> None:
+        from extgw_tui.screens.licence_keys import LicenceKeysScreen
+
+        table = self.table
+        chosen: list[int] = sorted(table.marks) if table is not None else []
+        if not chosen and table is not None and table.current_row is not None:
+            chosen = [table.current_row.id]
+        self.app.push_screen(LicenceKeysScreen(chosen))
 
     def action_coverage(self) -> None:
         from extgw_tui.screens.coverage import CoverageScreen

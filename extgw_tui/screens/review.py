@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from extgw_tui.errors import InvalidInput
@@ -29,6 +28,8 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
+from extgw_tui.text import noun, plural
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the threshold re-queries the database.
@@ -87,10 +88,6 @@ def _left_cells(row: ReviewRow) -> tuple[str | Text, ...]:
     )
 
 
-def _plural(count: int, word: str = "account") -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 class ReviewTable(PagedTable):
     """The candidates: the list's marking keys, named in the footer, since marking comes
     before deleting."""
@@ -133,7 +130,6 @@ class ReviewScreen(Screen[None]):
         #: Each rule's threshold, kept while the other rule is shown.
         self.rule_months = {r: review.default_months(r) for r in review.RULES}
         self.rule_months[self.rule] = self.months
-        self._typing: Timer | None = None
         #: Set while a deletion runs; setting the event stops it (the transaction rolls back).
         self._stop_delete: threading.Event | None = None
 
@@ -142,8 +138,9 @@ class ReviewScreen(Screen[None]):
         yield Static(review.WHY, id="review-why")
         with Horizontal(id="review-threshold"):
             yield Label(review.RULE_TEXT[self.rule], id="review-months-label")
-            yield Input(
+            yield DebouncedInput(
                 str(self.months),
+                delay=TYPING_PAUSE,
                 restrict=r"[0-9]*",
                 max_length=3,
                 id="review-months",
@@ -231,18 +228,17 @@ class ReviewScreen(Screen[None]):
         self._query()
 
     def _unit(self) -> str:
-        return "month:" if self.months == 1 else "months:"
+        return f"{noun(self.months, 'month')}:"
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
-        self._typing = self.set_timer(TYPING_PAUSE, self._apply_months)
+
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        event.stop()
+        self._apply_months()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
         self._apply_months()
         self.query_one(PagedTable).focus()
 
@@ -261,7 +257,7 @@ class ReviewScreen(Screen[None]):
 
     def _show_count(self) -> None:
         table = self.query_one(PagedTable)
-        self.query_one("#review-count", Static).update(_plural(table.total))
+        self.query_one("#review-count", Static).update(plural(table.total, "account"))
 
     def _show_status(self) -> None:
         table = self.query_one(PagedTable)
@@ -311,13 +307,14 @@ class ReviewScreen(Screen[None]):
             which = f"whose pupils all left the roll at least {review.months_text(months)} ago"
         else:
             which = f"with no pupils and no login for at least {review.months_text(months)}"
+        accounts = plural(len(ids), "account")
         question = (
-            f"Delete {_plural(len(ids))} {which}? Their licences go; their login history stays "
+            f"Delete {accounts} {which}? Their licences go; their login history stays "
             "in the statistics without their names. This cannot be undone (export the list "
             "first with x to keep a record)."
         )
         self.app.push_screen(
-            ConfirmModal(question, title=f"Delete {_plural(len(ids))}", yes_label="Delete"),
+            ConfirmModal(question, title=f"Delete {accounts}", yes_label="Delete"),
             lambda yes: self._delete(ids, months, rule) if yes else None,
         )
 
@@ -341,7 +338,8 @@ class ReviewScreen(Screen[None]):
     def _delete_progress(self, done: int, total: int) -> None:
         if self._stop_delete is not None and not self._stop_delete.is_set():
             self.query_one("#review-status", Static).update(
-                f"Deleting: checked {done:,} of {_plural(total)} · escape stops, deleting none"
+                f"Deleting: checked {done:,} of {plural(total, 'account')} · escape stops, "
+                "deleting none"
             )
 
     def _deleted(self, result: ReviewDeleteResult) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import exports, review
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.text import plural
 
 
 class ReviewExportModal(ExportDialog):
@@ -29,13 +30,12 @@ class ReviewExportModal(ExportDialog):
         self.rule = rule
 
     def compose_choices(self) -> ComposeResult:
-        noun = "account" if self.count == 1 else "accounts"
         threshold = review.months_text(self.months)
         if self.rule == review.LEFT:
             which = f"whose pupils all left the roll at least {threshold} ago"
         else:
             which = f"with no pupils and no login for at least {threshold}"
-        yield Static(f"{self.count:,} {noun} {which}.", classes="export-about")
+        yield Static(f"{plural(self.count, 'account')} {which}.", classes="export-about")
 
     def default_path(self) -> Path:
         return review.default_export_path(self.months, rule=self.rule)

@@ -42,6 +42,7 @@ from extgw_tui.services import audit, exports, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
 from extgw_tui.services.pupils import live
+from extgw_tui.text import plural
 
 U = ExternalUser
 
@@ -133,7 +134,7 @@ class ReviewDeleteResult:
     kept: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"Deleted {self.deleted:,} account{'s' if self.deleted != 1 else ''}"]
+        parts = [f"Deleted {plural(self.deleted, 'account')}"]
         if self.kept:
             parts.append(f"kept {len(self.kept):,} that no longer qualify")
         return "; ".join(parts) + "."
@@ -154,7 +155,7 @@ def check_months(months: int) -> int:
 
 def months_text(months: int) -> str:
     """The threshold in words: "1 month", "12 months"."""
-    return f"{months} month{'' if months == 1 else 's'}"
+    return plural(months, "month")
 
 
 def months_before(day: date, months: int) -> date:
@@ -352,7 +353,7 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
         .tuples()
     )
     for user_id, pupils in with_pupils:
-        reasons[user_id] = f"now has {pupils} pupil{'s' if pupils != 1 else ''}"
+        reasons[user_id] = f"now has {plural(pupils, 'pupil')}"
     recent = (
         LoginEvent.select(LoginEvent.user, fn.MAX(LoginEvent.at))
         .where(LoginEvent.user.in_(part) & (LoginEvent.at >= boundary))
@@ -392,7 +393,7 @@ def _left_kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str
     for user_id, on_roll, last_left, staying in held:
         holding.add(user_id)
         if on_roll:
-            reasons.setdefault(user_id, f"now has {_plural_pupils(on_roll)} on the roll")
+            reasons.setdefault(user_id, f"now has {plural(on_roll, 'pupil')} on the roll")
         elif staying:
             left = _as_date(last_left)
             if left is not None and left > cutoff:
@@ -402,10 +403,6 @@ def _left_kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str
     for user_id in alive - holding:
         reasons.setdefault(user_id, "holds no pupil any more (the inactive rule applies)")
     return reasons
-
-
-def _plural_pupils(count: int) -> str:
-    return f"{count} pupil{'s' if count != 1 else ''}"
 
 
 def _day(value: datetime) -> str:
