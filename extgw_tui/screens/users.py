@@ -81,6 +81,7 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
+        Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -372,6 +373,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())
+
+    def action_import_roll(self) -> None:
+        from extgw_tui.screens.import_roll import ImportRollScreen
+
+        self.app.push_screen(ImportRollScreen())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extgw_tui.models import name_key, text_key
 from extgw_tui.services.roll_columns import Layout
@@ -26,6 +27,8 @@ TRUE_WORDS = frozenset({"yes", "y", "true", "1", "x", "pr", "t"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0", "", "f"})
 _EMAIL = re.compile(r"^[^@\s\"<>(),;:\[\]\\]+@[^@\s\"<>(),;:\[\]\\.]+(\.[^@\s\"<>(),;:\[\]\\.]+)+$")
 _SPACES = re.compile(r"\s+")
+#: Contact columns that alone do not make a contact.
+_NOT_ALONE = ("priority", "parental_responsibility")
 
 
 def upn_problem(upn: str) -> str | None:
@@ -67,7 +70,14 @@ def parse_year(text: str) -> int | None:
 
 def clean(text: str) -> str:
     """A cell as stored: surrounding and repeated spaces gone, control characters too."""
+    if text.isprintable():  # nearly every cell: no character-by-character work
+        text = text.strip()
+        return _SPACES.sub(" ", text) if "  " in text else text
     return _SPACES.sub(" ", "".join(ch if ch.isprintable() else " " for ch in text)).strip()
+
+
+#: Names repeat across a roll (siblings, common names): their keys are worked out once.
+_name_key = lru_cache(maxsize=65536)(name_key)
 
 
 def split_name(text: str) -> tuple[str, str, str]:
@@ -144,8 +154,8 @@ class Row:
             self.admission_number,
             self.forename,
             self.surname,
-            name_key(self.surname),
-            name_key(self.forename),
+            _name_key(self.surname),
+            _name_key(self.forename),
             self.year_group,
             self.form,
             int(self.problem is not None),
@@ -153,7 +163,7 @@ class Row:
 
 
 def _get(cells: Sequence[str], index: int | None) -> str:
-    if index is None or index >= len(cells):
+    if index is None or index >= len(cells) or not cells[index]:
         return ""
     return clean(cells[index])
 
@@ -206,9 +216,10 @@ def _problem(row: Row, year: str, upn: str, adno: str) -> str | None:
 def _contact(
     row: int, number: int, cells: Sequence[str], parts: dict[str, int], warnings: list[str]
 ) -> Contact | None:
+    size = len(cells)
+    if not any(i < size and cells[i].strip() for p, i in parts.items() if p not in _NOT_ALONE):
+        return None  # no contact in these columns (a priority or "No" alone is not one)
     text = {part: _get(cells, index) for part, index in parts.items()}
-    if not any(v for k, v in text.items() if k not in ("priority", "parental_responsibility")):
-        return None
     label = "the contact" if number == 0 else f"contact {number}"
     title, forename, surname = text.get("title", ""), text.get("forename", ""), text.get("surname")
     if text.get("name") and not (forename and surname):

@@ -10,6 +10,7 @@ IS DISTINCT FROM and UPDATE ... FROM) and PostgreSQL.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -69,6 +70,8 @@ def create() -> None:
         "adno TEXT, forename TEXT NOT NULL, surname TEXT NOT NULL, surname_key TEXT NOT NULL, "
         "forename_key TEXT NOT NULL, year_group INTEGER, form TEXT NOT NULL, "
         "rejected INTEGER NOT NULL, pupil_id INTEGER, matched_by TEXT)"
+        # room on each page, so PostgreSQL's matching updates stay on it (no index updates)
+        + ("" if is_sqlite() else " WITH (fillfactor = 50)")
     )
     database.execute_sql(
         f"CREATE TEMPORARY TABLE {STAGE_CONTACT} (row_no INTEGER NOT NULL, "
@@ -84,12 +87,10 @@ def index() -> None:
     for sql in (
         f"CREATE INDEX roll_stage_upn ON {STAGE_PUPIL} (upn)",
         f"CREATE INDEX roll_stage_adno ON {STAGE_PUPIL} (adno)",
-        f"CREATE INDEX roll_stage_pupil_id ON {STAGE_PUPIL} (pupil_id)",
         f"CREATE INDEX roll_stage_contact_pupil ON {STAGE_CONTACT} (pupil_row, priority)",
     ):
         database.execute_sql(sql)
-    if not is_sqlite():
-        database.execute_sql(f"ANALYZE {STAGE_PUPIL}")
+    if not is_sqlite():  # autovacuum never analyses temporary tables
         database.execute_sql(f"ANALYZE {STAGE_CONTACT}")
 
 
@@ -99,16 +100,27 @@ def drop() -> None:
 
 
 def insert(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """Bulk insert: executemany on SQLite, multi-row VALUES (execute_values) on PostgreSQL."""
+    """Bulk insert: executemany on SQLite, COPY on PostgreSQL."""
     if not rows:
         return
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     if is_sqlite():
         database.connection().executemany(sql + f"({', '.join('?' * len(columns))})", rows)
         return
-    from psycopg2.extras import execute_values
+    # COPY: several times faster than INSERT. In its CSV an unquoted empty field is NULL and
+    # a quoted one an empty string.
+    buffer = io.StringIO("".join(",".join(map(_copy_field, row)) + "\n" for row in rows))
+    database.cursor().copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
+    )
 
-    execute_values(database.cursor(), sql + "%s", rows, page_size=CHUNK)
+
+def _copy_field(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)  # int, or bool as True/False, which COPY reads
 
 
 def _pupil_table() -> str:
@@ -123,25 +135,25 @@ def match() -> None:
     """Point each staged row at its pupil: by UPN, else by admission number.
 
     A pupil already matched by UPN is not matched again by admission number, so a pupil whose
-    UPN changed (same admission number) is found, and two rows never claim one pupil.
+    UPN changed (same admission number) is found, and two rows never claim one pupil. Each
+    phase is one join against the pupils grouped by key (a hash join on PostgreSQL).
     """
     p = _pupil_table()
-    database.execute_sql(f"UPDATE {STAGE_PUPIL} SET pupil_id = NULL, matched_by = NULL")
     database.execute_sql(
-        f"UPDATE {STAGE_PUPIL} SET pupil_id = (SELECT MIN(p.id) FROM {p} p "
-        f"WHERE p.upn = {STAGE_PUPIL}.upn) WHERE upn IS NOT NULL"
+        f"UPDATE {STAGE_PUPIL} SET pupil_id = x.id, matched_by = 'upn' FROM "
+        f"(SELECT upn, MIN(id) AS id FROM {p} WHERE upn IS NOT NULL GROUP BY upn) x "
+        f"WHERE x.upn = {STAGE_PUPIL}.upn"
     )
-    database.execute_sql(f"UPDATE {STAGE_PUPIL} SET matched_by = 'upn' WHERE pupil_id IS NOT NULL")
+    database.execute_sql(f"CREATE INDEX roll_stage_pupil_id ON {STAGE_PUPIL} (pupil_id)")
     database.execute_sql(
-        f"UPDATE {STAGE_PUPIL} SET pupil_id = (SELECT MIN(p.id) FROM {p} p "
-        f"WHERE p.admission_number = {STAGE_PUPIL}.adno AND NOT EXISTS "
-        f"(SELECT 1 FROM {STAGE_PUPIL} s WHERE s.pupil_id = p.id)) "
-        "WHERE pupil_id IS NULL AND adno IS NOT NULL"
+        f"UPDATE {STAGE_PUPIL} SET pupil_id = x.id, matched_by = 'adno' FROM "
+        f"(SELECT admission_number AS adno, MIN(id) AS id FROM {p} p "
+        "WHERE admission_number IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {STAGE_PUPIL} s WHERE s.pupil_id = p.id) GROUP BY admission_number) x "
+        f"WHERE {STAGE_PUPIL}.pupil_id IS NULL AND x.adno = {STAGE_PUPIL}.adno"
     )
-    database.execute_sql(
-        f"UPDATE {STAGE_PUPIL} SET matched_by = 'adno' "
-        "WHERE pupil_id IS NOT NULL AND matched_by IS NULL"
-    )
+    if not is_sqlite():
+        database.execute_sql(f"ANALYZE {STAGE_PUPIL}")
 
 
 @dataclass(frozen=True)
