@@ -123,8 +123,9 @@ def lines(figures: dict) -> list[str]:
             continue
         p, a, again = runs["preview"], runs["apply"], runs["again"]
         out.append(
-            f"roll import on {backend}: preview {p['seconds']:.1f} s ({p['vmhwm_mb']:.0f} MB), "
-            f"apply {a['seconds']:.1f} s ({a['vmhwm_mb']:.0f} MB): {a['new']:,} new, "
+            f"roll import on {backend}: preview {p['seconds']:.1f} s (CPU here "
+            f"{p['cpu_seconds']:.1f} s, {p['vmhwm_mb']:.0f} MB), apply {a['seconds']:.1f} s "
+            f"(CPU {a['cpu_seconds']:.1f} s, {a['vmhwm_mb']:.0f} MB): {a['new']:,} new, "
             f"{a['changed']:,} changed, {a['leaving']:,} leaving, {a['contacts_added']:,} "
             f"contacts added; the same file again: {again['new'] + again['changed']} changes, "
             f"{again['contacts_added'] + again['contacts_changed']} contact changes"
