@@ -153,6 +153,20 @@ async def test_the_import_can_be_stopped(sqlite_db, tmp_path):
         assert isinstance(app.screen, ImportRollScreen)
 
 
+async def test_help_and_palette_list_the_import(sqlite_db):
+    from extgw_tui.screens.help import screen_actions
+
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(lambda: isinstance(app.screen, UsersScreen))
+        await pilot.pause(0.3)
+        found = {a.action: a.keys for a in screen_actions(app.screen)}
+        assert found["import_roll"] == "I"
+        screen = await _open(pilot, app)
+        found = {a.action: a.keys for a in screen_actions(screen)}
+        assert found["preview"] == "^o" and found["apply"] == "^s" and found["back"] == "esc"
+
+
 async def test_path_suggester(tmp_path):
     (tmp_path / "roll-2026.csv").write_text("x")
     (tmp_path / "roll-notes.txt").write_text("x")

@@ -344,3 +344,10 @@ def test_kill_9_in_the_middle_leaves_the_database_as_it_was(db, db_url, tmp_path
     db.connect(reuse_if_open=True)
     assert Pupil.select().count() == 1 and Pupil.get().on_roll
     assert Contact.select().count() == 0 and AuditEvent.select().count() == 0
+
+
+def test_trailing_blank_columns_and_rows(db, tmp_path):
+    rows = [[*pupil(1, "Smith", "Tom"), "", "", ""], ["", "", "", "", "", "", "", "", ""]]
+    path = write_csv(tmp_path / "wide.csv", rows, header=[*HEADER, "", "", ""])
+    preview = roll_import.preview(path, _options())
+    assert (preview.rows, preview.new, preview.rejected_count) == (1, 1, 0)

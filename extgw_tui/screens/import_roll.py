@@ -224,7 +224,11 @@ class ImportRollScreen(Screen[None]):
     def _progress(self, stage: str, fraction: float) -> None:
         if not self.is_attached:
             return
-        self.query_one("#import-progress", ProgressBar).update(progress=int(fraction * 100))
+        bar = self.query_one("#import-progress", ProgressBar)
+        if stage == "reading":
+            bar.update(total=100, progress=int(fraction * 100))
+        else:  # one SQL statement after another: no fraction worth showing
+            bar.update(total=None)
         self.query_one("#import-stage", Static).update(STAGES.get(stage, stage.capitalize()))
 
     def _finished(self, request, result: roll_import.Preview | SheetChoice) -> None:

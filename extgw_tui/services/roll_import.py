@@ -17,11 +17,14 @@ only its keys are held in memory, to find duplicates.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, islice
 from pathlib import Path
+
+import peewee
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
@@ -195,7 +198,8 @@ def _run(path, options, progress, should_cancel, *, write: bool) -> Preview:
         report("done", 1.0)
         return result
     finally:
-        stage.drop()
+        with contextlib.suppress(peewee.DatabaseError):  # a lost connection took them anyway
+            stage.drop()
 
 
 def _snapshot():
