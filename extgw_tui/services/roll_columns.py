@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from extgw_tui.errors import InvalidInput
 
@@ -60,6 +61,9 @@ CONTACT_PARTS: dict[str, tuple[str, ...]] = {
 
 #: Headers of a one-contact-per-row file that need no "Contact" prefix to be recognised.
 BARE_CONTACT_PARTS = ("relationship", "parental_responsibility", "priority")
+
+#: Contact columns that alone do not make a contact.
+NOT_ALONE = ("priority", "parental_responsibility")
 
 #: Words that start a numbered contact column ("Contact 1 ...", "Parent 2 ...").
 CONTACT_WORDS = ("contact", "parent", "carer", "guardian", "priority")
@@ -169,6 +173,15 @@ class Layout:
     contacts: dict[int, dict[str, int]] = field(default_factory=dict)
     headers: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+
+    @cached_property
+    def contact_columns(self) -> list[tuple[int, dict[str, int], tuple[int, ...]]]:
+        """(number, {part: column}, the columns that make a contact) per contact, in order:
+        a priority or a "No" alone is not a contact."""
+        return [
+            (number, parts, tuple(i for p, i in parts.items() if p not in NOT_ALONE))
+            for number, parts in sorted(self.contacts.items())
+        ]
 
     @property
     def per_row_contacts(self) -> bool:

@@ -27,8 +27,6 @@ TRUE_WORDS = frozenset({"yes", "y", "true", "1", "x", "pr", "t"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0", "", "f"})
 _EMAIL = re.compile(r"^[^@\s\"<>(),;:\[\]\\]+@[^@\s\"<>(),;:\[\]\\.]+(\.[^@\s\"<>(),;:\[\]\\.]+)+$")
 _SPACES = re.compile(r"\s+")
-#: Contact columns that alone do not make a contact.
-_NOT_ALONE = ("priority", "parental_responsibility")
 
 
 def upn_problem(upn: str) -> str | None:
@@ -181,17 +179,22 @@ def read_row(number: int, cells: Sequence[str], layout: Layout) -> Row:
         row.forename, row.surname = row.forename or forename, row.surname or surname
     row.form = _get(cells, col("form"))
     year = _get(cells, col("year_group"))
-    row.problem = _problem(row, year, upn, adno)
+    row.problem = _problem(row, upn, adno)
     if row.problem is None:
-        row.year_group = parse_year(year)
-    for number_, parts in sorted(layout.contacts.items()):
-        contact = _contact(number, number_, cells, parts, row.warnings)
-        if contact is not None:
-            row.contacts.append(contact)
+        try:
+            row.year_group = parse_year(year)
+        except ValueError:
+            row.problem = f"impossible year group {year[:20]!r} (N1, N2, R or 1-14)"
+    size = len(cells)
+    for number_, parts, substantive in layout.contact_columns:
+        if any(i < size and cells[i] and not cells[i].isspace() for i in substantive):
+            contact = _contact(number, number_, cells, parts, row.warnings)
+            if contact is not None:
+                row.contacts.append(contact)
     return row
 
 
-def _problem(row: Row, year: str, upn: str, adno: str) -> str | None:
+def _problem(row: Row, upn: str, adno: str) -> str | None:
     if not upn and not adno:
         return "no UPN and no admission number"
     if upn and (reason := upn_problem(upn)):
@@ -206,19 +209,12 @@ def _problem(row: Row, year: str, upn: str, adno: str) -> str | None:
         return f"a name is longer than {NAME_MAX} characters"
     if len(row.form) > FORM_MAX:
         return f"form {row.form[:30]} is longer than {FORM_MAX} characters"
-    try:
-        parse_year(year)
-    except ValueError:
-        return f"impossible year group {year[:20]!r} (N1, N2, R or 1-14)"
     return None
 
 
 def _contact(
     row: int, number: int, cells: Sequence[str], parts: dict[str, int], warnings: list[str]
 ) -> Contact | None:
-    size = len(cells)
-    if not any(i < size and cells[i].strip() for p, i in parts.items() if p not in _NOT_ALONE):
-        return None  # no contact in these columns (a priority or "No" alone is not one)
     text = {part: _get(cells, index) for part, index in parts.items()}
     label = "the contact" if number == 0 else f"contact {number}"
     title, forename, surname = text.get("title", ""), text.get("forename", ""), text.get("surname")
