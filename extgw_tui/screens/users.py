@@ -108,6 +108,7 @@ class UsersScreen(Screen[None]):
             id="main.licence_keys",
             tooltip="Licence keys: generate, email, revoke, follow up",
         ),
+        Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -418,6 +419,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())
+
+    def action_import_roll(self) -> None:
+        from extgw_tui.screens.import_roll import ImportRollScreen
+
+        self.app.push_screen(ImportRollScreen())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen
