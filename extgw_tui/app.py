@@ -33,11 +33,11 @@ from extgw_tui.errors import ExtgwError
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import error_message
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
 from extgw_tui.widgets.control_filter import DropControlCharacters
+from extgw_tui.widgets.dbwork import error_message
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}

@@ -19,9 +19,9 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityFilter, ActivityRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the text filter queries the database.

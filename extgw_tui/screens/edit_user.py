@@ -18,7 +18,6 @@ from textual.widgets import Button, DataTable, Sparkline, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.remove_pupil import (
     add_pupil_columns,
@@ -30,6 +29,7 @@ from extgw_tui.screens.remove_pupil import (
 from extgw_tui.services import statistics, users
 from extgw_tui.services.licences import LinkedPupil
 from extgw_tui.services.login_chart import y_ticks
+from extgw_tui.widgets.dbwork import db_work
 
 #: Terminal rows from which the full bar chart replaces the sparkline.
 PLOT_MIN_HEIGHT = 40

@@ -20,9 +20,9 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import mail, users
+from extgw_tui.widgets.dbwork import db_work
 
 
 def seconds(value: float) -> str:

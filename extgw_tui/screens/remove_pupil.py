@@ -17,10 +17,10 @@ from textual.widgets import Button, DataTable, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import licences, users
 from extgw_tui.services.licences import LinkedPupil
+from extgw_tui.widgets.dbwork import db_work
 
 
 def holder_label(row: users.UserRow) -> str:

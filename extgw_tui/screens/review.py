@@ -24,9 +24,9 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the threshold re-queries the database.

@@ -21,10 +21,10 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import login_chart, periods, statistics
 from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import Group, GroupStatistics
+from extgw_tui.widgets.dbwork import db_work
 
 #: Links 1 to 9 have a number key; further ones are reached with left/right or the mouse.
 LINK_KEYS = 9

@@ -17,9 +17,9 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, users
 from extgw_tui.services.users import UserRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the search runs.

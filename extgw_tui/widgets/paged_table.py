@@ -7,7 +7,7 @@ PageUp/PageDown, Home/End, g/G, the mouse wheel at the edge) fetches the neighbo
 keeps the cursor on the same screen line, so paging reaches the last of 100,000 rows without
 visible seams.
 
-API (everything runs through screens.dbwork.db_work in exclusive workers; a generation counter
+API (everything runs through widgets.dbwork.db_work in exclusive workers; a generation counter
 drops any older result, so a slow query never overwrites a newer one):
 
     table = PagedTable(
@@ -65,7 +65,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from extgw_tui.escapes import escape_controls
-from extgw_tui.screens.dbwork import db_work
+from extgw_tui.widgets.dbwork import db_work
 
 #: Rows held in the widget at once.
 WINDOW = 60
