@@ -39,9 +39,8 @@ class SubjectInput(Input):
     class FirstLineKept(Message):
         """A multi-line text was pasted: only its first line went into the subject."""
 
-    def _on_paste(self, event: events.Paste) -> None:
-        super()._on_paste(event)
-        event.prevent_default()  # Textual would call Input._on_paste a second time
+    def on_paste(self, event: events.Paste) -> None:
+        """Before Input pastes the first line (its own handler runs after this one)."""
         if len(event.text.splitlines()) > 1:
             self.post_message(self.FirstLineKept())
 

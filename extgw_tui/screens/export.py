@@ -23,6 +23,7 @@ from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.textual_private import highlight, highlighted_index
 from extgw_tui.widgets.dbwork import db_work
 
 #: The help page's exports, in its order; "as currently listed" joins them under a search.
@@ -54,7 +55,7 @@ class ExportChoices(RadioSet):
 
     def _highlight_pressed(self) -> None:
         if self.pressed_index >= 0:
-            self._selected = self.pressed_index
+            highlight(self, self.pressed_index)
 
     class Chosen(Message):
         """Enter on an export: the dialog goes on with it (RadioSet.Changed comes only later,
@@ -70,9 +71,10 @@ class ExportChoices(RadioSet):
             return self.choices
 
     def action_choose(self) -> None:
-        if self._selected is None:
+        index = highlighted_index(self)
+        if index is None:
             return
-        button = self.children[self._selected]
+        button = self.children[index]
         assert isinstance(button, RadioButton)
         button.value = True
         self.post_message(self.Chosen(self, ExportKind(button.name)))

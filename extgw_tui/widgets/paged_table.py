@@ -65,6 +65,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from extgw_tui.escapes import escape_controls
+from extgw_tui.textual_private import show_hover_cursor
 from extgw_tui.widgets.dbwork import db_work
 
 #: Rows held in the widget at once.
@@ -421,11 +422,17 @@ class PagedTable(DataTable):
         else:
             self._pending_scroll = 0
 
-    async def _on_idle(self, event: events.Idle) -> None:
-        """After DataTable has measured the new rows, restore the cursor's screen line."""
-        if self._require_update_dimensions:
-            await DataTable._on_idle(self, event)
-        if self._pending_scroll is not None and not self._require_update_dimensions:
+    def on_idle(self, event: events.Idle) -> None:
+        """After DataTable has measured the new rows, restore the cursor's screen line.
+
+        DataTable measures them in its own idle handler, which runs after this one; call_next
+        runs once every idle handler has.
+        """
+        if self._pending_scroll is not None:
+            self.call_next(self._restore_screen_line)
+
+    def _restore_screen_line(self) -> None:
+        if self._pending_scroll is not None:
             self.scroll_to(y=self._pending_scroll, animate=False, force=True, immediate=True)
             self._pending_scroll = None
 
@@ -435,7 +442,7 @@ class PagedTable(DataTable):
     def _current_screen_line(self) -> int:
         return max(self.cursor_row - round(self.scroll_y), 0)
 
-    def _on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         width = self.size.width - self.styles.scrollbar_size_vertical
         if self._fetch is not None and width != self._shown_width and not self.fetching:
             self._screen_line = self._current_screen_line()
@@ -486,7 +493,7 @@ class PagedTable(DataTable):
 
     def _go(self, target: int) -> None:
         """Move the cursor to absolute row `target`, loading another window if needed."""
-        self._set_hover_cursor(False)
+        show_hover_cursor(self, False)
         if not self.total:
             return
         if not self.counting:  # else the count on its way clamps it
@@ -527,12 +534,12 @@ class PagedTable(DataTable):
         if not (self.fetching or self._filling) and 0 <= new.row < len(self._rows):
             self.position = self.window_offset + new.row  # mouse clicks move the cursor too
 
-    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         if self.scroll_y >= self.max_scroll_y and self.window_offset + len(self._rows) < self.total:
             event.prevent_default()
             self._go(self.window_offset + len(self._rows))
 
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0 and self.window_offset > 0:
             event.prevent_default()
             self._go(self.window_offset - 1)
@@ -619,7 +626,7 @@ class PagedTable(DataTable):
 
     # ----- mouse on cells -----------------------------------------------------------------
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         meta = event.style.meta
         row_index, column_index = meta.get("row"), meta.get("column")
         if row_index is None or column_index is None or row_index < 0 or column_index < 0:
@@ -627,7 +634,7 @@ class PagedTable(DataTable):
         if not (0 <= row_index < len(self._rows)) or column_index >= len(self.ordered_columns):
             return
         event.prevent_default()  # DataTable would treat a click on the cursor row as enter
-        self._set_hover_cursor(True)
+        show_hover_cursor(self, True)
         row = self._rows[row_index]
         self.move_cursor(row=row_index, column=column_index, scroll=False)
         key = self.ordered_columns[column_index].key.value
