@@ -12,7 +12,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+from playhouse.shortcuts import ReconnectMixin
 
 from extgw_tui.errors import DatabaseProblem
 from extgw_tui.models import (
@@ -30,6 +32,11 @@ from extgw_tui.models import (
 #: Seconds a writer waits for another writer before giving up with a clear message.
 BUSY_TIMEOUT = 15
 
+#: Seconds one PostgreSQL statement may run before the server stops it: far beyond any query
+#: of the app (the slowest, an export's, streams in pages), so only a runaway one is stopped
+#: instead of holding its locks and a worker for ever.
+STATEMENT_TIMEOUT = 300
+
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",
@@ -39,32 +46,93 @@ SQLITE_PRAGMAS = {
 }
 
 
-def _surname_keys_without_accents(db: peewee.Database) -> None:
-    """Schema 2: surname keys lose their accents (models.name_key), so "ozturk" finds Öztürk.
+def _rekey_names(model: type[peewee.Model], name: peewee.Field, key: peewee.Field) -> None:
+    """Rewrite the name keys (models.name_key) that the current folding makes differently.
 
-    Only rows whose key changes are written; at 100,000 users that is the few with accents.
+    Only rows whose key changes are written; at 100,000 users that is the few with accents or
+    punctuation in their names.
     """
+    last = 0
+    while True:
+        rows = list(
+            model.select(model.id, name, key)
+            .where(model.id > last)
+            .order_by(model.id)
+            .limit(5000)
+            .tuples()
+        )
+        if not rows:
+            break
+        last = rows[-1][0]
+        for row_id, value, old in rows:
+            if name_key(value) != old:
+                model.update({key: name_key(value)}).where(model.id == row_id).execute()
+
+
+def _surname_keys_without_accents(db: peewee.Database) -> None:
+    """Schema 2: surname keys lose their accents, so "ozturk" finds Öztürk."""
     for model in (ExternalUser, Pupil):
-        last = 0
-        while True:
-            rows = list(
-                model.select(model.id, model.surname, model.surname_key)
-                .where(model.id > last)
-                .order_by(model.id)
-                .limit(5000)
-                .tuples()
-            )
-            if not rows:
-                break
-            last = rows[-1][0]
-            for row_id, surname, key in rows:
-                if name_key(surname) != key:
-                    model.update(surname_key=name_key(surname)).where(model.id == row_id).execute()
+        _rekey_names(model, model.surname, model.surname_key)
+
+
+def add_missing_tables_and_columns(db: peewee.Database) -> None:
+    """Bring the tables up to the models: new tables, new columns (with their defaults) and
+    their indexes. Idempotent, so a later step may run it again after adding more.
+
+    Every column added to an existing table must have a default or be nullable.
+    """
+    existing = set(db.get_tables())
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        if table not in existing:
+            model.create_table(safe=True)
+            continue
+        have = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name not in have:
+                _add_column(db, table, field)
+        model._schema.create_indexes(safe=True)
+
+
+def _add_column(db: peewee.Database, table: str, field: peewee.Field) -> None:
+    """ALTER TABLE ... ADD COLUMN with the model's constant default in the DDL, so the column is
+    NOT NULL as on a new database (peewee's add_not_null would rebuild an SQLite table, and its
+    DROP would cascade to the rows that reference it)."""
+    default = field.default
+    if field.null or not isinstance(default, str | bool | int | float):
+        migrator = SqliteMigrator(db) if is_sqlite(db) else PostgresqlMigrator(db)
+        operations = [migrator.alter_add_column(table, field.column_name, field)]
+        if default is not None:
+            operations.append(migrator.apply_default(table, field.column_name, field))
+        migrate(*operations)
+        return
+    if isinstance(default, bool):
+        literal = str(int(default)) if is_sqlite(db) else str(default).upper()
+    elif isinstance(default, str):
+        literal = "'" + default.replace("'", "''") + "'"
+    else:
+        literal = repr(default)
+    ctx = db.get_sql_context()
+    column_sql, _ = ctx.sql(field.ddl(ctx)).query()
+    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql} DEFAULT {literal}')
+
+
+def _schema_3(db: peewee.Database) -> None:
+    """Schema 3: soft delete, pupils' leaving dates, contacts, portal rate limits, and name keys
+    that fold every alphabet and drop punctuation (Łukasiewicz, O'Brien), forenames included."""
+    add_missing_tables_and_columns(db)
+    for model in (ExternalUser, Pupil):
+        _rekey_names(model, model.surname, model.surname_key)
+        _rekey_names(model, model.forename, model.forename_key)
+    create_backend_indexes(db)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
 #: for changes of the tables themselves).
-MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {2: _surname_keys_without_accents}
+MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {
+    2: _surname_keys_without_accents,
+    3: _schema_3,
+}
 
 
 def redact_url(url: str) -> str:
@@ -105,7 +173,35 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseProblem(f"A database cannot be created in {folder} (permission denied).")
 
 
-def _make_database(url: str) -> peewee.Database:
+class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
+    """A server restarted or a connection dropped mid-session: the next statement outside a
+    transaction connects again. Inside one it fails (the work is rolled back, nothing is left
+    half-done, describe() says the server cannot be reached) and the next action reconnects."""
+
+    reconnect_errors = (
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "could not receive data"),
+        (peewee.OperationalError, "ssl syscall error"),
+        (peewee.InterfaceError, "connection already closed"),
+    )
+
+    def execute_sql(self, sql, params=None):
+        try:
+            return super().execute_sql(sql, params)
+        except peewee.InterfaceError as exc:  # not a DatabaseError: callers would miss it
+            raise peewee.OperationalError(f"server closed the connection ({exc})") from exc
+
+    def rollback(self):
+        """A transaction on a connection the server dropped is already gone with it."""
+        try:
+            super().rollback()
+        except (peewee.InterfaceError, peewee.OperationalError):
+            if self.connection().closed == 0:
+                raise
+
+
+def make_database(url: str) -> peewee.Database:
     path = sqlite_path(url)
     if url.startswith("sqlite:/"):
         if path is not None:
@@ -119,7 +215,9 @@ def _make_database(url: str) -> peewee.Database:
     if url.startswith(("postgres:", "postgresql:")):
         try:
             # a write blocked by another session fails after BUSY_TIMEOUT, as on SQLite
-            return connect_url(url, options=f"-c lock_timeout={BUSY_TIMEOUT * 1000}")
+            options = f"-c lock_timeout={BUSY_TIMEOUT * 1000} "
+            options += f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+            return ReconnectingPostgresqlDatabase(**parse_url(url), options=options)
         except Exception as exc:  # bad URL or missing driver
             raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
     raise DatabaseProblem(
@@ -129,7 +227,7 @@ def _make_database(url: str) -> peewee.Database:
 
 def open_database(url: str) -> peewee.Database:
     """Open (and if new, create) the database at `url`, bind the models to it and return it."""
-    db = _make_database(url)
+    db = make_database(url)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -154,7 +252,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
-            _create_backend_indexes(db)
+            create_backend_indexes(db)
             SchemaInfo.create(version=SCHEMA_VERSION)
             for name in DEFAULT_LICENCE_TYPES:
                 LicenceType.get_or_create(name=name)
@@ -173,7 +271,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             SchemaInfo.update(version=SCHEMA_VERSION).execute()
 
 
-def _create_backend_indexes(db: peewee.Database) -> None:
+def create_backend_indexes(db: peewee.Database) -> None:
     """PostgreSQL needs pattern-ops indexes for LIKE 'prefix%' under a non-C collation."""
     if isinstance(db, peewee.PostgresqlDatabase):
         db.execute_sql(
