@@ -23,6 +23,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
+from extgw_tui import keys, settings
 from extgw_tui.db import redact_url
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
@@ -53,9 +54,10 @@ class ExtgwApp(ErrorFunnelApp):
             "Help",
             tooltip="Help: the keys of this screen",
             key_display="?",
+            id="app.help",
         ),
-        Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
-        Binding("q", "quit_key", "Quit", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False, id="app.refresh"),
+        Binding("q", "quit_key", "Quit", show=False, id="app.quit"),
     ]
 
     #: Under Pilot, keep the first bug for run_test to re-raise, so a bug fails its test. Tests
@@ -68,6 +70,8 @@ class ExtgwApp(ErrorFunnelApp):
         self.sub_title = f"{redact_url(db_url)} · admin {audit.current_admin()}"
         self.theme_name = theme_name
         self._asking_to_quit = False
+        #: config.toml's [keys] in force (binding id -> keys); the help reads it too
+        self.key_overrides: dict[str, str] = {}
         self._drop_controls = DropControlCharacters()
         self._no_color_filter: LineFilter | None = None  # None: Textual's choice stands
 
@@ -85,6 +89,7 @@ class ExtgwApp(ErrorFunnelApp):
                 )
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
+        self._apply_config_keys()
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -92,6 +97,17 @@ class ExtgwApp(ErrorFunnelApp):
         from extgw_tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
+
+    def _apply_config_keys(self) -> None:
+        """config.toml's [keys]: the administrator's keys replace the defaults of those ids;
+        a line that cannot apply is one warning."""
+        table = settings.load_config().get("keys")
+        if table is None:
+            return
+        self.key_overrides, problems = keys.load_keymap(table, keys.registry())
+        self.set_keymap(self.key_overrides)
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=15)
 
     def _match_no_color_filter(self, *_: object) -> None:
         """Under NO_COLOR, the colour-removing filter that suits the theme now.

@@ -69,15 +69,40 @@ class ActivityLogScreen(Screen[None]):
     TITLE = "Activity log"
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the users"),
+        Binding("escape", "back", "Back", tooltip="Back to the users", id="activity.back"),
         Binding(
-            "slash", "focus_filter", "Filter", tooltip="Filter by admin, action, user or target"
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter by admin, action, user or target",
+            id="activity.filter",
         ),
-        Binding("e", "open", "Open", tooltip="Open the entry: every field"),
-        Binding("u", "this_user", "This user", tooltip="Only the entries of this user"),
-        Binding("x", "export", "Export", tooltip="Export the filtered log to Excel"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
-        Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
+        Binding("e", "open", "Open", tooltip="Open the entry: every field", id="activity.open"),
+        Binding(
+            "u",
+            "this_user",
+            "This user",
+            tooltip="Only the entries of this user",
+            id="activity.this_user",
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            tooltip="Export the filtered log to Excel",
+            id="activity.export",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
+        Binding(
+            "ctrl+l", "clear_filters", "Clear filters", show=False, id="activity.clear_filters"
+        ),
     ]
 
     def __init__(self, user_id: int | None = None) -> None:

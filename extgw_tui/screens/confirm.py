@@ -16,9 +16,9 @@ class ConfirmModal(Dialog[bool]):
     TITLE = "Please confirm"
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=True),
-        Binding("n", "answer(False)", "No", show=True),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding("y", "answer(True)", "Yes", show=True, id="confirm.yes"),
+        Binding("n", "answer(False)", "No", show=True, id="confirm.no"),
+        Binding("escape", "answer(False)", "Cancel", show=False, id="confirm.cancel"),
     ]
 
     def __init__(

@@ -60,13 +60,20 @@ class EditUserModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("edit_user.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Close the Edit dialog"),
-        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
+        Binding("escape", "close", "Close", tooltip="Close the Edit dialog", id="edit.close"),
+        Binding(
+            "r",
+            "remove",
+            "Remove pupil",
+            tooltip="Remove the highlighted pupil (asks first)",
+            id="edit.remove_pupil",
+        ),
         Binding(
             "ctrl+r,f5",
             "refresh",
             "Refresh",
             tooltip="Reload the account, its pupils and its login statistics",
+            id="app.refresh",
         ),
     ]
 

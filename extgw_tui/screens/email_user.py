@@ -52,8 +52,20 @@ class EmailUserModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("email_user.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close without sending (asks if you typed)"),
-        Binding("ctrl+s", "send", "Send", tooltip="Send the message (Retry after a failure)"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            tooltip="Close without sending (asks if you typed)",
+            id="email.cancel",
+        ),
+        Binding(
+            "ctrl+s",
+            "send",
+            "Send",
+            tooltip="Send the message (Retry after a failure)",
+            id="email.send",
+        ),
     ]
 
     def __init__(self, user_id: int) -> None:

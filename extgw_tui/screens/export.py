@@ -46,6 +46,7 @@ class ExportChoices(RadioSet):
             "Choose",
             tooltip="Choose the highlighted export and go on",
             show=False,
+            id="export.choose",
         ),
     ]
 

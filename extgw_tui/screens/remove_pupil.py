@@ -114,9 +114,23 @@ class RemovePupilModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("remove_pupil.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Close without removing anything"),
-        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Reload the account's pupils"),
+        Binding(
+            "escape", "close", "Close", tooltip="Close without removing anything", id="remove.close"
+        ),
+        Binding(
+            "r",
+            "remove",
+            "Remove pupil",
+            tooltip="Remove the highlighted pupil (asks first)",
+            id="remove.remove_pupil",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            tooltip="Reload the account's pupils",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self, user_id: int) -> None:

@@ -71,8 +71,14 @@ class ReviewTable(PagedTable):
     before deleting."""
 
     BINDINGS = [
-        Binding("space", "toggle_mark", "Mark", tooltip="Mark/unmark row"),
-        Binding("a", "mark_all", "Mark all", tooltip="Mark every account on the list"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark/unmark row", id="list.mark"),
+        Binding(
+            "a",
+            "mark_all",
+            "Mark all",
+            tooltip="Mark every account on the list",
+            id="list.mark_all",
+        ),
     ]
 
 
@@ -82,16 +88,47 @@ class ReviewScreen(Screen[None]):
     CSS_PATH = stylesheet("review.tcss")
     TITLE = "Review user accounts"
     BINDINGS = [
-        Binding("slash", "focus_months", "Threshold", tooltip="Change the months threshold"),
         Binding(
-            "d,delete", "delete", "Delete", tooltip="Delete the marked accounts, or the cursor's"
+            "slash",
+            "focus_months",
+            "Threshold",
+            tooltip="Change the months threshold",
+            id="review.threshold",
         ),
-        Binding("x", "export", "Export", tooltip="Export the whole list to Excel"),
         Binding(
-            "escape", "back", "Back", tooltip="Back to the users (or stop a deletion)", show=False
+            "d,delete",
+            "delete",
+            "Delete",
+            tooltip="Delete the marked accounts, or the cursor's",
+            id="review.delete",
         ),
-        Binding("e", "open", "Open", tooltip="Open the account under the cursor", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database", show=False),
+        Binding(
+            "x", "export", "Export", tooltip="Export the whole list to Excel", id="review.export"
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            tooltip="Back to the users (or stop a deletion)",
+            show=False,
+            id="review.back",
+        ),
+        Binding(
+            "e",
+            "open",
+            "Open",
+            tooltip="Open the account under the cursor",
+            show=False,
+            id="review.open",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            tooltip="Refresh from the database",
+            show=False,
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self, months: int = review.DEFAULT_MONTHS) -> None:

@@ -64,24 +64,58 @@ class UsersScreen(Screen[None]):
     CSS_PATH = stylesheet("users.tcss")
     TITLE = "External users"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", tooltip="Search by surname or email"),
-        Binding("escape", "leave_search", "Leave the search box", show=False),
-        Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
-        Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            tooltip="Search by surname or email",
+            id="main.search",
+        ),
+        Binding(
+            "escape", "leave_search", "Leave the search box", show=False, id="main.leave_search"
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            tooltip="Edit user: pupils, licences, login statistics",
+            id="main.edit",
+        ),
+        Binding("m", "email", "Email", tooltip="Email the user under the cursor", id="main.email"),
         Binding(
             "r",
             "remove",
             "Remove a pupil",
             show=False,
             tooltip="Remove a pupil from the user under the cursor",
+            id="main.remove_pupil",
         ),
-        Binding("D", "set_access(False)", "Deny", tooltip="Deny access to the marked users"),
-        Binding("A", "set_access(True)", "Allow", tooltip="Allow access for the marked users"),
-        Binding("x", "export", "Export", tooltip="Export to Excel"),
-        Binding("s", "stats", "Login statistics", show=False),
-        Binding("v", "review", "Review user accounts", show=False),
-        Binding("L", "activity", "Activity log", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
+        Binding(
+            "D",
+            "set_access(False)",
+            "Deny",
+            tooltip="Deny access to the marked users",
+            id="main.deny",
+        ),
+        Binding(
+            "A",
+            "set_access(True)",
+            "Allow",
+            tooltip="Allow access for the marked users",
+            id="main.allow",
+        ),
+        Binding("x", "export", "Export", tooltip="Export to Excel", id="main.export"),
+        Binding("s", "stats", "Login statistics", show=False, id="main.stats"),
+        Binding("v", "review", "Review user accounts", show=False, id="main.review"),
+        Binding("L", "activity", "Activity log", show=False, id="main.activity"),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self) -> None:

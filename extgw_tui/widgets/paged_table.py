@@ -111,18 +111,18 @@ class PagedTable(DataTable):
     """A database-backed DataTable holding one window of rows and a set of marked ids."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open the row", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g,ctrl+home", "first", "First row", show=False),
-        Binding("end,G,ctrl+end", "last", "Last row", show=False),
-        Binding("space", "toggle_mark", "Mark/unmark row", show=False),
-        Binding("a", "mark_all", "Mark all matches", show=False),
-        Binding("c", "clear_marks", "Clear marks", show=False),
-        Binding("o", "next_sort", "Sort: next column", show=False),
-        Binding("O", "reverse_sort", "Sort: reverse", show=False),
+        Binding("enter", "select_cursor", "Open the row", show=False, id="list.open"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("home,g,ctrl+home", "first", "First row", show=False, id="list.first"),
+        Binding("end,G,ctrl+end", "last", "Last row", show=False, id="list.last"),
+        Binding("space", "toggle_mark", "Mark/unmark row", show=False, id="list.mark"),
+        Binding("a", "mark_all", "Mark all matches", show=False, id="list.mark_all"),
+        Binding("c", "clear_marks", "Clear marks", show=False, id="list.clear_marks"),
+        Binding("o", "next_sort", "Sort: next column", show=False, id="list.sort_next"),
+        Binding("O", "reverse_sort", "Sort: reverse", show=False, id="list.sort_reverse"),
     ]
 
     class Loaded(Message):
