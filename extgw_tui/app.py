@@ -107,7 +107,7 @@ class ExtgwApp(ErrorFunnelApp):
         self.key_overrides, problems = keys.load_keymap(table, keys.registry())
         self.set_keymap(self.key_overrides)
         for problem in problems:
-            self.notify(problem, severity="warning", timeout=15)
+            self.notify(escape(problem), severity="warning", timeout=15)
 
     def _match_no_color_filter(self, *_: object) -> None:
         """Under NO_COLOR, the colour-removing filter that suits the theme now.

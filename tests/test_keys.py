@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from app_helpers import messages, settle
+from textual.content import Content
 from textual.widgets import DataTable
 from user_rows import make_users
 
@@ -72,8 +73,9 @@ async def test_a_rebound_key_works_and_shows_in_footer_help_and_palette(sqlite_d
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app)
-        warnings = [m for m in messages(app) if "[keys]" in m]
+        warnings = [m for m in messages(app) if "main.exprt" in m]
         assert len(warnings) == 1 and "did you mean 'main.export'" in warnings[0]
+        assert Content.from_markup(warnings[0]).plain.startswith("config.toml [keys]: ")
         main = app.screen
         footer = {b.binding.id: key for key, b in main.active_bindings.items() if b.binding.id}
         assert footer["main.export"] == "X"  # what the footer draws from
