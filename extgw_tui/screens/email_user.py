@@ -40,9 +40,10 @@ class SubjectInput(Input):
         """A multi-line text was pasted: only its first line went into the subject."""
 
     def on_paste(self, event: events.Paste) -> None:
-        """Before Input pastes the first line (its own handler runs after this one)."""
+        """Say so once Input has pasted the first line (its own handler runs after this one,
+        and its Changed must come first: the notice lasts until the next edit)."""
         if len(event.text.splitlines()) > 1:
-            self.post_message(self.FirstLineKept())
+            self.call_next(self.post_message, self.FirstLineKept())
 
 
 class EmailUserModal(Dialog[bool]):
