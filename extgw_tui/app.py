@@ -23,8 +23,10 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
-from extgw_tui import keys, settings
+from extgw_tui import keymap, settings
 from extgw_tui.db import redact_url
+from extgw_tui.errors import ExtgwError
+from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
@@ -37,9 +39,6 @@ from extgw_tui.widgets.dbwork import error_message, is_expected
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
-
-#: Exit code when the app could not even start (matches cli.EXIT_BUG).
-EXIT_BUG = 3
 
 
 class ExtgwApp(ErrorFunnelApp):
@@ -89,6 +88,7 @@ class ExtgwApp(ErrorFunnelApp):
                 )
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
+        self._notify_config_warnings()
         self._apply_config_keys()
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
@@ -104,10 +104,19 @@ class ExtgwApp(ErrorFunnelApp):
         table = settings.load_config().get("keys")
         if table is None:
             return
-        self.key_overrides, problems = keys.load_keymap(table, keys.registry())
+        self.key_overrides, problems = keymap.load_keymap(table, keymap.registry())
         self.set_keymap(self.key_overrides)
         for problem in problems:
-            self.notify(escape(problem), severity="warning", timeout=15)
+            self.notify(problem, severity="warning", timeout=15, markup=False)
+
+    def _notify_config_warnings(self) -> None:
+        """What config.toml or the environment holds that extgw-tui does not know (issue 12)."""
+        try:
+            sentences = settings.config_warnings()
+        except ExtgwError as exc:
+            sentences = [str(exc)]
+        for sentence in sentences:
+            self.notify(sentence, severity="warning", timeout=15, markup=False)
 
     def _match_no_color_filter(self, *_: object) -> None:
         """Under NO_COLOR, the colour-removing filter that suits the theme now.

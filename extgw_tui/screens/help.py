@@ -16,8 +16,9 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
-from extgw_tui import keys
+from extgw_tui import keymap
 from extgw_tui.resources import stylesheet
+from extgw_tui.screens.dialog import DIALOG_CSS
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     from extgw_tui.widgets.paged_table import PagedTable
 
     app = screen.app
-    keymap: dict[str, str] = getattr(app, "key_overrides", {})
+    overrides: dict[str, str] = getattr(app, "key_overrides", {})
     grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
 
     def add(node: DOMNode, binding: Binding, key: str) -> None:
@@ -55,8 +56,8 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     for key, active in screen.active_bindings.items():
         add(active.node, active.binding, key)
     for table in screen.query(PagedTable):
-        for key, binding in keys.bindings_in_force(table, keymap):
-            if keys.action_enabled(table, binding.action):  # skip what the list switched off
+        for key, binding in keymap.bindings_in_force(table, overrides):
+            if keymap.action_enabled(table, binding.action):  # skip what the list switched off
                 add(table, binding, key)
 
     def rank(node: DOMNode) -> int:  # the screen's own actions first, the app's last
@@ -94,7 +95,7 @@ def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
     for cls in type(node).__mro__:
         if not cls.__module__.startswith("extgw_tui"):
             continue
-        for declared in keys.declared_bindings(cls):
+        for declared in keymap.declared_bindings(cls):
             if binding.id and declared.id == binding.id:
                 return True
             listed = {k.strip() for k in declared.key.split(",")}
@@ -106,7 +107,7 @@ def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over; escape, ? or F1 closes it."""
 
-    CSS_PATH = stylesheet("help.tcss")
+    CSS_PATH = [DIALOG_CSS, stylesheet("help.tcss")]
     BINDINGS = [
         Binding("escape,question_mark,f1,q", "close", "Close help", id="help.close"),
     ]

@@ -10,7 +10,7 @@ everywhere it works:
     "main.export" = "X"            # id = key, or several keys: "ctrl+e,X"
 
 An id that does not exist or a key Textual cannot name gets one warning sentence and is left
-out; every other line still applies. `python -m extgw_tui.keys` prints the table of ids (the
+out; every other line still applies. `python -m extgw_tui.keymap` prints the table of ids (the
 README's "Rebinding keys" lists it).
 """
 
