@@ -19,7 +19,7 @@ from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dialog import Dialog
-from extgw_tui.screens.remove_pupil import confirm_removal, holder_label, load_account
+from extgw_tui.screens.pupil_removal import confirm_removal, holder_label, load_account
 from extgw_tui.services import licence_keys, statistics, users
 from extgw_tui.services.licences import LinkedPupil
 from extgw_tui.services.login_chart import y_ticks
