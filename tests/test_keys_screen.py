@@ -211,3 +211,19 @@ async def test_from_the_pupils_screen_marked_pupils_get_keys_and_the_pupil_shows
             lambda: "2 issued, 2 outstanding" in str(section.query_one(Static).render())
         )
         assert section.query_one(DataTable).row_count == 2
+
+
+async def test_mark_all_and_enter_opens_the_pupil(sqlite_db, tmp_path):
+    from extgw_tui.screens.pupil_detail import PupilDetailScreen
+
+    pupil = add_pupil("Zebra", form="7Z")
+    keys_for(tmp_path, pupil, per_pupil=3)
+    app = KeysApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(KeyTable)
+        await wait_until(lambda: "rows 1-3 of 3" in _status(app))
+        await pilot.press("a")
+        await wait_until(lambda: len(table.marks) == 3)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, PupilDetailScreen))
+        assert app.screen.pupil_id == pupil.id
