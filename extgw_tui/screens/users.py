@@ -81,6 +81,14 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
+        Binding(
+            "S",
+            "settings",
+            "Settings",
+            show=False,
+            id="main.settings",
+            tooltip="Settings: school name, bounce and registration addresses, portal login",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -372,6 +380,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())
+
+    def action_settings(self) -> None:
+        from extgw_tui.screens.settings import SettingsModal
+
+        self.app.push_screen(SettingsModal())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen
