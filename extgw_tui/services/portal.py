@@ -12,7 +12,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import ExternalUser, LoginEvent, database, now, text_key
+from extgw_tui.models import ExternalUser, LoginEvent, database, live_user, now, text_key
 from extgw_tui.services import audit
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
@@ -63,7 +63,9 @@ def register(
 def allowed_account(email: str) -> ExternalUser | None:
     """The allowed account of this address, or None for an unknown or denied one."""
     return ExternalUser.get_or_none(
-        (ExternalUser.email_key == text_key(email.strip())) & (ExternalUser.access_allowed == True)  # noqa: E712
+        (ExternalUser.email_key == text_key(email.strip()))
+        & (ExternalUser.access_allowed == True)  # noqa: E712
+        & live_user()
     )
 
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.logs import log
-from extgw_tui.models import ExternalUser, PasswordReset, database, now
+from extgw_tui.models import ExternalUser, PasswordReset, database, live_user, now
 from extgw_tui.services import audit, mail, portal, portal_sessions, school_settings
 from extgw_tui.services.passwords import hash_password
 from extgw_tui.services.portal_sessions import token_hash
@@ -96,6 +96,7 @@ def reset_password(token: str, new_password: str) -> None:
                 & R.used_at.is_null()
                 & (R.expires_at > when)
                 & (U.access_allowed == True)  # noqa: E712
+                & live_user()
             )
             .tuples()
             .first()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from extgw_tui.models import ExternalUser, Licence, PortalSession, database, now
+from extgw_tui.models import ExternalUser, Licence, PortalSession, database, live_user, now
 
 #: A session unused for this long ends; each use pushes its end this far ahead again.
 IDLE = timedelta(minutes=30)
@@ -56,10 +56,7 @@ def open_session(user_id: int, at: datetime | None = None) -> str:
 
 
 def _account_usable(require_pupil: bool):
-    condition = U.access_allowed == True  # noqa: E712
-    deleted_at = getattr(U, "deleted_at", None)  # the soft delete (issue 13)
-    if deleted_at is not None:
-        condition &= deleted_at.is_null()
+    condition = (U.access_allowed == True) & live_user()  # noqa: E712
     if require_pupil:
         condition &= fn.EXISTS(Licence.select(Licence.id).where(Licence.user == U.id))
     return condition
