@@ -319,6 +319,9 @@ def test_bad_input_gets_a_4xx_with_one_line_of_json(server):
         response = server.post("/api/login", content=content, headers=headers)
         assert 400 <= response.status_code < 500, (content[:60], response.status_code)
         one_line_error(response)
+    # a body sent in chunks without a length is cut off as it arrives
+    chunked = server.post("/api/login", content=iter([b"x" * 50_000] * 30), headers=JSON)
+    assert chunked.status_code == 413 and "too large" in one_line_error(chunked)
     for email in ODD_BUT_WELL_FORMED:
         for path in ("/api/login", "/api/password/forgot"):
             body = (

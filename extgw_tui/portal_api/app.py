@@ -6,6 +6,7 @@ database connections): the database URL comes from EXTGW_DB, set by `extgw-tui p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -26,7 +27,10 @@ from extgw_tui.portal_api.errors import ApiError, error_response
 from extgw_tui.portal_api.guard import Guard
 from extgw_tui.portal_api.openapi import document
 from extgw_tui.portal_api.pool import Pools
-from extgw_tui.services import audit, portal
+from extgw_tui.services import audit, portal, portal_sessions
+
+#: Seconds between two clean-ups of ended sessions and used reset codes.
+HOUSEKEEPING = 3600
 
 ROUTES = [
     Route("/api/register", routes.register, methods=["POST"]),
@@ -64,12 +68,24 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     audit.set_admin(portal.PORTAL)
     db = open_database(settings.db_url())
     db.close()  # each worker thread opens its own connection
-    app.state.pools = Pools()
+    app.state.pools = pools = Pools()
     log.info("portal worker started on %s", redact_url(settings.db_url()))
+    cleaner = asyncio.create_task(_housekeeping(pools))
     try:
         yield
     finally:
-        app.state.pools.close()
+        cleaner.cancel()
+        pools.close()
+
+
+async def _housekeeping(pools: Pools) -> None:
+    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise)."""
+    while True:
+        try:
+            await pools.query(portal_sessions.purge_expired)
+        except Exception:  # the next round tries again; the portal itself goes on
+            log.exception("portal: housekeeping failed")
+        await asyncio.sleep(HOUSEKEEPING)
 
 
 def create_app() -> Starlette:

@@ -128,6 +128,8 @@ async def add_pupil(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     data = await read_json(request, fields.EMAIL, fields.PASSWORD)
+    if portal_limits.tripped(LOGIN, _client(request), data["email"]):
+        raise _too_many()  # from memory: a hammer costs no thread, no query, no hash
     await _open(request)
     result = await _pools(request).hash(
         portal_login.login, data["email"], data["password"], _client(request)

@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from extgw_tui.models import ExternalUser, Licence, PortalSession, database, live_user, now
+from extgw_tui.models import (
+    ExternalUser,
+    Licence,
+    PasswordReset,
+    PortalSession,
+    database,
+    live_user,
+    now,
+)
 
 #: A session unused for this long ends; each use pushes its end this far ahead again.
 IDLE = timedelta(minutes=30)
@@ -109,7 +117,9 @@ def revoke_all(user_id: int) -> int:
 
 
 def purge_expired(before: datetime | None = None) -> int:
-    """Delete sessions that ended more than a day ago; the portal calls this now and then."""
+    """Delete sessions and reset codes that ended more than a day ago (the portal, hourly)."""
     limit = (before or now()) - timedelta(days=1)
     with database.atomic():
+        R = PasswordReset
+        R.delete().where((R.expires_at < limit) | (R.used_at < limit)).execute()
         return S.delete().where((S.expires_at < limit) | (S.revoked_at < limit)).execute()
