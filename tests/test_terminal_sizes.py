@@ -36,6 +36,7 @@ from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences
@@ -197,6 +198,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (ActivityEntryModal, _keys("L", "e")),
     (ActivityExportModal, _keys("L", "x")),
     (ReviewExportModal, _keys("v", "x")),
+    (SettingsModal, _keys("S")),
 ]
 
 
