@@ -28,8 +28,10 @@ from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
+from extgw_tui import settings
 from extgw_tui.db import redact_url
 from extgw_tui.errors import ExtgwError
+from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
@@ -42,8 +44,6 @@ from extgw_tui.widgets.control_filter import DropControlCharacters
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
 
-#: Exit code when the app could not even start (matches cli.EXIT_BUG).
-EXIT_BUG = 3
 
 _textual_dispatch = MessagePump._dispatch_message
 
@@ -103,6 +103,7 @@ class ExtgwApp(App[None]):
                 )
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
+        self._notify_config_warnings()
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -110,6 +111,15 @@ class ExtgwApp(App[None]):
         from extgw_tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
+
+    def _notify_config_warnings(self) -> None:
+        """What config.toml or the environment holds that extgw-tui does not know (issue 12)."""
+        try:
+            sentences = settings.config_warnings()
+        except ExtgwError as exc:
+            sentences = [str(exc)]
+        for sentence in sentences:
+            self.notify(sentence, severity="warning", timeout=15, markup=False)
 
     def _match_no_color_filter(self, *_: object) -> None:
         """Under NO_COLOR, the colour-removing filter that suits the theme now.

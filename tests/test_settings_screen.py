@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from busy_pilot import wait_until
+from key_helpers import COLUMNS, add_pupil, make_keys, parent_type
 from textual.widgets import Checkbox, Input
 
 from extgw_tui.app import ExtgwApp
@@ -16,6 +17,7 @@ from extgw_tui.models import AuditEvent, database
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.services import school_settings
+from extgw_tui.services.licence_keys import KeyScope
 
 
 async def test_s_opens_the_settings_and_the_login_switch_asks_first(sqlite_db):
@@ -108,3 +110,11 @@ def test_a_schema_2_database_gains_the_portal_tables(tmp_path):
     finally:
         db.close()
         database.initialize(None)
+
+
+def test_the_registration_address_is_printed_in_the_key_letters(db, tmp_path):
+    school_settings.save({"registration_address": "https://portal.hillside.example/register"})
+    pupil = add_pupil("Bloggs")
+    _, rows = make_keys(tmp_path, KeyScope(parent_type(), pupil_ids=(pupil.id,)), per_pupil=1)
+    column = [c.title for c in COLUMNS].index("Register at")
+    assert [row[column] for row in rows] == ["https://portal.hillside.example/register"]

@@ -25,7 +25,6 @@ def error_response(
 LOGIN_REFUSED = "The email address or password is not right."
 PASSWORD_REFUSED = "The password is not right."
 NOT_SIGNED_IN = "Please log in."
-KEY_REFUSED = "That licence key cannot be used."
 TOO_MANY = "Too many attempts; please wait a while and try again."
 RESET_SENT = (
     "If that address belongs to an account, a message with a reset code is on its way; "

@@ -14,7 +14,6 @@ from extgw_tui.logs import log
 from extgw_tui.portal_api import body as fields
 from extgw_tui.portal_api.body import read_json
 from extgw_tui.portal_api.errors import (
-    KEY_REFUSED,
     LOGIN_REFUSED,
     NOT_SIGNED_IN,
     PASSWORD_REFUSED,
@@ -29,15 +28,11 @@ from extgw_tui.services import (
     portal_login,
     portal_reset,
     portal_sessions,
+    registration,
     school_settings,
 )
 from extgw_tui.services.portal_limits import LOGIN, RESET_REQUEST, RESET_TOKEN
 from extgw_tui.services.portal_sessions import SessionUser
-
-try:  # TEMP until services/registration.py (licence keys) lands on main
-    from extgw_tui.services import registration
-except ImportError:
-    registration = None
 
 
 def _pools(request: Request) -> Pools:
@@ -90,8 +85,6 @@ async def register(request: Request) -> Response:
     )
     await _open(request)
     client = _client(request)
-    if registration is None:
-        raise ApiError(400, KEY_REFUSED)
     try:
         user = await _pools(request).hash(
             lambda: registration.register(
@@ -113,8 +106,6 @@ async def add_pupil(request: Request) -> Response:
     data = await read_json(request, fields.EMAIL, fields.PASSWORD, fields.KEY)
     await _open(request)
     client = _client(request)
-    if registration is None:
-        raise ApiError(400, KEY_REFUSED)
     try:
         await _pools(request).hash(
             lambda: registration.register_pupil(

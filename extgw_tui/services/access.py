@@ -9,6 +9,7 @@ from extgw_tui.db import is_sqlite
 from extgw_tui.models import ExternalUser, database
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.text import plural
 
 U = ExternalUser
 
@@ -22,7 +23,7 @@ class AccessResult:
 
     def summary(self) -> str:
         verb = "Allowed" if self.allowed else "Denied"
-        parts = [f"{verb} {self.changed:,} account{'s' if self.changed != 1 else ''}"]
+        parts = [f"{verb} {plural(self.changed, 'account')}"]
         if self.unchanged:
             parts.append(f"{self.unchanged:,} already {'allowed' if self.allowed else 'denied'}")
         if self.missing:
