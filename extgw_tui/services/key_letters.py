@@ -48,15 +48,13 @@ _FONTS = (
 
 
 def school_name() -> str:
-    """The school's name for letters and emails: EXTGW_SCHOOL_NAME or `school` in config."""
-    value = os.environ.get("EXTGW_SCHOOL_NAME") or settings.load_config().get("school")
-    return (value or "").strip()
+    """The school's name for letters and emails (settings: EXTGW_SCHOOL_NAME, `school`)."""
+    return str(settings.value("school") or "").strip()
 
 
 def register_url() -> str:
-    """Where parents register: EXTGW_REGISTER_URL or `register_url` in config.toml."""
-    value = os.environ.get("EXTGW_REGISTER_URL") or settings.load_config().get("register_url")
-    return (value or "").strip()
+    """Where parents register (settings: EXTGW_REGISTER_URL, `register_url`)."""
+    return str(settings.value("register_url") or "").strip()
 
 
 def expiry_text(key: IssuedKey) -> str:
