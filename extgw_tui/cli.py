@@ -171,6 +171,30 @@ def build_parser() -> argparse.ArgumentParser:
     activity.add_argument("--user", metavar="ID", type=int)
     activity.add_argument("--limit", type=int, default=50)
 
+    users_cmd = sub.add_parser(
+        "users", parents=[shared], help="the accounts a search or filter finds"
+    )
+    users_cmd.add_argument(
+        "--filter", metavar="TEXT", help="as in the search box, e.g. access:denied"
+    )
+    users_cmd.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    users_cmd.add_argument(
+        "--help-filters", action="store_true", help="list the search language and exit"
+    )
+
+    access_cmd = sub.add_parser(
+        "access",
+        parents=[shared],
+        help="allow or deny the accounts a filter finds",
+        epilog="exit codes: 0 done, nothing to change or a dry run; 1 refused; "
+        "2 database problem; 4 declined at the prompt",
+    )
+    access_cmd.add_argument("verb", choices=["allow", "deny"])
+    access_cmd.add_argument("--filter", required=True, metavar="TEXT")
+    access_cmd.add_argument("--reason", metavar="TEXT", help="kept in the activity log")
+    access_cmd.add_argument("--dry-run", action="store_true", help="say what would change, only")
+    access_cmd.add_argument("--yes", action="store_true", help="don't ask first")
+
     db = sub.add_parser("db", parents=[shared], help="move the database to another backend")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     copy = db_sub.add_parser(
@@ -223,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
         "config",
         parents=[shared],
         help="every setting in force and where it came from (passwords hidden)",
+    )
+
+    portal = sub.add_parser(
+        "portal", parents=[shared], help="serve the portal's JSON API (behind a TLS proxy)"
+    )
+    portal.add_argument(
+        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+    )
+    portal.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; each hashes "
+        "passwords on as many threads as there are cores)",
     )
     return parser
 

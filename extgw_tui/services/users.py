@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -118,6 +118,14 @@ def count_among(term: str | None, ids: Collection[int]) -> int:
             where &= condition
         total += U.select(fn.COUNT(U.id)).where(where).scalar() or 0
     return total
+
+
+def iter_users(term: str | None = None) -> Iterator[UserRow]:
+    """Every matching user in surname order, streamed (never the whole result in memory).
+
+    The search is checked at once (InvalidInput), before the first row is asked for."""
+    query = _filtered(U.select(*ROW_FIELDS), term).order_by(*SORTS["surname"]).tuples()
+    return (UserRow(*row) for row in query.iterator())
 
 
 def user_ids_matching(term: str | None = None) -> list[int]:
