@@ -24,7 +24,7 @@ from peewee import SQL, Expression, Field, fn
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import ExternalUser, Licence, Pupil, database
+from extgw_tui.models import ExternalUser, Licence, Pupil, database, live_user
 from extgw_tui.services import activity, audit, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
@@ -214,6 +214,8 @@ def count_rows(request: ExportRequest) -> int:
     condition = _condition(request)
     if condition is not None:
         query = query.where(condition)
+    if model is U:
+        query = query.where(live_user())
     return query.scalar() or 0
 
 
@@ -247,6 +249,8 @@ def _chunks(
         where = model.id > last
         if condition is not None:
             where &= condition
+        if model is U:  # a deleted account holds no licence, so in_page needs no such test
+            where &= live_user()
         page = _fetch(model.select(*fields).where(where).order_by(model.id).limit(chunk))
         if not page:
             return

@@ -31,7 +31,7 @@ from peewee import fn
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
 from extgw_tui.logs import log
-from extgw_tui.models import ExternalUser, OutboxMessage, database, now
+from extgw_tui.models import ExternalUser, OutboxMessage, database, live_user, now
 from extgw_tui.services import audit
 from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
@@ -408,7 +408,11 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
 
 def recipient(user_id: int) -> str:
     """The address a message to this user goes to: the one stored on the account."""
-    row = ExternalUser.select(ExternalUser.email).where(ExternalUser.id == user_id).first()
+    row = (
+        ExternalUser.select(ExternalUser.email)
+        .where((ExternalUser.id == user_id) & live_user())
+        .first()
+    )
     if row is None:
         raise NotFound(
             f"User {user_id} no longer exists; another administrator may have deleted it."
