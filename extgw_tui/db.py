@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import peewee
 from playhouse.db_url import connect as connect_url
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from extgw_tui.errors import DatabaseProblem
 from extgw_tui.models import (
@@ -39,32 +40,93 @@ SQLITE_PRAGMAS = {
 }
 
 
-def _surname_keys_without_accents(db: peewee.Database) -> None:
-    """Schema 2: surname keys lose their accents (models.name_key), so "ozturk" finds Öztürk.
+def _rekey_names(model: type[peewee.Model], name: peewee.Field, key: peewee.Field) -> None:
+    """Rewrite the name keys (models.name_key) that the current folding makes differently.
 
-    Only rows whose key changes are written; at 100,000 users that is the few with accents.
+    Only rows whose key changes are written; at 100,000 users that is the few with accents or
+    punctuation in their names.
     """
+    last = 0
+    while True:
+        rows = list(
+            model.select(model.id, name, key)
+            .where(model.id > last)
+            .order_by(model.id)
+            .limit(5000)
+            .tuples()
+        )
+        if not rows:
+            break
+        last = rows[-1][0]
+        for row_id, value, old in rows:
+            if name_key(value) != old:
+                model.update({key: name_key(value)}).where(model.id == row_id).execute()
+
+
+def _surname_keys_without_accents(db: peewee.Database) -> None:
+    """Schema 2: surname keys lose their accents, so "ozturk" finds Öztürk."""
     for model in (ExternalUser, Pupil):
-        last = 0
-        while True:
-            rows = list(
-                model.select(model.id, model.surname, model.surname_key)
-                .where(model.id > last)
-                .order_by(model.id)
-                .limit(5000)
-                .tuples()
-            )
-            if not rows:
-                break
-            last = rows[-1][0]
-            for row_id, surname, key in rows:
-                if name_key(surname) != key:
-                    model.update(surname_key=name_key(surname)).where(model.id == row_id).execute()
+        _rekey_names(model, model.surname, model.surname_key)
+
+
+def add_missing_tables_and_columns(db: peewee.Database) -> None:
+    """Bring the tables up to the models: new tables, new columns (with their defaults) and
+    their indexes. Idempotent, so a later step may run it again after adding more.
+
+    Every column added to an existing table must have a default or be nullable.
+    """
+    existing = set(db.get_tables())
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        if table not in existing:
+            model.create_table(safe=True)
+            continue
+        have = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name not in have:
+                _add_column(db, table, field)
+        model._schema.create_indexes(safe=True)
+
+
+def _add_column(db: peewee.Database, table: str, field: peewee.Field) -> None:
+    """ALTER TABLE ... ADD COLUMN with the model's constant default in the DDL, so the column is
+    NOT NULL as on a new database (peewee's add_not_null would rebuild an SQLite table, and its
+    DROP would cascade to the rows that reference it)."""
+    default = field.default
+    if field.null or not isinstance(default, str | bool | int | float):
+        migrator = SqliteMigrator(db) if is_sqlite(db) else PostgresqlMigrator(db)
+        operations = [migrator.alter_add_column(table, field.column_name, field)]
+        if default is not None:
+            operations.append(migrator.apply_default(table, field.column_name, field))
+        migrate(*operations)
+        return
+    if isinstance(default, bool):
+        literal = str(int(default)) if is_sqlite(db) else str(default).upper()
+    elif isinstance(default, str):
+        literal = "'" + default.replace("'", "''") + "'"
+    else:
+        literal = repr(default)
+    ctx = db.get_sql_context()
+    column_sql, _ = ctx.sql(field.ddl(ctx)).query()
+    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql} DEFAULT {literal}')
+
+
+def _schema_3(db: peewee.Database) -> None:
+    """Schema 3: soft delete, pupils' leaving dates, contacts, portal rate limits, and name keys
+    that fold every alphabet and drop punctuation (Łukasiewicz, O'Brien), forenames included."""
+    add_missing_tables_and_columns(db)
+    for model in (ExternalUser, Pupil):
+        _rekey_names(model, model.surname, model.surname_key)
+        _rekey_names(model, model.forename, model.forename_key)
+    _create_backend_indexes(db)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
 #: for changes of the tables themselves).
-MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {2: _surname_keys_without_accents}
+MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {
+    2: _surname_keys_without_accents,
+    3: _schema_3,
+}
 
 
 def redact_url(url: str) -> str:

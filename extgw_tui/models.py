@@ -3,7 +3,7 @@
 Every model binds to `database`, a proxy that db.open_database() points at SQLite or PostgreSQL.
 Searchable text is stored twice: as typed, and as a normalised key that the indexes and
 case-insensitive search use, so both backends behave the same: NFKC + casefold for email
-addresses (text_key), and without accents too for surnames (name_key).
+addresses (text_key), and folded to plain letters for names (name_key).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
+from anyascii import anyascii
 from peewee import (
     SQL,
     AutoField,
@@ -32,7 +33,7 @@ database = DatabaseProxy()
 
 #: The schema this release writes and understands. Bump it and add a step to db.MIGRATIONS
 #: whenever a model changes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PARENT_GUARDIAN = "Parent/Guardian"
 PUPIL = "Pupil"
@@ -47,16 +48,21 @@ def text_key(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").casefold()
 
 
-def name_key(value: str) -> str:
-    """The form names are matched and sorted by: text_key without accents, "Öztürk" -> "ozturk".
+#: What name_key drops after folding (anyascii turns curly apostrophes and dashes into these).
+NAME_JOINERS = frozenset("'`-")
 
-    Administrators type names on UK keyboards, often from a phone call, so "ozturk" must
-    find Öztürk and sort him among the O's. Email addresses keep their accents (text_key):
-    two addresses differing by one are two accounts.
+
+def name_key(value: str) -> str:
+    """The form names are matched and sorted by: folded, without apostrophes, hyphens, spaces.
+
+    Administrators type names on UK keyboards, often from a phone call, so "ozturk" must find
+    Öztürk, "lukasiewicz" Łukasiewicz and "thorsdottir" Þórsdóttir (anyascii folds letters that
+    Unicode decomposition leaves alone: Ł Ø Đ Æ ß Þ ...), and "obrien" or "walker patel" must find
+    O'Brien and Walker-Patel, so apostrophes, hyphens and spaces are dropped. Email addresses keep
+    their accents (text_key): two addresses differing by one are two accounts.
     """
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", bare).casefold()
+    folded = anyascii(unicodedata.normalize("NFKC", value or "")).casefold()
+    return "".join(ch for ch in folded if ch not in NAME_JOINERS and not ch.isspace())
 
 
 def now() -> datetime:
@@ -98,6 +104,7 @@ class ExternalUser(BaseModel):
     id = NeverReusedId()
     title = CharField(max_length=20, default="")
     forename = CharField(max_length=100, default="")
+    forename_key = CharField(max_length=100, default="", index=True)
     surname = CharField(max_length=100)
     surname_key = CharField(max_length=100)
     email = CharField(max_length=254)
@@ -110,6 +117,9 @@ class ExternalUser(BaseModel):
     adr = BooleanField(default=True)
     access_allowed = BooleanField(default=True, index=True)  # the denied count reads only it
     last_login_at = DateTimeField(null=True, index=True)
+    #: Soft delete: set when the account is deleted, restorable until the retention period
+    #: ends and it is purged. Every query for accounts ANDs live_user() in.
+    deleted_at = DateTimeField(null=True, index=True)
 
     class Meta:
         # Search pages in surname order and tests "surname prefix OR email contains" on this
@@ -118,6 +128,7 @@ class ExternalUser(BaseModel):
 
     def save(self, *args, **kwargs):
         self.surname_key = name_key(self.surname)
+        self.forename_key = name_key(self.forename)
         self.email_key = text_key(self.email)
         return super().save(*args, **kwargs)
 
@@ -126,9 +137,15 @@ class ExternalUser(BaseModel):
         return " ".join(p for p in (self.title, self.forename, self.surname) if p)
 
 
+def live_user():
+    """The condition that an account is not (soft-)deleted: AND it into every account query."""
+    return ExternalUser.deleted_at.is_null()
+
+
 class Pupil(BaseModel):
     id = NeverReusedId()
     forename = CharField(max_length=100)
+    forename_key = CharField(max_length=100, default="", index=True)
     surname = CharField(max_length=100)
     surname_key = CharField(max_length=100, index=True)
     year_group = IntegerField(null=True)
@@ -136,9 +153,12 @@ class Pupil(BaseModel):
     admission_number = CharField(max_length=20, null=True, index=True)
     upn = CharField(max_length=13, null=True, index=True)
     on_roll = BooleanField(default=True)
+    #: The day the pupil left the roll (on_roll false); pupils are never deleted by an import.
+    left_on = DateField(null=True)
 
     def save(self, *args, **kwargs):
         self.surname_key = name_key(self.surname)
+        self.forename_key = name_key(self.forename)
         return super().save(*args, **kwargs)
 
     @property
@@ -280,6 +300,54 @@ class LoginPeriodUsers(BaseModel):
         indexes = ((("kind", "licence_type", "start"), True),)
 
 
+# ----- issue 14: the school's roll --------------------------------------------------------------
+
+
+class Contact(BaseModel):
+    """A pupil's parental contact as the MIS exports it; licence keys are sent to these."""
+
+    id = AutoField()
+    pupil = ForeignKeyField(Pupil, backref="contacts", on_delete="CASCADE")
+    priority = IntegerField(default=1)  # the MIS's contact order, 1 first
+    title = CharField(max_length=20, default="")
+    forename = CharField(max_length=100, default="")
+    surname = CharField(max_length=100, default="")
+    relationship = CharField(max_length=60, default="")
+    email = CharField(max_length=254, null=True)
+    email_key = CharField(max_length=254, null=True, index=True)
+    parental_responsibility = BooleanField(default=False)
+    address = TextField(default="")
+
+    class Meta:
+        indexes = ((("pupil", "priority"), False),)
+
+    def save(self, *args, **kwargs):
+        self.email_key = text_key(self.email) if self.email else None
+        return super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+
+
+# ----- issues 15 and 16: the portal's rate limits -------------------------------------------------
+
+
+class Attempt(BaseModel):
+    """A failed portal attempt (login, licence key, reset) by one scope, for rate limits.
+
+    In the database rather than in memory, so every worker process of the portal sees it.
+    """
+
+    id = AutoField()
+    kind = CharField(max_length=20)
+    scope = CharField(max_length=128)
+    at = DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("kind", "scope", "at"), False),)
+
+
 # ----- issue 13: undo and soft delete ---------------------------------------------------------
 
 
@@ -330,6 +398,8 @@ ALL_MODELS = [
     LoginDay,
     LoginUserPeriod,
     LoginPeriodUsers,
+    Contact,
+    Attempt,
     Batch,
     BatchLicence,
 ]

@@ -296,6 +296,7 @@ class _Generator:
                     (
                         pupil_id,
                         forename,
+                        name_key(forename),
                         own,
                         name_key(own),
                         year,
@@ -330,7 +331,7 @@ class _Generator:
         for family, parents in zip(families, plan, strict=True):
             eldest = max(self.pupil_years[p - 1] for p in family)
             joined = date(this_year - (eldest - 7), 9, 1)
-            surname = self.pupils[family[0] - 1][2].split("-")[0]
+            surname = self.pupils[family[0] - 1][3].split("-")[0]
             for n in range(parents):
                 female = rng.random() < (0.7 if n == 0 else 0.2)
                 other = n == 1 and rng.random() < 0.25
@@ -340,9 +341,9 @@ class _Generator:
 
     def plan_pupil_accounts(self, budget: int) -> None:
         this_year = school_year_start(self.today)
-        older = [p for p in self.pupils if p[4] >= 10 and p[8]]
+        older = [p for p in self.pupils if p[5] >= 10 and p[9]]
         for row in self.rng.sample(older, min(budget, len(older))):
-            pupil_id, forename, surname, year = row[0], row[1], row[2], row[4]
+            pupil_id, forename, surname, year = row[0], row[1], row[3], row[5]
             girl = self.pupil_girls[pupil_id - 1]
             title = self.rng.choice(("", "", "Miss" if girl else "Mr", "Miss" if girl else "Mr"))
             domain = names.PUPIL_DOMAIN
@@ -404,6 +405,7 @@ class _Generator:
                     a.id,
                     a.title,
                     a.forename,
+                    name_key(a.forename),
                     a.surname,
                     name_key(a.surname),
                     a.email,
@@ -624,6 +626,7 @@ def generate(
             (
                 P.id,
                 P.forename,
+                P.forename_key,
                 P.surname,
                 P.surname_key,
                 P.year_group,
@@ -640,6 +643,7 @@ def generate(
                 U.id,
                 U.title,
                 U.forename,
+                U.forename_key,
                 U.surname,
                 U.surname_key,
                 U.email,

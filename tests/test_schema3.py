@@ -1,0 +1,183 @@
+"""Schema 3: names from every alphabet, soft delete, contacts, rate limits; an older file
+migrates on opening, and the throttle counts across a sliding window."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from extgw_tui.db import open_database
+from extgw_tui.models import (
+    SCHEMA_VERSION,
+    Attempt,
+    Contact,
+    ExternalUser,
+    Licence,
+    LoginEvent,
+    Pupil,
+    SchemaInfo,
+    database,
+    live_user,
+    name_key,
+    now,
+)
+from extgw_tui.services import throttle, users
+
+SCHEMA_2_FILE = Path(__file__).parent / "data" / "schema2.sqlite3"  # written by release 0.1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Łukasiewicz", "lukasiewicz"),
+        ("Ørsted", "orsted"),
+        ("Đoković", "dokovic"),
+        ("Ægir", "aegir"),
+        ("Straße", "strasse"),
+        ("Þórsdóttir", "thorsdottir"),
+        ("Öztürk", "ozturk"),
+        ("O'Brien", "obrien"),
+        ("O’Brien", "obrien"),
+        ("D'Souza", "dsouza"),
+        ("Walker-Patel", "walkerpatel"),
+        ("van der Berg", "vanderberg"),
+        ("YILDIZ", "yildiz"),
+        ("ı", "i"),
+        ("", ""),
+    ],
+)
+def test_name_key_folds_every_alphabet_and_drops_punctuation(name, key):
+    assert name_key(name) == key
+
+
+@pytest.mark.parametrize(
+    ("surname", "term"),
+    [
+        ("Łukasiewicz", "lukas"),
+        ("Ørsted", "orsted"),
+        ("Đoković", "dokovic"),
+        ("Ægirsson", "aegir"),
+        ("Straße", "strasse"),
+        ("Þórsdóttir", "thorsdottir"),
+        ("O'Brien", "obrien"),
+        ("O'Brien", "o’brien"),
+        ("D'Souza", "dsouza"),
+        ("Walker-Patel", "walker patel"),
+    ],
+)
+def test_search_finds_names_as_typed_on_a_uk_keyboard(db, surname, term):
+    user = ExternalUser.create(surname=surname, email="someone@example.org", password_hash="x")
+    ExternalUser.create(surname="Other", email="other@example.org", password_hash="x")
+    assert [row.id for row in users.search_users(term)] == [user.id]
+    assert users.count_users(term) == 1
+
+
+def test_forename_keys_are_kept_on_save(db):
+    user = ExternalUser.create(forename="Zoë-Ann", surname="X", email="z@e.org", password_hash="x")
+    pupil = Pupil.create(forename="Łucja", surname="Nowak")
+    assert ExternalUser.get_by_id(user.id).forename_key == "zoeann"
+    assert Pupil.get_by_id(pupil.id).forename_key == "lucja"
+
+
+def _assert_migrated_schema_2_content() -> None:
+    assert SchemaInfo.get().version == SCHEMA_VERSION == 3
+    keys = dict(ExternalUser.select(ExternalUser.surname, ExternalUser.surname_key).tuples())
+    assert keys["Łukasiewicz"] == "lukasiewicz" and keys["Walker-Patel"] == "walkerpatel"
+    assert keys["O'Brien"] == "obrien" and keys["Þórsdóttir"] == "thorsdottir"
+    assert {u.forename_key for u in ExternalUser.select()} >= {"jan", "ida", "aegir", "sean"}
+    assert ExternalUser.select().where(live_user()).count() == 8  # nobody is deleted
+    assert Pupil.select().where(Pupil.left_on.is_null() & (Pupil.forename_key == "zoe")).count()
+    assert Licence.select().count() == 8 and LoginEvent.select().count() == 8  # nothing lost
+    assert Contact.select().count() == 0 and Attempt.select().count() == 0
+    # the new columns and tables work
+    pupil = Pupil.get(Pupil.surname == "Ørsted")
+    Contact.create(pupil=pupil, forename="Ida", surname="Ørsted", email="IDA@example.org")
+    assert Contact.get().email_key == "ida@example.org"
+    ExternalUser.update(deleted_at=now()).where(ExternalUser.surname == "Ørsted").execute()
+    assert ExternalUser.select().where(live_user()).count() == 7
+
+
+def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    shutil.copy(SCHEMA_2_FILE, path)
+    handle = open_database(f"sqlite:///{path}")
+    try:
+        _assert_migrated_schema_2_content()
+        assert [row.surname for row in users.search_users("lukas")] == ["Łukasiewicz"]
+        columns = {c.name: c for c in handle.get_columns("external_user")}
+        assert not columns["forename_key"].null  # NOT NULL as on a new database
+        assert columns["deleted_at"].null
+    finally:
+        handle.close()
+    handle = open_database(f"sqlite:///{path}")  # opening again changes nothing
+    assert SchemaInfo.get().version == 3
+    handle.close()
+    database.initialize(None)
+
+
+def test_a_schema_2_database_migrates_on_both_backends(db_url):
+    """Remove what schema 3 added from a new database, fill it as release 0.1.0 would, and
+    open it again: the PostgreSQL path of the migration (ALTER TABLE on the server)."""
+    handle = open_database(db_url)
+    for index in ("external_user_forename_key", "external_user_deleted_at", "pupil_forename_key"):
+        handle.execute_sql(f'DROP INDEX "{index}"')
+    for table, column in (
+        ("external_user", "forename_key"),
+        ("external_user", "deleted_at"),
+        ("pupil", "forename_key"),
+        ("pupil", "left_on"),
+    ):
+        handle.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    handle.execute_sql('DROP TABLE "contact"')
+    handle.execute_sql('DROP TABLE "attempt"')
+    names = ["Łukasiewicz", "O'Brien"]
+    for n, surname in enumerate(names):
+        handle.execute_sql(
+            "INSERT INTO external_user (title, forename, surname, surname_key, email, email_key,"
+            " password_hash, created_at, adr, access_allowed) VALUES"
+            f" ('', 'Jan', %s, %s, 'u{n}@e.org', 'u{n}@e.org', 'x', %s, %s, %s)".replace(
+                "%s", "?" if db_url.startswith("sqlite") else "%s"
+            ),
+            (surname, surname.lower(), now(), True, True),
+        )
+    SchemaInfo.update(version=2).execute()
+    handle.close()
+    handle = open_database(db_url)
+    try:
+        assert SchemaInfo.get().version == 3
+        rows = ExternalUser.select().order_by(ExternalUser.id)
+        assert [(u.surname_key, u.forename_key, u.deleted_at) for u in rows] == [
+            ("lukasiewicz", "jan", None),
+            ("obrien", "jan", None),
+        ]
+        assert [r.surname for r in users.search_users("o’brien")] == ["O'Brien"]
+        Contact.create(pupil=Pupil.create(forename="A", surname="B"), email="c@e.org")
+        throttle.record_failure("login", "ip:127.0.0.1")
+        assert throttle.is_limited("login", "ip:127.0.0.1", 1, 60)
+    finally:
+        handle.close()
+
+
+def test_throttle_counts_failures_per_scope_in_a_sliding_window(db):
+    scope = throttle.email_scope("Parent@Example.org")
+    assert scope == throttle.email_scope("parent@example.org")  # same account, same scope
+    for _ in range(3):
+        throttle.record_failure("key", scope, "ip:10.0.0.1")
+    assert throttle.is_limited("key", scope, 3, 60)
+    assert not throttle.is_limited("key", scope, 4, 60)
+    assert throttle.is_limited("key", "ip:10.0.0.1", 3, 60)
+    assert not throttle.is_limited("login", scope, 1, 60)  # kinds are counted apart
+    assert not throttle.is_limited("key", "ip:10.0.0.2", 1, 60)
+    Attempt.update(at=now() - timedelta(seconds=120)).execute()
+    assert not throttle.is_limited("key", scope, 1, 60)  # the window slid past them
+    assert throttle.is_limited("key", scope, 3, 180)
+    throttle.record_failure("key", "ip:10.0.0.3")
+    Attempt.update(at=now() - timedelta(days=2)).where(Attempt.scope == scope).execute()
+    throttle.record_failure("key", "ip:10.0.0.3")  # recording prunes what no window needs
+    assert Attempt.select().where(Attempt.scope == scope).count() == 0
+    throttle.clear("key", "ip:10.0.0.1")
+    assert not throttle.is_limited("key", "ip:10.0.0.1", 1, 1000)
+    assert throttle.is_limited("key", "ip:10.0.0.3", 2, 60)
