@@ -41,6 +41,8 @@ class UserRow:
     adr: bool
     access_allowed: bool
     last_login_at: datetime | None
+    #: When a delivery to the address last failed for good (mail.bouncing()); None if not.
+    bounced_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ def search_users(
 ) -> list[UserRow]:
     """One page of matching users in the requested order."""
     order = [_ordered(f, descending) for f in SORTS.get(sort, SORTS["surname"])]
-    query = _filtered(U.select(*ROW_FIELDS), term).order_by(*order)
+    query = _filtered(U.select(*ROW_FIELDS, U.bounced_at), term).order_by(*order)
     rows = query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()
     return [UserRow(*row) for row in rows]
 
@@ -188,7 +190,8 @@ def totals() -> Totals:
 
 
 def user_row(user_id: int) -> UserRow:
-    row = U.select(*ROW_FIELDS).where((U.id == user_id) & live_user()).tuples().first()
+    query = U.select(*ROW_FIELDS, U.bounced_at).where((U.id == user_id) & live_user())
+    row = query.tuples().first()
     if row is None:
         raise NotFound(
             f"User {user_id} no longer exists; another administrator may have deleted it."
