@@ -121,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     activity.add_argument("--action", metavar="ACTION")
     activity.add_argument("--user", metavar="ID", type=int)
     activity.add_argument("--limit", type=int, default=50)
+
+    db = sub.add_parser("db", parents=[shared], help="move the database to another backend")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    copy = db_sub.add_parser(
+        "copy",
+        parents=[shared],
+        help="copy the whole database into an empty one (SQLite <-> PostgreSQL)",
+        epilog="exit codes: 0 copied and verified; 1 refused (target not empty, or the copy "
+        "did not match: the target is left empty); 2 database problem",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="the empty target database")
     return parser
 
 
@@ -203,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     from extgw_tui.services import audit
 
     audit.set_admin(settings.admin_name(args.admin))
-    url = resolve_db_url(args)
+    url = args.db_url_in_force = resolve_db_url(args)
     if args.command == "demo" or args.demo:
         from extgw_tui.commands.demo import ensure_demo
 

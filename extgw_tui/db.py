@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+from playhouse.shortcuts import ReconnectMixin
 
 from extgw_tui.errors import DatabaseProblem
 from extgw_tui.models import (
@@ -30,6 +31,11 @@ from extgw_tui.models import (
 
 #: Seconds a writer waits for another writer before giving up with a clear message.
 BUSY_TIMEOUT = 15
+
+#: Seconds one PostgreSQL statement may run before the server stops it: far beyond any query
+#: of the app (the slowest, an export's, streams in pages), so only a runaway one is stopped
+#: instead of holding its locks and a worker for ever.
+STATEMENT_TIMEOUT = 300
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -118,7 +124,7 @@ def _schema_3(db: peewee.Database) -> None:
     for model in (ExternalUser, Pupil):
         _rekey_names(model, model.surname, model.surname_key)
         _rekey_names(model, model.forename, model.forename_key)
-    _create_backend_indexes(db)
+    create_backend_indexes(db)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
@@ -167,7 +173,35 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseProblem(f"A database cannot be created in {folder} (permission denied).")
 
 
-def _make_database(url: str) -> peewee.Database:
+class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
+    """A server restarted or a connection dropped mid-session: the next statement outside a
+    transaction connects again. Inside one it fails (the work is rolled back, nothing is left
+    half-done, describe() says the server cannot be reached) and the next action reconnects."""
+
+    reconnect_errors = (
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "could not receive data"),
+        (peewee.OperationalError, "ssl syscall error"),
+        (peewee.InterfaceError, "connection already closed"),
+    )
+
+    def execute_sql(self, sql, params=None):
+        try:
+            return super().execute_sql(sql, params)
+        except peewee.InterfaceError as exc:  # not a DatabaseError: callers would miss it
+            raise peewee.OperationalError(f"server closed the connection ({exc})") from exc
+
+    def rollback(self):
+        """A transaction on a connection the server dropped is already gone with it."""
+        try:
+            super().rollback()
+        except (peewee.InterfaceError, peewee.OperationalError):
+            if self.connection().closed == 0:
+                raise
+
+
+def make_database(url: str) -> peewee.Database:
     path = sqlite_path(url)
     if url.startswith("sqlite:/"):
         if path is not None:
@@ -181,7 +215,9 @@ def _make_database(url: str) -> peewee.Database:
     if url.startswith(("postgres:", "postgresql:")):
         try:
             # a write blocked by another session fails after BUSY_TIMEOUT, as on SQLite
-            return connect_url(url, options=f"-c lock_timeout={BUSY_TIMEOUT * 1000}")
+            options = f"-c lock_timeout={BUSY_TIMEOUT * 1000} "
+            options += f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+            return ReconnectingPostgresqlDatabase(**parse_url(url), options=options)
         except Exception as exc:  # bad URL or missing driver
             raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
     raise DatabaseProblem(
@@ -191,7 +227,7 @@ def _make_database(url: str) -> peewee.Database:
 
 def open_database(url: str) -> peewee.Database:
     """Open (and if new, create) the database at `url`, bind the models to it and return it."""
-    db = _make_database(url)
+    db = make_database(url)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -216,7 +252,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
-            _create_backend_indexes(db)
+            create_backend_indexes(db)
             SchemaInfo.create(version=SCHEMA_VERSION)
             for name in DEFAULT_LICENCE_TYPES:
                 LicenceType.get_or_create(name=name)
@@ -235,7 +271,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             SchemaInfo.update(version=SCHEMA_VERSION).execute()
 
 
-def _create_backend_indexes(db: peewee.Database) -> None:
+def create_backend_indexes(db: peewee.Database) -> None:
     """PostgreSQL needs pattern-ops indexes for LIKE 'prefix%' under a non-C collation."""
     if isinstance(db, peewee.PostgresqlDatabase):
         db.execute_sql(
