@@ -82,7 +82,7 @@ class ActivityLogScreen(Screen[None]):
             "undo",
             "Undo batch",
             id="activity.undo",
-            tooltip="Undo the change under the cursor (asks first, says what will change)",
+            tooltip="Undo this change (asks first)",
         ),
         Binding(
             "f",

@@ -41,7 +41,7 @@ class ActivityBatchScreen(Screen[None]):
             "undo",
             "Undo batch",
             id="activity_batch.undo",
-            tooltip="Undo this whole change (asks first, says what will change)",
+            tooltip="Undo this whole change (asks first)",
         ),
         Binding(
             "ctrl+r,f5",
