@@ -232,6 +232,18 @@ class Runner:
             }
         log("export done")
 
+    def keys(self) -> None:
+        """Licence keys (bench_keys.py, a fresh database each): SQLite, and PostgreSQL when
+        EXTGW_BENCH_PG_URL names a database of its own (it is emptied)."""
+        pupils = "120000" if self.plan.large == "large" else "2000"
+        self.figures["keys_sqlite"] = self.probe("bench_keys.py", "--pupils", pupils)
+        pg = os.environ.get("EXTGW_BENCH_PG_URL")
+        if pg:
+            self.figures["keys_postgresql"] = self.probe(
+                "bench_keys.py", "--pupils", pupils, "--db", pg
+            )
+        log("licence keys done")
+
     # ----- judging -------------------------------------------------------------------------
 
     def targets(self) -> list[Target]:
@@ -273,6 +285,13 @@ class Runner:
             ),
             Target(f"{self.plan.large} demo generation", f["generation"]["seconds"], 60, "s"),
         ]
+        for backend in ("sqlite", "postgresql"):
+            keys = f.get(f"keys_{backend}")
+            if keys:
+                name = f"keys: {keys['keys']:,} generated + letters file ({backend})"
+                found.append(Target(name, keys["generate_and_letters_seconds"], 30, "s"))
+                p95_seconds = keys["lookup_p95_ms"] / 1000
+                found.append(Target(f"keys: lookup p95 ({backend})", p95_seconds, 0.005, "s"))
         for chart, seconds in f.get("statistics", {}).get("charts", {}).items():
             found.append(Target(f"statistics: {chart}", seconds, 0.300, "s"))
         return found
@@ -390,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    runner.keys()
     targets = runner.targets()
     print(table(targets, runner.figures))
     # Other work on the machine slows every figure: keep the load beside them.

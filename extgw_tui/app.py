@@ -30,6 +30,7 @@ from textual.worker import WorkerFailed
 
 from extgw_tui.db import redact_url
 from extgw_tui.errors import ExtgwError
+from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
@@ -42,8 +43,6 @@ from extgw_tui.widgets.control_filter import DropControlCharacters
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
 
-#: Exit code when the app could not even start (matches cli.EXIT_BUG).
-EXIT_BUG = 3
 
 _textual_dispatch = MessagePump._dispatch_message
 

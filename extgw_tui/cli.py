@@ -19,16 +19,18 @@ import peewee
 
 from extgw_tui import __version__, settings
 from extgw_tui.errors import DatabaseProblem, ExtgwError
+from extgw_tui.exit_codes import (
+    EXIT_BUG,
+    EXIT_DATABASE,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    exit_for_signal,
+)
 from extgw_tui.logs import log, setup_logging
 
 if TYPE_CHECKING:
     from extgw_tui.app import ExtgwApp
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DATABASE = 2
-EXIT_BUG = 3
-EXIT_INTERRUPTED = 130
 
 DEMO_SIZES = ("small", "large")
 
@@ -85,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
 
     export = sub.add_parser("export", parents=[shared], help="export to an Excel (.xlsx) file")
-    export.add_argument("kind", choices=["users", "holders", "pupils-with", "pupils-without"])
+    export.add_argument(
+        "kind",
+        choices=["users", "holders", "pupils-with", "pupils-without", "pupils-contacts", "leavers"],
+    )
     export.add_argument("--licence", metavar="NAME", help="licence type, e.g. 'Parent/Guardian'")
     export.add_argument("--search", metavar="TEXT", help="only users matching this search")
     export.add_argument(
@@ -106,12 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument(
         "--months",  # checked by the command, so a bad value gets its message and exit 1
-        default=12,
+        default=None,
         help="no login (or, never logged in, no account creation) for at "
-        "least this many calendar months, 1-240 (default 12)",
+        "least this many calendar months, 1-240 (default 12); with --rule left, months "
+        "since the last pupil left (default 6)",
+    )
+    review.add_argument(
+        "--rule",
+        choices=["inactive", "left"],
+        default="inactive",
+        help="inactive: no pupils and no login (default); left: every pupil left the roll",
     )
     review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
     review.add_argument("--yes", action="store_true", help="don't ask before deleting")
+
+    coverage = sub.add_parser(
+        "coverage",
+        parents=[shared],
+        help="pupils on roll with an active parent or pupil account, per year group and form",
+    )
+    coverage.add_argument("--forms", action="store_true", help="list every form, not just years")
+    coverage.add_argument("-o", "--output", metavar="FILE", help="also export it to .xlsx")
 
     outbox = sub.add_parser("outbox", parents=[shared], help="list sent, queued and failed emails")
     outbox.add_argument("--retry", action="store_true", help="resend the failed and queued ones")
@@ -142,6 +162,43 @@ def build_parser() -> argparse.ArgumentParser:
         "did not match: the target is left empty); 2 database problem",
     )
     copy.add_argument("--to", required=True, metavar="URL", help="the empty target database")
+
+    keys = sub.add_parser(
+        "keys", parents=[shared], help="licence keys: generate, email, status, revoke"
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    generate = keys_sub.add_parser(
+        "generate", parents=[shared], help="make keys for pupils on roll and write the letters"
+    )
+    generate.add_argument("--type", required=True, metavar="NAME", help="e.g. 'Parent/Guardian'")
+    generate.add_argument("--year", type=int, metavar="N", help="only this year group")
+    generate.add_argument("--form", metavar="FORM", help="only this form, e.g. 7A")
+    generate.add_argument("--pupil", action="append", metavar="UPN", help="only this pupil")
+    generate.add_argument(
+        "--without-holder", action="store_true", help="only pupils with no holder of the type"
+    )
+    generate.add_argument("--per-pupil", type=int, metavar="N", help="default 2 (Pupil type: 1)")
+    generate.add_argument("--expires", metavar="DAYS", help="e.g. 30d; default: never")
+    generate.add_argument("-o", "--output", metavar="FILE", help="the letters file (.xlsx)")
+    generate.add_argument("--pdf", metavar="FILE", help="also a printable PDF, one letter a page")
+    generate.add_argument(
+        "--email", action="store_true", help="email keys to contacts with parental responsibility"
+    )
+    generate.add_argument("--subject", metavar="TEXT", help="email subject (with placeholders)")
+    generate.add_argument("--body-file", metavar="FILE", help="email text (with placeholders)")
+    generate.add_argument("--dry-run", action="store_true", help="count (and preview) only")
+    keys_email = keys_sub.add_parser("email", parents=[shared], help="send a batch's key emails")
+    keys_email.add_argument("--batch", type=int, required=True, metavar="N")
+    status = keys_sub.add_parser("status", parents=[shared], help="keys per form, and batches")
+    status.add_argument("--form", metavar="FORM")
+    status.add_argument("--year", type=int, metavar="N")
+    status.add_argument("--type", metavar="NAME")
+    status.add_argument("--batch", type=int, metavar="N", help="one batch's keys and emails")
+    revoke = keys_sub.add_parser("revoke", parents=[shared], help="revoke outstanding keys")
+    revoke.add_argument("--pupil", action="append", metavar="UPN")
+    revoke.add_argument("--batch", type=int, metavar="N")
+    revoke.add_argument("--type", metavar="NAME", help="only keys of this type (with --pupil)")
+    revoke.add_argument("--reason", metavar="TEXT")
     return parser
 
 
@@ -158,7 +215,7 @@ class Stopped(KeyboardInterrupt):
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
-        self.exit_code = 128 + signum
+        self.exit_code = exit_for_signal(signum)
 
 
 #: The terminal app while it runs: a signal then asks it to close instead of unwinding.
@@ -180,7 +237,7 @@ def _stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
     # Closing, the app unmounts its screens; a running export sees its dialog go and deletes
     # its temporary files before the process ends (the interpreter waits for the worker).
-    loop.call_soon_threadsafe(app.exit, None, 128 + signum)
+    loop.call_soon_threadsafe(app.exit, None, exit_for_signal(signum))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

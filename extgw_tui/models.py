@@ -119,12 +119,15 @@ class ExternalUser(BaseModel):
     last_login_at = DateTimeField(null=True, index=True)
     #: Soft delete: set when the account is deleted, restorable until the retention period
     #: ends and it is purged. Every query for accounts ANDs live_user() in.
-    deleted_at = DateTimeField(null=True, index=True)
+    deleted_at = DateTimeField(null=True)  # indexed where set: see below the class
 
     class Meta:
-        # Search pages in surname order and tests "surname prefix OR email contains" on this
-        # index alone (email_key included), so no table row is read until one matches.
-        indexes = ((("surname_key", "forename", "id", "email_key"), False),)
+        # Search pages in surname order and tests surname, forename and email (and that the
+        # account is not deleted) on this index alone, so no table row is read until one
+        # matches.
+        indexes = (
+            (("surname_key", "forename", "id", "email_key", "forename_key", "deleted_at"), False),
+        )
 
     def save(self, *args, **kwargs):
         self.surname_key = name_key(self.surname)
@@ -135,6 +138,13 @@ class ExternalUser(BaseModel):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+
+
+# Only the few deleted accounts: an index of every row's NULL would tempt SQLite's planner to
+# walk all of them for "deleted_at IS NULL".
+ExternalUser.add_index(
+    ExternalUser.index(ExternalUser.deleted_at, where=ExternalUser.deleted_at.is_null(False))
+)
 
 
 def live_user():
@@ -148,8 +158,8 @@ class Pupil(BaseModel):
     forename_key = CharField(max_length=100, default="", index=True)
     surname = CharField(max_length=100)
     surname_key = CharField(max_length=100, index=True)
-    year_group = IntegerField(null=True)
-    form = CharField(max_length=20, default="")
+    year_group = IntegerField(null=True, index=True)
+    form = CharField(max_length=20, default="", index=True)
     admission_number = CharField(max_length=20, null=True, index=True)
     upn = CharField(max_length=13, null=True, index=True)
     on_roll = BooleanField(default=True)
@@ -348,6 +358,63 @@ class Attempt(BaseModel):
         indexes = ((("kind", "scope", "at"), False),)
 
 
+# --- issue 15: licence keys --------------------------------------------------------------------
+
+GENERATING, READY = "generating", "ready"
+
+
+class KeyBatch(BaseModel):
+    """One generation of licence keys: for whom, of which type, how issued, until when."""
+
+    id = AutoField()
+    created_at = DateTimeField(default=now, index=True)
+    admin = CharField(max_length=100)
+    licence_type = ForeignKeyField(LicenceType, on_delete="RESTRICT")
+    scope = CharField(max_length=200, default="")  # e.g. "form 7A", "every pupil on roll"
+    per_pupil = IntegerField(default=1)
+    keys = IntegerField(default=0)
+    method = CharField(max_length=10, default="letter")  # letter | email
+    #: generating (its keys cannot be redeemed yet) | ready; a cancelled one is deleted.
+    state = CharField(max_length=10, default="generating")
+    expires_at = DateTimeField(null=True)
+    #: The email template (with its placeholders) the batch's messages were written from.
+    subject = CharField(max_length=250, default="")
+    body = TextField(default="")
+
+
+class LicenceKey(BaseModel):
+    """A key that lets one holder take one licence type for one pupil, redeemable once.
+
+    Only `digest` (services/key_codes.key_digest) is stored: the key itself exists only in the
+    letter file or email it was issued in. State: redeemed_at, revoked_at, expires_at.
+    """
+
+    id = AutoField()
+    batch = ForeignKeyField(KeyBatch, backref="licence_keys", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, on_delete="CASCADE")
+    licence_type = ForeignKeyField(LicenceType, on_delete="RESTRICT")
+    digest = CharField(max_length=64, unique=True)
+    issued_at = DateTimeField(default=now)
+    expires_at = DateTimeField(null=True)
+    #: The contact it was meant for (name, or the address it was emailed to) and its id.
+    issued_to = CharField(max_length=254, default="")
+    contact_id = IntegerField(null=True)  # no foreign key: a re-import may replace contacts
+    outbox = ForeignKeyField(OutboxMessage, null=True, on_delete="SET NULL")
+    redeemed_at = DateTimeField(null=True)
+    redeemed_by = ForeignKeyField(ExternalUser, null=True, on_delete="SET NULL")
+    licence = ForeignKeyField(Licence, null=True, on_delete="SET NULL")
+    revoked_at = DateTimeField(null=True)
+    revoked_by = CharField(max_length=100, default="")
+
+    class Meta:
+        indexes = (
+            (("pupil", "licence_type"), False),
+            (("batch", "id"), False),
+            (("redeemed_by",), False),
+            (("licence",), False),
+        )
+
+
 # ----- issue 13: undo and soft delete ---------------------------------------------------------
 
 
@@ -400,6 +467,8 @@ ALL_MODELS = [
     LoginPeriodUsers,
     Contact,
     Attempt,
+    KeyBatch,
+    LicenceKey,
     Batch,
     BatchLicence,
 ]

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import peewee
 import pytest
 from conftest import open_database_raw
 
@@ -160,3 +161,26 @@ def test_a_killed_copy_leaves_the_target_empty(tmp_path: Path, postgres_url: str
     open_database(source)  # the source is untouched
     assert LoginEvent.select().count() > 0
     database.close()
+
+
+def test_a_table_keyed_by_text_is_copied_too(tmp_path: Path):
+    """Not every table counts ids (e.g. one keyed by a batch's name): its rows go as they are."""
+
+    class Note(peewee.Model):
+        key = peewee.CharField(primary_key=True)
+        text = peewee.TextField()
+
+        class Meta:
+            database = database
+
+    source = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    open_database(source)
+    ALL_MODELS.append(Note)
+    try:
+        Note.create_table()
+        Note.insert_many([("b", "two"), ("a", "one")], fields=[Note.key, Note.text]).execute()
+        report = db_copy.copy_database(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+        assert report.tables["note"].rows == 2 and report.tables["note"].next_id == 0
+    finally:
+        ALL_MODELS.remove(Note)
+        database.close()

@@ -165,7 +165,7 @@ async def test_no_search_no_search_choice(world: World) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         names = [b.name for b in app.screen.query("RadioButton")]
-        assert ExportKind.SEARCH.value not in names and len(names) == 4
+        assert ExportKind.SEARCH.value not in names and len(names) == 6  # help page + roll
 
 
 async def test_existing_file_asks_before_replacing(world: World, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import threading
 from itertools import pairwise
 
 from busy_pilot import send_key, wait_until
-from textual import events
+from textual import events, on
 from textual.app import App, ComposeResult
 from user_rows import make_users
 
@@ -222,7 +222,7 @@ async def test_clicks_toggle_marks_and_report_cells(sqlite_db):
     app = ClickApp()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
-        second = table._rows[1].id
+        second = table.rows_held[1].id
         await pilot.click(PagedTable, offset=(2, 2))  # mark cell of the second row
         await pilot.pause()
         assert table.marks == {second}
@@ -255,7 +255,7 @@ async def test_newest_query_wins(sqlite_db):
             app.use(term)
         table = await settle(pilot, app)
         assert table.total == users.count_users("brown") == 25
-        assert {r.id for r in table._rows} == set(users.user_ids_matching("brown"))
+        assert {r.id for r in table.rows_held} == set(users.user_ids_matching("brown"))
 
 
 def wheel(table: PagedTable, down: bool) -> None:
@@ -347,3 +347,32 @@ async def test_the_first_rows_show_before_the_count_and_end_waits_for_it(sqlite_
         table = await settle(pilot, app)
         assert not table.counting and table.total == 1_050
         assert table.current_row.id == expected[-1]
+
+
+async def test_messages_carry_their_table_as_control_so_on_can_pick_one(sqlite_db):
+    make_users(5)
+    loaded = []
+
+    class TwoTables(App):
+        def compose(self) -> ComposeResult:
+            yield PagedTable(COLUMNS, render, lambda row: row.id, id="first")
+            yield PagedTable(COLUMNS, render, lambda row: row.id, id="second")
+
+        def on_mount(self) -> None:
+            for table in self.query(PagedTable):
+                table.set_source(
+                    lambda offset, limit, sort, descending: users.search_users(
+                        None, sort=sort, descending=descending, offset=offset, limit=limit
+                    ),
+                    lambda: users.count_users(None),
+                )
+
+        @on(PagedTable.Loaded, "#second")
+        def second_loaded(self, event: PagedTable.Loaded) -> None:
+            loaded.append(event.control.id)
+
+    app = TwoTables()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(lambda: bool(loaded) and not any(w.is_running for w in app.workers))
+        await pilot.pause()
+        assert loaded == ["second"]

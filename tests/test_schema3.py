@@ -122,8 +122,15 @@ def test_a_schema_2_database_migrates_on_both_backends(db_url):
     """Remove what schema 3 added from a new database, fill it as release 0.1.0 would, and
     open it again: the PostgreSQL path of the migration (ALTER TABLE on the server)."""
     handle = open_database(db_url)
-    for index in ("external_user_forename_key", "external_user_deleted_at", "pupil_forename_key"):
-        handle.execute_sql(f'DROP INDEX "{index}"')
+    added = {"forename_key", "deleted_at", "left_on", "year_group", "form"}
+    for table in ("external_user", "pupil"):
+        for index in handle.get_indexes(table):
+            if added & set(index.columns):
+                handle.execute_sql(f'DROP INDEX "{index.name}"')
+    handle.execute_sql(  # release 0.1.0's search index
+        'CREATE INDEX "external_user_surname_key_forename_id_email_key" '
+        'ON "external_user" ("surname_key", "forename", "id", "email_key")'
+    )
     for table, column in (
         ("external_user", "forename_key"),
         ("external_user", "deleted_at"),
@@ -154,6 +161,11 @@ def test_a_schema_2_database_migrates_on_both_backends(db_url):
             ("obrien", "jan", None),
         ]
         assert [r.surname for r in users.search_users("o’brien")] == ["O'Brien"]
+        indexes = {i.name: i.columns for i in handle.get_indexes("external_user")}
+        assert "external_user_surname_key_forename_id_email_key" not in indexes  # replaced
+        assert ["surname_key", "forename", "id", "email_key", "forename_key", "deleted_at"] in (
+            indexes.values()
+        )
         Contact.create(pupil=Pupil.create(forename="A", surname="B"), email="c@e.org")
         throttle.record_failure("login", "ip:127.0.0.1")
         assert throttle.is_limited("login", "ip:127.0.0.1", 1, 60)

@@ -27,11 +27,13 @@ from extgw_tui.screens.activity import ActivityLogScreen
 from extgw_tui.screens.activity_entry import ActivityEntryModal
 from extgw_tui.screens.activity_export import ActivityExportModal
 from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.coverage_export import CoverageExportModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.email_user import EmailUserModal
 from extgw_tui.screens.export import ExportModal
 from extgw_tui.screens.help import HelpScreen
+from extgw_tui.screens.pupils import PupilsScreen
 from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
@@ -48,6 +50,7 @@ SCREENS: list[tuple[str, type[Screen]]] = [
     ("s", StatsScreen),
     ("v", ReviewScreen),
     ("L", ActivityLogScreen),
+    ("P", PupilsScreen),
 ]
 
 
@@ -197,6 +200,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (ActivityEntryModal, _keys("L", "e")),
     (ActivityExportModal, _keys("L", "x")),
     (ReviewExportModal, _keys("v", "x")),
+    (CoverageExportModal, _keys("P", "C", "x")),
 ]
 
 

@@ -72,7 +72,7 @@ async def test_typing_a_search_filters_the_table(sqlite_db):
         table = await settle(pilot, app)
         assert app.screen.query_one("#search", Input).has_focus
         assert table.total == 2
-        assert {r.surname for r in table._rows} == {"Brown00001", "Brown00009"}
+        assert {r.surname for r in table.rows_held} == {"Brown00001", "Brown00009"}
         assert text_of(app, "#status") == "1,050 users · 2 match · 0 denied · rows 1-2 of 2"
         await pilot.press(*"@EXAMPLE")  # email contains, case-insensitive: nothing matches now
         table = await settle(pilot, app)
@@ -123,7 +123,7 @@ async def test_deny_then_allow_marked_users(sqlite_db):
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
-        assert [r.surname for r in table._rows[:2]] == ["Aardvark", "Abbot"]
+        assert [r.surname for r in table.rows_held[:2]] == ["Aardvark", "Abbot"]
         await pilot.press("space", "D")
         await settle(pilot, app)  # the preview counts, in a worker, what will change
         assert isinstance(app.screen, ConfirmModal)
@@ -187,7 +187,7 @@ async def test_the_base_bar_by_keyboard_only(sqlite_db):
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         await pilot.press("space", "j", "space")
-        marked = {table._rows[0].id, table._rows[1].id}
+        marked = {table.rows_held[0].id, table.rows_held[1].id}
         await pilot.press("tab", "enter")  # table -> the Allow/Deny select, open it
         await pilot.press("down", "down", "enter")  # past the prompt and Allow: Deny
         assert app.screen.query_one("#bulk-action", Select).value == "deny"
@@ -460,7 +460,7 @@ async def test_clicking_the_email_cell_opens_the_email_modal(sqlite_db):
         await pilot.click(PagedTable, offset=(email_x, 3))
         await settle(pilot, app)
         assert type(app.screen).__name__ == "EmailUserModal"
-        assert app.screen.user_id == table._rows[2].id
+        assert app.screen.user_id == table.rows_held[2].id
 
 
 async def test_coming_back_to_the_screen_reloads_what_others_changed(sqlite_db):
@@ -491,7 +491,7 @@ async def test_clicking_the_actions_cell_offers_edit_and_remove(sqlite_db):
         await pilot.press("r")
         await settle(pilot, app)
         assert type(app.screen).__name__ == "RemovePupilModal"
-        assert app.screen.user_id == table._rows[1].id
+        assert app.screen.user_id == table.rows_held[1].id
 
 
 async def test_ctrl_q_asks_before_losing_a_typed_email(sqlite_db):

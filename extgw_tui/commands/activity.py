@@ -15,33 +15,25 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from extgw_tui.commands.table import TextTable
 from extgw_tui.errors import InvalidInput
-from extgw_tui.services import activity, audit
-
-EXIT_OK = 0
+from extgw_tui.exit_codes import EXIT_OK
+from extgw_tui.services import activity
+from extgw_tui.text import plural
 
 #: Most rows one command prints; a larger --limit is cut to this.
 MAX_LIMIT = 100_000
 
-_COLUMNS = (
-    ("When", 19),
-    ("Admin", 14),
-    ("Action", 16),
-    ("User", 7),
-    ("Target", 30),
-    ("Detail", 40),
+_TABLE = TextTable(
+    (
+        ("When", 19),
+        ("Admin", 14),
+        ("Action", 16),
+        ("User", 7),
+        ("Target", 30),
+        ("Detail", 40),
+    )
 )
-
-
-def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped, cut to fit."""
-    text = audit.clean("" if value is None else str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(values: tuple[object, ...]) -> str:
-    cells = [_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True)]
-    return "  ".join(cells).rstrip()
 
 
 def _when(value: datetime) -> str:
@@ -56,12 +48,14 @@ def run(args: argparse.Namespace) -> int:
         admin=args.admin_filter or None, action=args.action or None, user_id=args.user
     )
     total = activity.count(flt)
-    noun = "entry" if total == 1 else "entries"
     if not total:
         print(f"0 entries ({flt.describe()}).")
         return EXIT_OK
-    print(f"{total:,} {noun} ({flt.describe()}); showing the newest {min(total, limit):,}.")
-    print(_line(tuple(name for name, _ in _COLUMNS)))
+    entries = plural(total, "entry", "entries")
+    print(f"{entries} ({flt.describe()}); showing the newest {min(total, limit):,}.")
+    _TABLE.print_heading()
     for row in activity.iter_entries(flt, limit=limit):
-        print(_line((_when(row.at), row.admin, row.action, row.user_id, row.target, row.detail)))
+        _TABLE.print_row(
+            (_when(row.at), row.admin, row.action, row.user_id, row.target, row.detail)
+        )
     return EXIT_OK

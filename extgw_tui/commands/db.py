@@ -17,9 +17,8 @@ import sys
 import time
 
 from extgw_tui.db import redact_url
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import db_copy
-
-EXIT_OK = 0
 
 
 class _Progress:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from extgw_tui.db import open_database, sqlite_path
 from extgw_tui.errors import ExtgwError
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import demo, users
 
 #: Fast settings for a scratch file nobody else has open; the normal ones return on next open.
@@ -93,4 +94,4 @@ def run(args: argparse.Namespace) -> int:
         f"{' --demo-size ' + args.size if args.size != 'small' else ''}. "
         f"Every demo account's portal password is {demo.DEMO_PASSWORD!r}."
     )
-    return 0
+    return EXIT_OK

@@ -1,5 +1,6 @@
-"""`extgw-tui export users|holders|pupils-with|pupils-without [--licence NAME] [--search TEXT]
-[-o FILE]`: the Excel exports of the app, through the same service code.
+"""`extgw-tui export users|holders|pupils-with|pupils-without|pupils-contacts|leavers
+[--licence NAME] [--search TEXT] [-o FILE]`: the Excel exports of the app, through the same
+service code.
 
 Without -o the file gets the proposed name (kind, licence type, date) in the export folder
 ($EXTGW_EXPORT_DIR, config.toml's export_dir, else the current directory). On a terminal a
@@ -23,9 +24,10 @@ import sys
 from typing import TextIO
 
 from extgw_tui.errors import InvalidInput
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import exports
+from extgw_tui.text import plural
 
-EXIT_OK = 0
 BAR_WIDTH = 30
 
 
@@ -75,6 +77,5 @@ def run(args: argparse.Namespace) -> int:
         result = exports.run_export(request, args.output, progress=bar)
     finally:
         bar.finish()
-    noun = "row" if result.rows == 1 else "rows"
-    print(f"Exported {result.rows:,} {noun} ({request.label.lower()}) to {result.path}")
+    print(f"Exported {plural(result.rows, 'row')} ({request.label.lower()}) to {result.path}")
     return EXIT_OK

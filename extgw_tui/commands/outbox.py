@@ -16,31 +16,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from extgw_tui.commands.table import TextTable
+from extgw_tui.exit_codes import EXIT_ERROR, EXIT_OK
 from extgw_tui.services import audit, mail
+from extgw_tui.text import plural
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-
-#: (heading, width); the last column (error or .eml file) is never cut, so a path stays usable.
-_COLUMNS = (
-    ("When", 16),
-    ("Admin", 12),
-    ("To", 30),
-    ("Subject", 24),
-    ("Status", 9),
-    ("Error or file", 0),
+#: The last column (error or .eml file) is never cut, so a path stays usable.
+_TABLE = TextTable(
+    (
+        ("When", 16),
+        ("Admin", 12),
+        ("To", 30),
+        ("Subject", 24),
+        ("Status", 9),
+        ("Error or file", 0),
+    )
 )
-
-
-def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped, cut to fit (width 0: as long as it is)."""
-    text = audit.clean("" if value is None else str(value))
-    return text if not width or len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(values: tuple[object, ...]) -> str:
-    cells = [_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True)]
-    return "  ".join(cells).rstrip()
 
 
 def _detail(row: mail.OutboxRow) -> str:
@@ -57,11 +48,11 @@ def _list() -> int:
         print("The outbox is empty: no email has been sent from extgw-tui.")
         return EXIT_OK
     parts = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items()))
-    print(f"{total:,} message{'s' if total != 1 else ''}: {parts}.")
-    print(_line(tuple(name for name, _ in _COLUMNS)))
+    print(f"{plural(total, 'message')}: {parts}.")
+    _TABLE.print_heading()
     for row in mail.iter_outbox():
         when = row.created_at.strftime("%Y-%m-%d %H:%M")
-        print(_line((when, row.admin, row.to_addr, row.subject, row.status, _detail(row))))
+        _TABLE.print_row((when, row.admin, row.to_addr, row.subject, row.status, _detail(row)))
     return EXIT_OK
 
 
@@ -74,7 +65,7 @@ def _retry() -> int:
     for result in summary.failures:
         print(f"failed: {audit.clean(result.to)}: {audit.clean(result.error)}")
     print(summary.text())
-    return EXIT_FAILED if summary.failed or summary.untried else EXIT_OK
+    return EXIT_ERROR if summary.failed or summary.untried else EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:

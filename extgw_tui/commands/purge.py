@@ -18,10 +18,8 @@ import argparse
 import sys
 
 from extgw_tui.errors import ExtgwError
+from extgw_tui.exit_codes import EXIT_DECLINED, EXIT_OK
 from extgw_tui.services import purge
-
-EXIT_OK = 0
-EXIT_DECLINED = 4
 
 
 def _confirmed(count: int) -> bool:

@@ -1,7 +1,10 @@
-"""`extgw-tui review [--months N] [--delete [--yes]]`: list, then perhaps delete, inactive accounts.
+"""`extgw-tui review [--rule inactive|left] [--months N] [--delete [--yes]]`: list, then perhaps
+delete, accounts nobody needs.
 
-Candidates are external users with no pupils and no login (or, never having logged in, no
-account creation) for at least N months (default 12); see services/review.py for the exact rule.
+Candidates under the inactive rule (the default) are external users with no pupils and no login
+(or, never having logged in, no account creation) for at least N months (default 12); under
+`--rule left`, accounts every one of whose pupils left the roll at least N months ago (default
+6). See services/review.py for the exact rules.
 The list is printed as a count and a table, streamed from the database. With --delete the
 listed accounts are deleted after a confirmation typed on the terminal; --yes skips it for
 scripts. Each account is re-checked inside the deleting transaction, and any that logged in or
@@ -21,12 +24,11 @@ import os
 import sys
 from datetime import date, datetime
 
+from extgw_tui.commands.table import TextTable
 from extgw_tui.errors import ExtgwError
-from extgw_tui.services import audit, review
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DECLINED = 4
+from extgw_tui.exit_codes import EXIT_DECLINED, EXIT_OK
+from extgw_tui.services import review
+from extgw_tui.text import plural
 
 _COLUMNS = (
     ("ID", 7),
@@ -38,64 +40,67 @@ _COLUMNS = (
     ("Months", 6),
     ("Access", 7),
 )
-
-
-def _cell(value: object, width: int) -> str:
-    """One cell: control characters escaped (no terminal escapes from stored names), cut to fit."""
-    text = audit.clean(str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(values: tuple[object, ...]) -> str:
-    return "  ".join(_cell(v, w).ljust(w) for v, (_, w) in zip(values, _COLUMNS, strict=True))
+#: The "left" rule's table: when the last pupil left instead of the creation day.
+_LEFT_COLUMNS = (*_COLUMNS[:4], ("Left on", 10), *_COLUMNS[5:])
 
 
 def _day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "Never"
 
 
-def _print_table(months: int, today: date) -> None:
-    print(_line(tuple(name for name, _ in _COLUMNS)))
-    for row in review.iter_candidates(months, today):
-        print(
-            _line(
-                (
-                    row.id,
-                    row.title,
-                    row.surname,
-                    row.email,
-                    _day(row.created_at),
-                    _day(row.last_login_at),
-                    row.months_inactive,
-                    "allowed" if row.access_allowed else "denied",
-                )
+def _print_table(months: int, today: date, rule: str = review.INACTIVE) -> None:
+    left = rule == review.LEFT
+    table = TextTable(_LEFT_COLUMNS if left else _COLUMNS)
+    table.print_heading()
+    for row in review.iter_candidates(months, today, rule=rule):
+        since = row.last_left_on.isoformat() if left and row.last_left_on else ""
+        table.print_row(
+            (
+                row.id,
+                row.title,
+                row.surname,
+                row.email,
+                since if left else _day(row.created_at),
+                _day(row.last_login_at),
+                row.months(rule),
+                "allowed" if row.access_allowed else "denied",
             )
         )
 
 
 def _confirmed(count: int) -> bool:
-    noun = "account" if count == 1 else "accounts"
     try:
-        answer = input(f"Delete these {count:,} {noun}? Type 'yes' to delete: ")
+        answer = input(f"Delete these {plural(count, 'account')}? Type 'yes' to delete: ")
     except EOFError:
         return False
     return answer.strip().casefold() == "yes"
 
 
 def run(args: argparse.Namespace) -> int:
-    months = review.check_months(args.months)
+    rule = review.check_rule(getattr(args, "rule", None) or review.INACTIVE)
+    months_given = getattr(args, "months", None)
+    months = review.check_months(
+        review.default_months(rule) if months_given is None else months_given
+    )
     today = date.today()
     cutoff = review.cutoff_day(months, today)
-    ids = review.candidate_ids(months, today)
-    noun = "account" if len(ids) == 1 else "accounts"
-    print(
-        f"{len(ids):,} {noun} with no pupils and no login for at least "
-        f"{review.months_text(months)} (last activity on or before {cutoff.isoformat()})."
-    )
+    ids = review.candidate_ids(months, today, rule=rule)
+    accounts = plural(len(ids), "account")
+    threshold = review.months_text(months)
+    if rule == review.LEFT:
+        print(
+            f"{accounts} whose pupils all left the roll at least {threshold} ago "
+            f"(the last on or before {cutoff.isoformat()})."
+        )
+    else:
+        print(
+            f"{accounts} with no pupils and no login for at least "
+            f"{threshold} (last activity on or before {cutoff.isoformat()})."
+        )
     if not ids:
         return EXIT_OK
     try:
-        _print_table(months, today)
+        _print_table(months, today, rule)
         sys.stdout.flush()
     except BrokenPipeError:  # `| head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -112,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if not _confirmed(len(ids)):
             print("Nothing was deleted.")
             return EXIT_DECLINED
-    result = review.delete_accounts(ids, months, today=today)
+    result = review.delete_accounts(ids, months, today=today, rule=rule)
     print(result.summary())
     for user_id, reason in result.kept:
         print(f"  kept {user_id}: {reason}")

@@ -19,11 +19,11 @@ import sys
 
 import plotext
 
+from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import audit, login_chart, statistics
 from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import GroupStatistics, LoginSeries
 
-EXIT_OK = 0
 CHART_HEIGHT = 20
 CHART_MAX_WIDTH = 120
 

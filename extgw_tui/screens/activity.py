@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from extgw_tui.errors import InvalidInput
@@ -25,6 +24,7 @@ from extgw_tui.screens.activity_undo import ask_undo
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityFilter, ActivityRow
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the text filter queries the database.
@@ -100,7 +100,6 @@ class ActivityLogScreen(Screen[None]):
         super().__init__()
         self.start_user = user_id
         self.filter = ActivityFilter(user_id=user_id)
-        self._typing: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -110,16 +109,21 @@ class ActivityLogScreen(Screen[None]):
         with Horizontal(id="activity-filters"):
             yield Select([], prompt="Any admin", compact=True, id="activity-admin")
             yield Select([], prompt="Any action", compact=True, id="activity-action")
-            yield Input(
+            yield DebouncedInput(
                 "" if self.start_user is None else str(self.start_user),
+                delay=TYPING_PAUSE,
                 placeholder="User ID",
                 restrict=r"[0-9]*",
                 max_length=18,
                 compact=True,
                 id="activity-user",
             )
-            yield Input(
-                placeholder="Target contains…", max_length=300, compact=True, id="activity-text"
+            yield DebouncedInput(
+                placeholder="Target contains…",
+                max_length=300,
+                compact=True,
+                id="activity-text",
+                delay=TYPING_PAUSE,
             )
         yield LogTable(COLUMNS, log_cells, lambda row: row.id, markable=False, id="activity-table")
         yield Static("Loading…", id="activity-status", markup=False)
@@ -192,14 +196,13 @@ class ActivityLogScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
-        self._typing = self.set_timer(TYPING_PAUSE, self._apply_filters)
+
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        event.stop()
+        self._apply_filters()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
         self._apply_filters()
         self.set_focus(self.query_one(PagedTable))
 

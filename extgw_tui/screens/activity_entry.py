@@ -40,7 +40,7 @@ class ActivityEntryModal(Dialog[None]):
             ("Batch", row.batch),
             ("Entry", str(row.id)),
         ]
-        with Vertical(id="activity-entry-dialog"):
+        with Vertical(id="activity-entry-dialog", classes="dialog"):
             yield Static("Activity log entry", classes="activity-entry-title")
             with VerticalScroll(id="activity-entry-fields"):
                 for label, value in fields:

@@ -16,6 +16,7 @@ from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import activity, exports
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.text import plural
 
 
 class ActivityExportModal(ExportDialog):
@@ -29,9 +30,8 @@ class ActivityExportModal(ExportDialog):
         self.count = count
 
     def compose_choices(self) -> ComposeResult:
-        noun = "entry" if self.count == 1 else "entries"
         yield Static(
-            f"{self.count:,} {noun}: {self.filter.describe()}.",
+            f"{plural(self.count, 'entry', 'entries')}: {self.filter.describe()}.",
             classes="export-about",
             markup=False,
         )

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dialog import Dialog
 
 
@@ -14,6 +15,7 @@ class ConfirmModal(Dialog[bool]):
     """Ask before a change; dismisses with True only on an explicit yes."""
 
     TITLE = "Please confirm"
+    CSS_PATH = stylesheet("confirm.tcss")
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=True),

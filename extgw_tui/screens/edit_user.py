@@ -20,16 +20,12 @@ from textual_plotext import PlotextPlot
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
-from extgw_tui.screens.remove_pupil import (
-    add_pupil_columns,
-    confirm_removal,
-    fill_pupils,
-    holder_label,
-    load_account,
-)
-from extgw_tui.services import statistics, users
+from extgw_tui.screens.remove_pupil import confirm_removal, holder_label, load_account
+from extgw_tui.services import licence_keys, statistics, users
 from extgw_tui.services.licences import LinkedPupil
 from extgw_tui.services.login_chart import y_ticks
+from extgw_tui.text import plural
+from extgw_tui.widgets.pupil_table import PupilTable
 
 #: Terminal rows from which the full bar chart replaces the sparkline.
 PLOT_MIN_HEIGHT = 40
@@ -84,7 +80,8 @@ class EditUserModal(Dialog[bool]):
                 yield Static("Loading…", id="edit-details", markup=False)
                 yield Static(ADR_NOTE, id="edit-adr-note")
                 yield Static("Pupils", id="edit-pupils-title", classes="section")
-                yield DataTable(id="edit-pupils")
+                yield PupilTable(id="edit-pupils")
+                yield Static("", id="edit-obtained", markup=False)
                 yield Static("Login statistics", classes="section")
                 yield Static("Loading…", id="edit-stats", markup=False)
                 yield Sparkline([], id="edit-spark", summary_function=max)
@@ -97,8 +94,7 @@ class EditUserModal(Dialog[bool]):
                 yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
-        add_pupil_columns(self.query_one(DataTable))
-        self.query_one(DataTable).focus()
+        self.query_one(PupilTable).focus()
         self._fit_chart()
         self.action_refresh()
 
@@ -115,6 +111,7 @@ class EditUserModal(Dialog[bool]):
 
     def action_refresh(self) -> None:
         db_work(self, load_account, self.user_id, on_success=self._show, on_error=self._problem)
+        db_work(self, licence_keys.obtained_lines, self.user_id, on_success=self._show_obtained)
         db_work(
             self,
             statistics.user_login_summary,
@@ -139,12 +136,17 @@ class EditUserModal(Dialog[bool]):
             f"ADR      {adr}"
         )
         count = len(self._pupils)
-        noun = "pupil" if count == 1 else "pupils"
-        self.query_one("#edit-pupils-title", Static).update(
-            f"Pupils: {count} {noun}" + (" (r removes the highlighted one)" if count else "")
-        )
-        fill_pupils(self.query_one(DataTable), self._pupils)
+        hint = " (r removes the highlighted one)" if count else ""
+        title = self.query_one("#edit-pupils-title", Static)
+        title.update(f"Pupils: {plural(count, 'pupil')}{hint}")
+        self.query_one(PupilTable).show(self._pupils)
         self.query_one("#remove", Button).disabled = not self._pupils
+
+    def _show_obtained(self, lines: list[str]) -> None:
+        """How each licence was obtained: which licence key, when (issue 15)."""
+        widget = self.query_one("#edit-obtained", Static)
+        widget.update("How obtained:\n" + "\n".join(lines) if lines else "")
+        widget.display = bool(lines)
 
     def _problem(self, message: str) -> None:
         self.query_one("#edit-details", Static).update(message)
@@ -188,16 +190,15 @@ class EditUserModal(Dialog[bool]):
             self.action_close()
 
     def action_remove(self) -> None:
-        table = self.query_one(DataTable)
-        if self._holder is None or not self._pupils or table.cursor_row >= len(self._pupils):
+        pupil = self.query_one(PupilTable).current_pupil
+        if self._holder is None or pupil is None:
             return
-        pupil = self._pupils[table.cursor_row]
         confirm_removal(self, self._holder, pupil, self._removed, self._remove_failed)
 
     def _removed(self) -> None:
         self._changed = True
         self.action_refresh()
-        self.query_one(DataTable).focus()
+        self.query_one(PupilTable).focus()
 
     def _remove_failed(self, message: str) -> None:
         self.app.notify(message, severity="error", timeout=8)

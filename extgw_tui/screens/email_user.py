@@ -23,11 +23,12 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import mail, users
+from extgw_tui.text import noun
 
 
 def seconds(value: float) -> str:
     """ "1 second", "20 seconds", "0.5 seconds"."""
-    return f"{value:g} second{'' if value == 1 else 's'}"
+    return f"{value:g} {noun(value, 'second')}"
 
 
 class SubjectInput(Input):

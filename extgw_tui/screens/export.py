@@ -23,9 +23,18 @@ from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.text import plural
 
-#: The help page's exports, in its order; "as currently listed" joins them under a search.
-KINDS = (ExportKind.USERS, ExportKind.HOLDERS, ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT)
+#: The help page's exports, in its order, then the roll's; "as currently listed" joins them
+#: under a search.
+KINDS = (
+    ExportKind.USERS,
+    ExportKind.HOLDERS,
+    ExportKind.PUPILS_WITH,
+    ExportKind.PUPILS_WITHOUT,
+    ExportKind.PUPILS_CONTACTS,
+    ExportKind.LEAVERS,
+)
 
 
 def _setup() -> tuple[list[str], Path]:
@@ -168,6 +177,5 @@ class ExportModal(ExportDialog):
         return exports.run_export(request, target, progress=progress, should_cancel=should_cancel)
 
     def done(self, result: WriteResult) -> None:
-        noun = "row" if result.rows == 1 else "rows"
-        self.status(f"Saved {result.rows:,} {noun} to {result.path}")
+        self.status(f"Saved {plural(result.rows, 'row')} to {result.path}")
         self.query_one("#close", Button).focus()

@@ -81,7 +81,7 @@ class ExportDialog(Dialog[Path | None]):
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="export-dialog"):
+        with Vertical(id="export-dialog", classes="dialog"):
             yield Static(self.TITLE, id="export-title", markup=False)
             yield from self.compose_choices()
             with Horizontal(classes="export-row"):

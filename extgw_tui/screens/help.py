@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from extgw_tui.resources import stylesheet
+from extgw_tui.screens.dialog import DIALOG_CSS
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over; escape, ? or F1 closes it."""
 
-    CSS_PATH = stylesheet("help.tcss")
+    CSS_PATH = [DIALOG_CSS, stylesheet("help.tcss")]
     BINDINGS = [
         Binding("escape,question_mark,f1,q", "close", "Close help"),
     ]

@@ -21,6 +21,8 @@ from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import licences, users
 from extgw_tui.services.licences import LinkedPupil
+from extgw_tui.text import noun
+from extgw_tui.widgets.pupil_table import PupilTable
 
 
 def holder_label(row: users.UserRow) -> str:
@@ -41,35 +43,6 @@ def load_account(user_id: int) -> tuple[users.UserRow, list[LinkedPupil]]:
     return users.user_row(user_id), licences.user_pupils(user_id)
 
 
-def fill_pupils(table: DataTable, pupils: list[LinkedPupil]) -> None:
-    """Show the pupils, keyed by pupil id, with the licence types held for each.
-
-    The cursor stays on the same row number (the last row if the list got shorter), so after a
-    removal it rests on the pupil that followed rather than jumping to the top.
-    """
-    row = table.cursor_row
-    table.clear()
-    for pupil in pupils:
-        table.add_row(
-            pupil.name,
-            pupil.year_label,
-            pupil.form,
-            ", ".join(pupil.licence_types),
-            key=str(pupil.pupil_id),
-        )
-    if pupils:
-        table.move_cursor(row=min(max(row, 0), len(pupils) - 1), animate=False)
-
-
-def add_pupil_columns(table: DataTable) -> None:
-    table.cursor_type = "row"
-    table.zebra_stripes = True
-    table.add_column("Pupil", width=24)
-    table.add_column("Year", width=8)
-    table.add_column("Form", width=6)
-    table.add_column("Licence types", width=24)
-
-
 def confirm_removal(
     screen: Screen,
     holder: users.UserRow,
@@ -81,7 +54,7 @@ def confirm_removal(
     question = (
         f"Remove {pupil_label(pupil)} from the account of {holder_label(holder)}?\n"
         f"They will no longer see this pupil in the portal "
-        f"({', '.join(pupil.licence_types)} licence{'s' if len(pupil.licence_types) > 1 else ''})."
+        f"({', '.join(pupil.licence_types)} {noun(len(pupil.licence_types), 'licence')})."
     )
 
     def answered(yes: bool | None) -> None:
@@ -129,15 +102,14 @@ class RemovePupilModal(Dialog[bool]):
         with Vertical(id="remove-dialog", classes="dialog"):
             yield Static("Remove a pupil from an account", classes="dialog-title")
             yield Static("Loading…", id="remove-holder", markup=False)
-            yield DataTable(id="remove-pupils")
+            yield PupilTable(id="remove-pupils")
             yield Static("", id="remove-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Remove (r)", id="remove", variant="error", disabled=True)
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
-        add_pupil_columns(self.query_one(DataTable))
-        self.query_one(DataTable).focus()
+        self.query_one(PupilTable).focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -145,7 +117,7 @@ class RemovePupilModal(Dialog[bool]):
 
     def _show(self, account: tuple[users.UserRow, list[LinkedPupil]]) -> None:
         self._holder, self._pupils = account
-        fill_pupils(self.query_one(DataTable), self._pupils)
+        self.query_one(PupilTable).show(self._pupils)
         holder = holder_label(self._holder)
         if self._pupils:
             count = len(self._pupils)
@@ -173,10 +145,9 @@ class RemovePupilModal(Dialog[bool]):
             self.action_close()
 
     def action_remove(self) -> None:
-        table = self.query_one(DataTable)
-        if self._holder is None or not self._pupils or table.cursor_row >= len(self._pupils):
+        pupil = self.query_one(PupilTable).current_pupil
+        if self._holder is None or pupil is None:
             return
-        pupil = self._pupils[table.cursor_row]
         confirm_removal(self, self._holder, pupil, lambda: self.dismiss(True), self._after_error)
 
     def _after_error(self, message: str) -> None:

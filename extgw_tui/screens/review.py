@@ -1,11 +1,13 @@
-"""Review user accounts: no pupils and no login for at least N months, then delete them safely.
+"""Review user accounts by one of two rules, then delete them safely: no pupils and no login
+for at least N months, or (t switches) every pupil left the roll at least N months ago.
 
 The list is a PagedTable over services/review.py, so any number of candidates pages from the
 database. The threshold box re-queries as it changes (marks are cleared, since they were chosen
 under the old rule). Deleting asks first, naming the number of accounts, and runs in a worker;
 the service re-checks every account inside its transaction and the screen reports what was
 kept and why. Escape during a deletion stops it with nothing deleted. x exports the whole list
-to Excel, which is worth doing before deleting.
+to Excel, which is worth doing before deleting. Each rule keeps its own threshold; switching
+rule clears the marks (they were chosen under the other rule) and shows that rule's columns.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from extgw_tui.errors import InvalidInput
@@ -27,6 +28,8 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import purge, review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
+from extgw_tui.text import noun, plural
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the threshold re-queries the database.
@@ -46,6 +49,15 @@ COLUMNS = [
     PagedColumn("months", "Months", 8, sort="months"),  # 8: room for the sort arrow
     PagedColumn("access", "Access", 7, sort="access"),
 ]
+#: The "left" rule: when the last pupil left instead of the creation day; at 80 columns the
+#: last login goes first (months since the last pupil left is what the rule is about).
+LEFT_COLUMNS = [
+    *(c for c in COLUMNS if c.key not in ("created", "last_login", "months", "access")),
+    PagedColumn("last_login", "Last login", 10, sort="last_login", hide_below=90),
+    PagedColumn("left", "Pupils left", 11, sort="left"),
+    PagedColumn("months", "Months", 8, sort="months"),
+    PagedColumn("access", "Access", 7, sort="access"),
+]
 
 
 def _cells(row: ReviewRow) -> tuple[str | Text, ...]:
@@ -62,8 +74,18 @@ def _cells(row: ReviewRow) -> tuple[str | Text, ...]:
     )
 
 
-def _plural(count: int, word: str = "account") -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+def _left_cells(row: ReviewRow) -> tuple[str | Text, ...]:
+    """The "left" rule's cells, in LEFT_COLUMNS' order."""
+    return (
+        str(row.id),
+        row.title,
+        row.surname,
+        row.email,
+        row.last_login_at.strftime("%Y-%m-%d") if row.last_login_at else "Never",
+        row.last_left_on.isoformat() if row.last_left_on else "",
+        Text(str(row.months(review.LEFT)), justify="right"),
+        "allowed" if row.access_allowed else "denied",
+    )
 
 
 class ReviewTable(PagedTable):
@@ -88,16 +110,26 @@ class ReviewScreen(Screen[None]):
         ),
         Binding("x", "export", "Export", tooltip="Export the whole list to Excel"),
         Binding(
+            "t",
+            "switch_rule",
+            "Rule",
+            id="review.rule",
+            tooltip="Switch rule: inactive accounts / accounts whose pupils have all left",
+        ),
+        Binding(
             "escape", "back", "Back", tooltip="Back to the users (or stop a deletion)", show=False
         ),
         Binding("e", "open", "Open", tooltip="Open the account under the cursor", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database", show=False),
     ]
 
-    def __init__(self, months: int = review.DEFAULT_MONTHS) -> None:
+    def __init__(self, months: int | None = None, rule: str = review.INACTIVE) -> None:
         super().__init__()
-        self.months = review.check_months(months)
-        self._typing: Timer | None = None
+        self.rule = review.check_rule(rule)
+        self.months = review.check_months(months or review.default_months(rule))
+        #: Each rule's threshold, kept while the other rule is shown.
+        self.rule_months = {r: review.default_months(r) for r in review.RULES}
+        self.rule_months[self.rule] = self.months
         #: Set while a deletion runs; setting the event stops it (the transaction rolls back).
         self._stop_delete: threading.Event | None = None
 
@@ -105,9 +137,10 @@ class ReviewScreen(Screen[None]):
         yield Static("Review user accounts", id="review-title")
         yield Static(review.WHY, id="review-why")
         with Horizontal(id="review-threshold"):
-            yield Label("No pupils and no login for at least", id="review-months-label")
-            yield Input(
+            yield Label(review.RULE_TEXT[self.rule], id="review-months-label")
+            yield DebouncedInput(
                 str(self.months),
+                delay=TYPING_PAUSE,
                 restrict=r"[0-9]*",
                 max_length=3,
                 id="review-months",
@@ -115,15 +148,47 @@ class ReviewScreen(Screen[None]):
             )
             yield Label(self._unit(), id="review-months-unit")
             yield Static("counting…", id="review-count", markup=False)
-        yield ReviewTable(
-            COLUMNS, _cells, lambda row: row.id, sort="months", descending=True, id="review-table"
-        )
+        yield self._table()
         yield Static("Loading…", id="review-status", markup=False)
         yield Footer()
+
+    def _table(self) -> ReviewTable:
+        left = self.rule == review.LEFT
+        return ReviewTable(
+            LEFT_COLUMNS if left else COLUMNS,
+            _left_cells if left else _cells,
+            lambda row: row.id,
+            sort="months",
+            descending=True,
+            id="review-table",
+        )
 
     def on_mount(self) -> None:
         self._query()
         self.query_one(PagedTable).focus()
+
+    async def action_switch_rule(self) -> None:
+        """The other rule, with its own threshold and columns; marks are cleared."""
+        if self._stop_delete is not None:
+            self.notify("A deletion is running; switch the rule once it is done.")
+            return
+        old = self.query_one(PagedTable)
+        had_marks = bool(old.marks)
+        self.rule_months[self.rule] = self.months
+        self.rule = review.RULES[(review.RULES.index(self.rule) + 1) % len(review.RULES)]
+        self.months = self.rule_months[self.rule]
+        self.query_one("#review-months-label", Label).update(review.RULE_TEXT[self.rule])
+        months_box = self.query_one("#review-months", Input)
+        with months_box.prevent(Input.Changed):
+            months_box.value = str(self.months)
+        self.query_one("#review-months-unit", Label).update(self._unit())
+        await old.remove()
+        table = self._table()
+        await self.mount(table, before="#review-status")
+        table.focus()
+        self._query()
+        note = " Marks cleared." if had_marks else ""
+        self.notify(f"Showing {review.RULE_NAMES[self.rule]}.{note}")
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: another admin or the edit modal may have changed things."""
@@ -134,14 +199,14 @@ class ReviewScreen(Screen[None]):
     # ----- the query ---------------------------------------------------------------------
 
     def _query(self) -> None:
-        months = self.months
+        months, rule = self.months, self.rule
         self.query_one("#review-count", Static).update("counting…")
         self.query_one(PagedTable).set_source(
             lambda offset, limit, sort, descending: review.candidates(
-                months, sort=sort, descending=descending, offset=offset, limit=limit
+                months, sort=sort, descending=descending, offset=offset, limit=limit, rule=rule
             ),
-            lambda: review.count_candidates(months),
-            lambda: review.candidate_ids(months),
+            lambda: review.count_candidates(months, rule=rule),
+            lambda: review.candidate_ids(months, rule=rule),
         )
 
     def _apply_months(self) -> None:
@@ -163,18 +228,17 @@ class ReviewScreen(Screen[None]):
         self._query()
 
     def _unit(self) -> str:
-        return "month:" if self.months == 1 else "months:"
+        return f"{noun(self.months, 'month')}:"
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
-        self._typing = self.set_timer(TYPING_PAUSE, self._apply_months)
+
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        event.stop()
+        self._apply_months()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._typing is not None:
-            self._typing.stop()
         self._apply_months()
         self.query_one(PagedTable).focus()
 
@@ -193,13 +257,14 @@ class ReviewScreen(Screen[None]):
 
     def _show_count(self) -> None:
         table = self.query_one(PagedTable)
-        self.query_one("#review-count", Static).update(_plural(table.total))
+        self.query_one("#review-count", Static).update(plural(table.total, "account"))
 
     def _show_status(self) -> None:
         table = self.query_one(PagedTable)
         cutoff = review.cutoff_day(self.months).isoformat()
+        what = "last pupil left" if self.rule == review.LEFT else "last active"
         self.query_one("#review-status", Static).update(
-            f"{table.status_text()} · {table.marks_text()} · last active on or before {cutoff}"
+            f"{table.status_text()} · {table.marks_text()} · {what} on or before {cutoff}"
         )
 
     # ----- actions ------------------------------------------------------------------------
@@ -237,21 +302,25 @@ class ReviewScreen(Screen[None]):
         if not ids:
             self.notify("There is no account to delete.", severity="warning")
             return
-        months = self.months
+        months, rule = self.months, self.rule
+        if rule == review.LEFT:
+            which = f"whose pupils all left the roll at least {review.months_text(months)} ago"
+        else:
+            which = f"with no pupils and no login for at least {review.months_text(months)}"
+        accounts = plural(len(ids), "account")
         days = purge.retention_days()  # config.toml, read again: an edit since start counts
         question = (
-            f"Delete {_plural(len(ids))} with no pupils and no login for at least "
-            f"{review.months_text(months)}? They can no longer log in and disappear from every "
+            f"Delete {accounts} {which}? They can no longer log in and disappear from every "
             f"list. For {days} days the activity log (L, then u) can restore them with their "
             "login history; then they are purged for good, and their login history stays in "
             "the statistics without their names."
         )
         self.app.push_screen(
-            ConfirmModal(question, title=f"Delete {_plural(len(ids))}", yes_label="Delete"),
-            lambda yes: self._delete(ids, months) if yes else None,
+            ConfirmModal(question, title=f"Delete {accounts}", yes_label="Delete"),
+            lambda yes: self._delete(ids, months, rule) if yes else None,
         )
 
-    def _delete(self, ids: list[int], months: int) -> None:
+    def _delete(self, ids: list[int], months: int, rule: str = review.INACTIVE) -> None:
         stop = self._stop_delete = threading.Event()
         total = len(ids)
         self._delete_progress(0, total)
@@ -262,6 +331,7 @@ class ReviewScreen(Screen[None]):
             months,
             progress=lambda done: self.app.call_from_thread(self._delete_progress, done, total),
             should_cancel=stop.is_set,
+            rule=rule,
             on_success=self._deleted,
             on_error=self._delete_failed,
             group="review-delete",
@@ -270,7 +340,8 @@ class ReviewScreen(Screen[None]):
     def _delete_progress(self, done: int, total: int) -> None:
         if self._stop_delete is not None and not self._stop_delete.is_set():
             self.query_one("#review-status", Static).update(
-                f"Deleting: checked {done:,} of {_plural(total)} · escape stops, deleting none"
+                f"Deleting: checked {done:,} of {plural(total, 'account')} · escape stops, "
+                "deleting none"
             )
 
     def _deleted(self, result: ReviewDeleteResult) -> None:
@@ -303,7 +374,7 @@ class ReviewScreen(Screen[None]):
             return
         from extgw_tui.screens.review_export import ReviewExportModal
 
-        self.app.push_screen(ReviewExportModal(self.months, table.total), self._exported)
+        self.app.push_screen(ReviewExportModal(self.months, table.total, self.rule), self._exported)
 
     def _exported(self, path: Path | None) -> None:
         if path is not None:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import exports, review
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.text import plural
 
 
 class ReviewExportModal(ExportDialog):
@@ -22,25 +23,26 @@ class ReviewExportModal(ExportDialog):
 
     TITLE = "Export the review list"
 
-    def __init__(self, months: int, count: int) -> None:
+    def __init__(self, months: int, count: int, rule: str = review.INACTIVE) -> None:
         super().__init__()
         self.months = months
         self.count = count
+        self.rule = rule
 
     def compose_choices(self) -> ComposeResult:
-        noun = "account" if self.count == 1 else "accounts"
-        yield Static(
-            f"{self.count:,} {noun} with no pupils and no login for at least "
-            f"{review.months_text(self.months)}.",
-            classes="export-about",
-        )
+        threshold = review.months_text(self.months)
+        if self.rule == review.LEFT:
+            which = f"whose pupils all left the roll at least {threshold} ago"
+        else:
+            which = f"with no pupils and no login for at least {threshold}"
+        yield Static(f"{plural(self.count, 'account')} {which}.", classes="export-about")
 
     def default_path(self) -> Path:
-        return review.default_export_path(self.months)
+        return review.default_export_path(self.months, rule=self.rule)
 
     def write(
         self, target: Path, progress: exports.Progress, should_cancel: Callable[[], bool]
     ) -> WriteResult:
         return review.export_candidates(
-            target, self.months, progress=progress, should_cancel=should_cancel
+            target, self.months, progress=progress, should_cancel=should_cancel, rule=self.rule
         )

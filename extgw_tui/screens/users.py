@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from extgw_tui.resources import stylesheet
@@ -20,6 +19,8 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, users
 from extgw_tui.services.users import UserRow
+from extgw_tui.text import plural
+from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the search runs.
@@ -90,6 +91,22 @@ class UsersScreen(Screen[None]):
         Binding("s", "stats", "Login statistics", show=False),
         Binding("v", "review", "Review user accounts", show=False),
         Binding("L", "activity", "Activity log", show=False),
+        Binding(
+            "P",
+            "pupils",
+            "Pupils",
+            id="main.pupils",
+            show=False,
+            tooltip="Pupils: the roll, holders, contacts, coverage",
+        ),
+        Binding(
+            "K",
+            "licence_keys",
+            "Licence keys",
+            show=False,
+            id="main.licence_keys",
+            tooltip="Licence keys: generate, email, revoke, follow up",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -97,7 +114,6 @@ class UsersScreen(Screen[None]):
         super().__init__()
         self.term = ""
         self.totals: users.Totals | None = None
-        self._timer: Timer | None = None
         self._started = False
         self._totals_asked = False
         self._asking = False  # a confirmation is up: coming back from it is not a new visit
@@ -106,10 +122,11 @@ class UsersScreen(Screen[None]):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Static("Search", id="search-label")
-            yield Input(
+            yield DebouncedInput(
                 placeholder="surname or email  (/ to focus, escape to leave)",
                 id="search",
                 compact=True,
+                delay=DEBOUNCE,
             )
         yield PagedTable(COLUMNS, render_user, user_id, sort="surname", id="users-table")
         with Horizontal(id="base-bar"):
@@ -150,12 +167,9 @@ class UsersScreen(Screen[None]):
             lambda ids: users.count_among(term, ids),
         )
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "search":
-            return
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._search_now)
+    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
+        if event.input.id == "search":
+            self._search_now()
 
     def _search_now(self) -> None:
         value = self.query_one("#search", Input).value
@@ -322,7 +336,7 @@ class UsersScreen(Screen[None]):
         """Ask, saying how many accounts will actually change (counted in SQL)."""
         allowed = preview.allowed
         n = len(ids)
-        accounts = f"{n:,} account{'s' if n != 1 else ''}"
+        accounts = plural(n, "account")
         question = preview.question()
         if not allowed:
             question += " The portal will then behave as if the account did not exist."
@@ -398,3 +412,13 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.activity import ActivityLogScreen
 
         self.app.push_screen(ActivityLogScreen())
+
+    def action_pupils(self) -> None:
+        from extgw_tui.screens.pupils import PupilsScreen
+
+        self.app.push_screen(PupilsScreen())
+
+    def action_licence_keys(self) -> None:
+        from extgw_tui.screens.licence_keys import LicenceKeysScreen
+
+        self.app.push_screen(LicenceKeysScreen())

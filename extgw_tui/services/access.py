@@ -11,12 +11,9 @@ from extgw_tui.db import is_sqlite
 from extgw_tui.models import ExternalUser, database, live_user
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.text import plural
 
 U = ExternalUser
-
-
-def _accounts(count: int) -> str:
-    return f"{count:,} account{'s' if count != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class AccessResult:
 
     def summary(self) -> str:
         verb = "Allowed" if self.allowed else "Denied"
-        parts = [f"{verb} {_accounts(self.changed)}"]
+        parts = [f"{verb} {plural(self.changed, 'account')}"]
         if self.unchanged:
             parts.append(f"{self.unchanged:,} already {'allowed' if self.allowed else 'denied'}")
         if self.missing:
@@ -55,7 +52,7 @@ class AccessPreview:
         """ "Deny 2 accounts? 1 is already denied: 1 will change." """
         verb = "Allow" if self.allowed else "Deny"
         state = "allowed" if self.allowed else "denied"
-        text = f"{verb} {_accounts(self.chosen)}?"
+        text = f"{verb} {plural(self.chosen, 'account')}?"
         notes = []
         if self.already:
             notes.append(f"{self.already:,} {'is' if self.already == 1 else 'are'} already {state}")

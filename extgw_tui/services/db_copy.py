@@ -140,7 +140,10 @@ def _copy_table(
 
 
 def _next_id(model: type[peewee.Model]) -> int:
-    """The highest id the source ever handed out (not just the highest left)."""
+    """The highest id the source ever handed out (not just the highest left); 0 for a table
+    whose key is not a counter."""
+    if not isinstance(model._meta.primary_key, peewee.AutoField):
+        return 0
     table = model._meta.table_name
     highest = model.select(peewee.fn.MAX(model._meta.primary_key)).scalar() or 0
     if is_sqlite():

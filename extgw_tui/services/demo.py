@@ -7,6 +7,10 @@ denied accounts, accounts from before May 2023 without ADR, review candidates (n
 login for over 12 months), accounts just short of that, new accounts with no pupils yet, and two
 years of logins that follow the school year (busy after report releases, quiet in holidays),
 including those of accounts deleted since: their logins and summary rows remain, nameless.
+Pupils have the parental contacts the MIS holds (one or two, most with an email address and
+parental responsibility; the family's account holders among them), and some have left the roll:
+whole families that moved away (some of whose parents still hold accounts, mostly idle since)
+and single pupils.
 
 Bulk inserts bypass Model.save(), so the normalised keys are set here (name_key, text_key). Every
 account shares one password hash (hashing 100,000 passwords would take hours): DEMO_PASSWORD.
@@ -31,6 +35,7 @@ from extgw_tui.errors import ExtgwError
 from extgw_tui.models import (
     PARENT_GUARDIAN,
     PUPIL,
+    Contact,
     ExternalUser,
     Licence,
     LicenceType,
@@ -79,7 +84,30 @@ NEAR_CANDIDATES = 0.01  # no pupils, last login a few weeks short of 12 months
 NEW_ACCOUNTS = 0.015  # created in the last weeks, no pupils registered yet
 FORMER_PARENTS = 0.005  # no pupils any more, but logged in recently
 DENIED = 0.015
-OFF_ROLL = 0.02
+#: Pupils who left the roll on their own (a move, a transfer), and whole families that left:
+#: a share of the families, but never fewer than LEFT_FAMILIES_MIN, so the small demo has some.
+LEFT_ALONE = 0.003
+LEFT_FAMILIES = 0.006
+LEFT_FAMILIES_MIN = 25
+#: Parents of a family that left whose account is still there (the rest were deleted).
+LEFT_KEEP_ACCOUNT = 0.6
+#: Families whose MIS record has a second contact; contacts without an email address.
+SECOND_CONTACT = 0.75
+NO_EMAIL = 0.25
+STREETS = (
+    "Acacia Avenue",
+    "Church Lane",
+    "Mill Road",
+    "Station Road",
+    "The Crescent",
+    "Victoria Street",
+    "Orchard Close",
+    "Park View",
+    "Queen's Drive",
+    "Ffordd y Parc",
+)
+TOWNS = (("Northbridge", "NB"), ("Eastwick", "EW"), ("Southam Vale", "SV"))
+FEMALE_TITLES = ("Mrs", "Ms", "Miss")
 #: Accounts deleted before today, as a share of the live ones: only their logins remain.
 DELETED = 0.02
 
@@ -103,12 +131,15 @@ class DemoSummary:
     licences: int
     logins: int
     denied: int
+    contacts: int = 0
+    leavers: int = 0
     password: str = DEMO_PASSWORD
 
     def text(self) -> str:
         return (
             f"Demo data ({self.size}): {self.users:,} users ({self.denied:,} denied), "
-            f"{self.pupils:,} pupils, {self.licences:,} licences, {self.logins:,} logins. "
+            f"{self.pupils:,} pupils ({self.leavers:,} left the roll), {self.contacts:,} "
+            f"contacts, {self.licences:,} licences, {self.logins:,} logins. "
             f"Every demo account's portal password is {self.password!r}."
         )
 
@@ -130,6 +161,8 @@ class _Account:
     window: tuple[int, int] | None = None
     #: A login that must happen on this day (how "just under 12 months" is made sure of).
     last_login_day: int | None = None
+    #: The day (index) the account's family left the roll; their logins mostly stop soon after.
+    left_day: int | None = None
 
 
 def school_year_start(day: date) -> int:
@@ -194,6 +227,10 @@ class _Generator:
         self.surname_cum = list(accumulate(1 / (rank + 8) for rank in range(len(names.SURNAMES))))
         self.emails: set[str] = set()
         self.pupils: list[tuple] = []
+        self.families: list[list[int]] = []
+        #: Per family: the day it left the roll, or None (still there, or only one child left).
+        self.family_left: list[date | None] = []
+        self.contacts: list[tuple] = []
         self.pupil_years: list[int] = []
         self.pupil_girls: list[bool] = []
         self.accounts: list[_Account] = []
@@ -291,7 +328,7 @@ class _Generator:
                 own = surname if rng.random() < 0.97 else self._surname()  # a half-sibling
                 girl = rng.random() < 0.5
                 forename = rng.choice(names.GIRLS if girl else names.BOYS)
-                on_roll = rng.random() >= OFF_ROLL
+                left = self._leaving_day() if rng.random() < LEFT_ALONE else None
                 self.pupils.append(
                     (
                         pupil_id,
@@ -303,14 +340,38 @@ class _Generator:
                         form,
                         f"{entry % 100:02d}{pupil_id:06d}",
                         upn(pupil_id, entry),
-                        on_roll,
+                        left is None,
+                        left,
                     )
                 )
                 self.pupil_years.append(year)
                 self.pupil_girls.append(girl)
                 family.append(pupil_id)
             families.append(family)
+        self._families_leave(families)
         return families
+
+    def _leaving_day(self) -> date:
+        """When a pupil left: often at the end of a summer term, else any day in two years."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            year = self.today.year - rng.randint(
+                0 if self.today >= date(self.today.year, 7, 22) else 1, 2
+            )
+            return date(year, 7, 21)
+        return self.today - timedelta(days=rng.randint(1, 700))
+
+    def _families_leave(self, families: list[list[int]]) -> None:
+        """Whole families leave the roll together, on one day."""
+        self.families = families
+        self.family_left = [None] * len(families)
+        count = min(len(families), max(LEFT_FAMILIES_MIN, round(len(families) * LEFT_FAMILIES)))
+        for index in self.rng.sample(range(len(families)), count):
+            day = self._leaving_day()
+            self.family_left[index] = day
+            for pupil_id in families[index]:
+                row = self.pupils[pupil_id - 1]
+                self.pupils[pupil_id - 1] = (*row[:9], False, day)
 
     def plan_parents(self, families: list[list[int]], budget: int) -> None:
         rng = self.rng
@@ -320,6 +381,9 @@ class _Generator:
         for _ in families:
             draw = rng.random()
             plan.append(0 if draw < 0.06 else 2 if rng.random() < share_two else 1)
+        for index, left in enumerate(self.family_left):
+            if left is not None and rng.random() > LEFT_KEEP_ACCOUNT:
+                plan[index] = 0  # the account was deleted when the family left
         extra = budget - sum(plan)
         for i in range(len(plan)):  # top up (or trim) deterministically to the exact budget
             if extra == 0:
@@ -328,16 +392,75 @@ class _Generator:
                 plan[i], extra = 2, extra - 1
             elif extra < 0 and plan[i] > 0:
                 plan[i], extra = plan[i] - 1, extra + 1
-        for family, parents in zip(families, plan, strict=True):
+        for index, (family, parents) in enumerate(zip(families, plan, strict=True)):
             eldest = max(self.pupil_years[p - 1] for p in family)
             joined = date(this_year - (eldest - 7), 9, 1)
             surname = self.pupils[family[0] - 1][3].split("-")[0]
+            left = self.family_left[index]
             for n in range(parents):
                 female = rng.random() < (0.7 if n == 0 else 0.2)
                 other = n == 1 and rng.random() < 0.25
                 person = self._adult(self._surname() if other else surname, female)
                 created = joined + timedelta(days=int(rng.expovariate(1 / 45)))
-                self._add_account("parent", person, created).pupils.extend(family)
+                if left is not None:
+                    created = min(created, left - timedelta(days=1))
+                account = self._add_account("parent", person, created)
+                account.pupils.extend(family)
+                account.left_day = None if left is None else self._day_index(left)
+
+    def plan_contacts(self) -> None:
+        """Each family's contacts in the MIS, the same for every child: its account holders
+        first (same name and email), then people without an account, to one or two."""
+        rng = self.rng
+        holders: dict[int, list[_Account]] = {}
+        for account in self.accounts:
+            if account.kind == "parent" and account.pupils:
+                holders.setdefault(account.pupils[0], []).append(account)
+        for family in self.families:
+            surname = self.pupils[family[0] - 1][3].split("-")[0]
+            wanted = 2 if rng.random() < SECOND_CONTACT else 1
+            people = [(a.title, a.forename, a.surname, a.email) for a in holders.get(family[0], [])]
+            while len(people) < wanted:
+                female = rng.random() < (0.7 if not people else 0.25)
+                other = bool(people) and rng.random() < 0.3
+                title, forename, last = self._adult(self._surname() if other else surname, female)
+                email = None if rng.random() < NO_EMAIL else self._email(forename, last)
+                people.append((title, forename, last, email))
+            town, code = rng.choice(TOWNS)
+            address = (
+                f"{rng.randint(1, 180)} {rng.choice(STREETS)}, {town} "
+                f"{code}{rng.randint(1, 19)} {rng.randint(1, 9)}{chr(65 + rng.randrange(26))}"
+                f"{chr(65 + rng.randrange(26))}"
+            )
+            for priority, (title, forename, last, email) in enumerate(people, start=1):
+                relationship, responsible = self._relationship(title, last != surname, priority)
+                for pupil_id in family:
+                    self.contacts.append(
+                        (
+                            pupil_id,
+                            priority,
+                            title,
+                            forename,
+                            last,
+                            relationship,
+                            email,
+                            text_key(email) if email else None,
+                            responsible,
+                            address,
+                        )
+                    )
+
+    def _relationship(self, title: str, other_surname: bool, priority: int) -> tuple[str, bool]:
+        """The relationship to the pupil and whether the contact has parental responsibility."""
+        rng = self.rng
+        female = title in FEMALE_TITLES
+        if other_surname and priority > 1 and rng.random() < 0.5:
+            relative = rng.choice(("Step-parent", "Grandparent", "Aunt" if female else "Uncle"))
+            return relative, rng.random() < 0.2
+        if rng.random() < 0.04:
+            return "Carer", True
+        parent = "Mother" if female else "Father" if title == "Mr" else "Parent"  # Dr, Mx
+        return parent, rng.random() < 0.97
 
     def plan_pupil_accounts(self, budget: int) -> None:
         this_year = school_year_start(self.today)
@@ -441,6 +564,8 @@ class _Generator:
                 hi = min(hi, account.last_login_day)
             elif account.kind == "parent" and rng.random() < 0.07:
                 continue  # registered, never came back
+            if account.left_day is not None and rng.random() < 0.85:
+                hi = min(hi, account.left_day + rng.randint(0, 40))  # no reason to log in now
             if lo <= hi:
                 account.window = (lo, hi)
 
@@ -614,6 +739,7 @@ def generate(
         gen.plan_without_pupils(kind, count)
     audits = gen.shuffle_and_deny()
     gen.plan_windows()
+    gen.plan_contacts()
 
     type_ids = dict(LicenceType.select(LicenceType.name, LicenceType.id).tuples())
     parent_type, pupil_type = type_ids[PARENT_GUARDIAN], type_ids[PUPIL]
@@ -634,8 +760,25 @@ def generate(
                 P.admission_number,
                 P.upn,
                 P.on_roll,
+                P.left_on,
             ),
             gen.pupils,
+        )
+        C = Contact
+        _insert(
+            (
+                C.pupil,
+                C.priority,
+                C.title,
+                C.forename,
+                C.surname,
+                C.relationship,
+                C.email,
+                C.email_key,
+                C.parental_responsibility,
+                C.address,
+            ),
+            gen.contacts,
         )
         user_rows, licence_rows, masks = gen.account_rows(password_hash, parent_type, pupil_type)
         _insert(
@@ -683,4 +826,6 @@ def generate(
         licences=len(licence_rows),
         logins=done,
         denied=sum(1 for a in gen.accounts if a.denied_on is not None),
+        contacts=len(gen.contacts),
+        leavers=sum(1 for row in gen.pupils if not row[9]),
     )

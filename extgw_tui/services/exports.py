@@ -1,4 +1,5 @@
-"""The Excel exports of the help page: users, licence holders, pupils with / without a holder.
+"""The Excel exports of the help page: users, licence holders, pupils with / without a holder;
+and of the roll: pupils and their contacts, leavers still linked to accounts.
 
 Rows stream from the database in keyset order (id > last id, a chunk at a time) and the
 per-row aggregates (pupils, licence types held, holders) are computed in SQL for each chunk's
@@ -19,15 +20,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from peewee import SQL, Expression, Field, fn
+from peewee import SQL, Case, Expression, Field, fn
 
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import ExternalUser, Licence, Pupil, database, live_user
+from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database, live_user
 from extgw_tui.services import activity, audit, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
+from extgw_tui.services.pupils import live
 from extgw_tui.services.users import ROW_FIELDS, search_condition
 from extgw_tui.services.xlsx import Column, WriteResult
 
@@ -45,6 +47,8 @@ class ExportKind(StrEnum):
     HOLDERS = "holders"
     PUPILS_WITH = "pupils-with"
     PUPILS_WITHOUT = "pupils-without"
+    PUPILS_CONTACTS = "pupils-contacts"
+    LEAVERS = "leavers"
     SEARCH = "search"
 
 
@@ -53,9 +57,13 @@ LABELS: dict[ExportKind, str] = {
     ExportKind.HOLDERS: "External users holding a licence type",
     ExportKind.PUPILS_WITH: "Pupils that have a holder of a licence type",
     ExportKind.PUPILS_WITHOUT: "Pupils that do not have a holder of a licence type",
+    ExportKind.PUPILS_CONTACTS: "Pupils and their contacts",
+    ExportKind.LEAVERS: "Leavers with accounts",
     ExportKind.SEARCH: "External users matching the search",
 }
 NEEDS_LICENCE = frozenset({ExportKind.HOLDERS, ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT})
+#: The exports of the roll itself: one row per contact, or per leaver; no search, no type.
+ROLL_KINDS = frozenset({ExportKind.PUPILS_CONTACTS, ExportKind.LEAVERS})
 
 USER_COLUMNS = [
     Column("ID", 8),
@@ -78,6 +86,34 @@ PUPIL_COLUMNS = [
     Column("Admission number", 12),
 ]
 HOLDER_COLUMNS = [Column("Holders", 36), Column("Holders' emails", 44)]
+CONTACT_COLUMNS = [
+    Column("UPN", 15),
+    Column("Admission number", 12),
+    Column("Forename", 16),
+    Column("Surname", 18),
+    Column("Year", 6),
+    Column("Form", 8),
+    Column("Contact priority", 9),
+    Column("Contact title", 8),
+    Column("Contact forename", 16),
+    Column("Contact surname", 18),
+    Column("Relationship", 14),
+    Column("Contact email", 32),
+    Column("Parental responsibility", 12),
+    Column("Address", 40),
+]
+LEAVER_COLUMNS = [
+    Column("Forename", 16),
+    Column("Surname", 18),
+    Column("Year", 6),
+    Column("Form", 8),
+    Column("Admission number", 12),
+    Column("UPN", 15),
+    Column("Left on", 12),
+    Column("Holders", 40),
+    Column("Holders' emails", 44),
+    Column("Holders with a pupil on roll", 14),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +140,7 @@ def make_request(
         known = ", ".join(k.value for k in ExportKind)
         raise InvalidInput(f"There is no export called {kind!r}; choose one of {known}.") from None
     search = (search or "").strip() or None
-    if search and kind in (ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT):
+    if search and kind in (ExportKind.PUPILS_WITH, ExportKind.PUPILS_WITHOUT, *ROLL_KINDS):
         raise InvalidInput("A search applies to the user exports only, not to pupil exports.")
     if kind not in NEEDS_LICENCE:
         # "all users" narrowed by a search is exactly the users as listed under that search
@@ -129,6 +165,8 @@ def proposed_name(request: ExportRequest, today: date | None = None) -> str:
         ExportKind.SEARCH: "external-users",
         ExportKind.PUPILS_WITH: "pupils-with",
         ExportKind.PUPILS_WITHOUT: "pupils-without",
+        ExportKind.PUPILS_CONTACTS: "pupils-and-contacts",
+        ExportKind.LEAVERS: "leavers-with-accounts",
     }[request.kind]
     parts = [stem]
     if request.licence_name:
@@ -186,7 +224,17 @@ def _is_user_export(request: ExportRequest) -> bool:
     return request.kind in (ExportKind.USERS, ExportKind.HOLDERS, ExportKind.SEARCH)
 
 
+def _has_live_holder() -> Expression:
+    return fn.EXISTS(
+        Licence.select(SQL("1")).where((Licence.pupil == Pupil.id) & live(Licence.user))
+    )
+
+
 def _condition(request: ExportRequest) -> Expression | None:
+    if request.kind is ExportKind.PUPILS_CONTACTS:
+        return Pupil.on_roll == True  # noqa: E712
+    if request.kind is ExportKind.LEAVERS:
+        return (Pupil.on_roll == False) & _has_live_holder()  # noqa: E712
     if _is_user_export(request):
         parts = [search_condition(request.search)]
         if request.kind is ExportKind.HOLDERS:
@@ -209,6 +257,12 @@ def _model(request: ExportRequest):
 
 def count_rows(request: ExportRequest) -> int:
     """How many rows the export will have, counted in SQL (for the progress bar)."""
+    if request.kind is ExportKind.PUPILS_CONTACTS:  # a row per contact, or one without any
+        on_roll = Pupil.on_roll == True  # noqa: E712
+        contacts = Contact.select(fn.COUNT(Contact.id)).join(Pupil).where(on_roll).scalar()
+        none = fn.EXISTS(Contact.select(SQL("1")).where(Contact.pupil == Pupil.id))
+        alone = Pupil.select(fn.COUNT(Pupil.id)).where(on_roll & ~none).scalar()
+        return (contacts or 0) + (alone or 0)
     model = _model(request)
     query = model.select(fn.COUNT(model.id))
     condition = _condition(request)
@@ -331,14 +385,117 @@ def _pupil_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
                 yield tuple(rest)
 
 
+def _contact_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
+    """A row per contact of each pupil on roll (in priority order); one for a pupil with none."""
+    fields = (
+        Pupil.id,
+        Pupil.upn,
+        Pupil.admission_number,
+        Pupil.forename,
+        Pupil.surname,
+        Pupil.year_group,
+        Pupil.form,
+    )
+    C = Contact
+    for page, in_page in _chunks(request, fields, chunk):
+        found: dict[int, list[tuple]] = {}
+        rows = _fetch(
+            C.select(
+                C.pupil,
+                C.priority,
+                C.title,
+                C.forename,
+                C.surname,
+                C.relationship,
+                C.email,
+                C.parental_responsibility,
+                C.address,
+            )
+            .where(in_page(C.pupil))
+            .order_by(C.pupil, C.priority, C.id)
+        )
+        for pupil_id, *contact in rows:
+            contact[6] = xlsx.YES if contact[6] else xlsx.NO
+            found.setdefault(pupil_id, []).append(tuple(contact))
+        for pupil_id, *pupil in page:
+            for contact in found.get(pupil_id) or [("",) * 8]:
+                yield (*pupil, *contact)
+
+
+def _leaver_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
+    """A row per pupil off the roll whom a live account still holds a licence for."""
+    fields = (
+        Pupil.id,
+        Pupil.forename,
+        Pupil.surname,
+        Pupil.year_group,
+        Pupil.form,
+        Pupil.admission_number,
+        Pupil.upn,
+        Pupil.left_on,
+    )
+    on_roll = Pupil.alias("on_roll_pupil")
+    other = Licence.alias("other")
+    still_linked = fn.EXISTS(
+        other.select(SQL("1"))
+        .join(on_roll, on=(other.pupil == on_roll.id))
+        .where((other.user == U.id) & (on_roll.on_roll == True))  # noqa: E712
+    )
+    for page, in_page in _chunks(request, fields, chunk):
+        holders: dict[int, tuple[list[str], list[str], set[int]]] = {}
+        rows = _fetch(
+            Licence.select(
+                Licence.pupil,
+                U.id,
+                U.title,
+                U.forename,
+                U.surname,
+                U.email,
+                LicenceType.name,
+                Case(None, [(still_linked, 1)], 0),
+            )
+            .join(U)
+            .switch(Licence)
+            .join(LicenceType)
+            .where(in_page(Licence.pupil) & live(U.id))
+            .order_by(Licence.pupil, U.surname_key, U.forename, U.id, LicenceType.id)
+        )
+        for pupil_id, user_id, title, forename, surname, email, type_name, linked in rows:
+            names, emails, staying = holders.setdefault(pupil_id, ([], [], set()))
+            name = " ".join(p for p in (title, forename, surname) if p)
+            names.append(f"{name} ({type_name})")
+            if email not in emails:
+                emails.append(email)
+            if linked:
+                staying.add(user_id)
+        for pupil_id, *pupil in page:
+            names, emails, staying = holders.get(pupil_id, ([], [], set()))
+            left_on = pupil[-1]
+            left = left_on if left_on is None or isinstance(left_on, date) else _day(left_on)
+            yield (*pupil[:-1], left, "; ".join(names), "; ".join(emails), len(staying))
+
+
+def _day(value: str) -> date:
+    """A date column: PostgreSQL gives dates, SQLite the text peewee stored."""
+    return date.fromisoformat(str(value)[:10])
+
+
 def export_rows(request: ExportRequest, chunk: int = STREAM_CHUNK) -> Iterator[tuple]:
     """Every row of the export, streamed a page at a time."""
+    if request.kind is ExportKind.PUPILS_CONTACTS:
+        return _contact_rows(request, chunk)
+    if request.kind is ExportKind.LEAVERS:
+        return _leaver_rows(request, chunk)
     if _is_user_export(request):
         return _user_rows(request, chunk)
     return _pupil_rows(request, chunk)
 
 
 def columns(request: ExportRequest) -> list[Column]:
+    if request.kind is ExportKind.PUPILS_CONTACTS:
+        return CONTACT_COLUMNS
+    if request.kind is ExportKind.LEAVERS:
+        return LEAVER_COLUMNS
     if _is_user_export(request):
         return USER_COLUMNS
     return PUPIL_COLUMNS + (HOLDER_COLUMNS if request.kind is ExportKind.PUPILS_WITH else [])
@@ -350,6 +507,14 @@ def about(request: ExportRequest) -> list[tuple[str, str]]:
         pairs.append(("Licence type", request.licence_name))
     if _is_user_export(request):
         pairs.append(("Search in force", request.search or "(none: every user)"))
+    elif request.kind is ExportKind.LEAVERS:
+        pairs.append(("Pupils", "Off the roll, with a licence held by an account"))
+        pairs.append(
+            (
+                "Holders with a pupil on roll",
+                "of the holders, those still linked to a pupil on roll",
+            )
+        )
     else:
         pairs.append(("Pupils", "On roll only"))
     return pairs

@@ -1,4 +1,8 @@
-"""Reviewing inactive accounts: no pupils and no login for at least N months, then deleting them.
+"""Reviewing accounts nobody needs, by one of two rules, then deleting them.
+
+The rules: "inactive" (no pupils and no login for at least N months) and "left" (every pupil the
+account holds left the roll at least N months ago: Bromcom's "deactivate old accounts when all
+pupils left"). Every function takes the rule as `rule=` (inactive unless said otherwise).
 
 "At least N months" is counted in calendar months back from today. The cutoff day is today
 minus N months, clamped to the end of a shorter month (31 March minus 1 month is 28 or 29
@@ -12,6 +16,12 @@ are checked, so a login recorded in either keeps it off the list.
 Deleting re-checks every account inside the deleting transaction, with the rows locked where
 the backend can (PostgreSQL FOR UPDATE; SQLite takes its write lock when the transaction
 begins), so an account that logged in or gained a pupil since the list was drawn is kept.
+
+The "left" rule: the account holds at least one licence, and every pupil it holds one for is
+off the roll with a leaving date on or before the cutoff day (today minus N months, as above).
+A pupil off the roll without a leaving date (recorded before leaving dates were kept) keeps the
+account off the list: how long ago it left is unknown. Deleting re-checks the same way; an
+account whose pupil rejoined the roll, or that gained a pupil, is kept.
 """
 
 from __future__ import annotations
@@ -22,19 +32,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from peewee import SQL, Expression, fn
+from peewee import SQL, Case, Expression, fn
 
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
-from extgw_tui.models import ExternalUser, Licence, LoginEvent, database, live_user
+from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database, live_user
 from extgw_tui.services import audit, exports, purge, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.services.pupils import live
+from extgw_tui.text import plural
 
 U = ExternalUser
 
 DEFAULT_MONTHS = 12
+#: The rules, by the name the command line and the screen use.
+INACTIVE, LEFT = "inactive", "left"
+RULES = (INACTIVE, LEFT)
+#: Months since the last pupil left, by default: a term after the summer's leavers.
+DEFAULT_LEFT_MONTHS = 6
 MIN_MONTHS = 1
 #: Twenty years: beyond any account this system has held.
 MAX_MONTHS = 240
@@ -43,6 +60,12 @@ STREAM_CHUNK = 1000
 
 #: One line (under 80 characters) saying why the review exists.
 WHY = "These accounts will not be used again; data protection favours removing them."
+#: The rule in words, before "N months" (the screen's threshold label, the CLI's headline).
+RULE_TEXT = {
+    INACTIVE: "No pupils and no login for at least",
+    LEFT: "Every pupil left the roll at least",
+}
+RULE_NAMES = {INACTIVE: "inactive accounts", LEFT: "accounts whose pupils have all left"}
 
 #: The last login, or the creation of an account that never logged in.
 LAST_ACTIVITY = fn.COALESCE(U.last_login_at, U.created_at)
@@ -57,8 +80,26 @@ SORTS: dict[str, tuple] = {
     "last_login": (U.last_login_at, U.id),
     "access": (U.access_allowed, U.surname_key, U.id),
 }
-#: Sorting by months inactive is sorting by last activity the other way round.
+#: The day the last of an account's pupils left the roll (for the "left" rule's rows).
+LAST_LEFT = (
+    Pupil.select(fn.MAX(Pupil.left_on))
+    .join(Licence, on=(Licence.pupil == Pupil.id))
+    .where(Licence.user == U.id)
+)
+SORTS["left"] = (SQL('"last_left_on"'), U.id)  # the column the "left" rule's rows select
+#: Sorting by months is sorting by the day counted from, the other way round.
 REVERSED_SORTS = {"months": "activity"}
+LEFT_REVERSED_SORTS = {"months": "left"}
+
+
+def check_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise InvalidInput(f"There is no review rule {rule!r}; choose {' or '.join(RULES)}.")
+    return rule
+
+
+def default_months(rule: str = INACTIVE) -> int:
+    return DEFAULT_LEFT_MONTHS if check_rule(rule) == LEFT else DEFAULT_MONTHS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +113,19 @@ class ReviewRow:
     last_login_at: datetime | None
     access_allowed: bool
     months_inactive: int
+    #: The "left" rule: when the last of the account's pupils left, and months since then.
+    last_left_on: date | None = None
+    months_since_left: int | None = None
 
     @property
     def last_activity(self) -> datetime:
         return self.last_login_at or self.created_at
+
+    def months(self, rule: str) -> int:
+        """The months the rule counts: inactive, or since the last pupil left."""
+        if rule == LEFT and self.months_since_left is not None:
+            return self.months_since_left
+        return self.months_inactive
 
 
 @dataclass(frozen=True)
@@ -87,7 +137,7 @@ class ReviewDeleteResult:
     retention_days: int = 0
 
     def summary(self) -> str:
-        parts = [f"Deleted {self.deleted:,} account{'s' if self.deleted != 1 else ''}"]
+        parts = [f"Deleted {plural(self.deleted, 'account')}"]
         if self.kept:
             parts.append(f"kept {len(self.kept):,} that no longer qualify")
         text = "; ".join(parts) + "."
@@ -114,7 +164,7 @@ def check_months(months: int) -> int:
 
 def months_text(months: int) -> str:
     """The threshold in words: "1 month", "12 months"."""
-    return f"{months} month{'' if months == 1 else 's'}"
+    return plural(months, "month")
 
 
 def months_before(day: date, months: int) -> date:
@@ -157,12 +207,38 @@ def _no_login_since(boundary: datetime) -> Expression:
     return ~fn.EXISTS(recent)
 
 
-def _condition(boundary: datetime) -> Expression:
+def _inactive(boundary: datetime) -> Expression:
     """No licence, and last activity before the boundary, written so the indexes can serve."""
     inactive = (U.last_login_at < boundary) | (
         U.last_login_at.is_null() & (U.created_at < boundary)
     )
     return live_user() & inactive & _no_licence() & _no_login_since(boundary)
+
+
+def _still_there(cutoff: date) -> Expression:
+    """A pupil who keeps an account: on roll, leaving date unknown, or left after the cutoff."""
+    return (Pupil.on_roll == True) | Pupil.left_on.is_null() | (Pupil.left_on > cutoff)  # noqa: E712
+
+
+def _all_left(boundary: datetime) -> Expression:
+    """Holds a pupil who left on or before the cutoff day, and none who is still there.
+
+    Driven from the leavers (a few hundred pupils), not from 100,000 accounts.
+    """
+    cutoff = boundary.date() - timedelta(days=1)
+    leavers = (
+        Licence.select(Licence.user)
+        .join(Pupil)
+        .where((Pupil.on_roll == False) & (Pupil.left_on <= cutoff))  # noqa: E712
+    )
+    staying = (
+        Licence.select(SQL("1")).join(Pupil).where((Licence.user == U.id) & _still_there(cutoff))
+    )
+    return U.id.in_(leavers) & ~fn.EXISTS(staying) & live(U.id)
+
+
+def _condition(boundary: datetime, rule: str = INACTIVE) -> Expression:
+    return _all_left(boundary) if check_rule(rule) == LEFT else _inactive(boundary)
 
 
 _ROW_FIELDS = (
@@ -177,18 +253,37 @@ _ROW_FIELDS = (
 )
 
 
-def _rows(query, today: date) -> list[ReviewRow]:
+def _fields(rule: str) -> tuple:
+    return (*_ROW_FIELDS, LAST_LEFT.alias("last_left_on")) if rule == LEFT else _ROW_FIELDS
+
+
+def _rows(query, today: date, rule: str = INACTIVE) -> list[ReviewRow]:
     out = []
     for row in query.tuples():
         created, last_login = row[5], row[6]
-        out.append(ReviewRow(*row, months_inactive(last_login or created, today)))
+        inactive = months_inactive(last_login or created, today)
+        if rule != LEFT:
+            out.append(ReviewRow(*row, inactive))
+            continue
+        left = _as_date(row[8])
+        since = months_inactive(left, today) if left is not None else None
+        out.append(ReviewRow(*row[:8], inactive, left, since))
     return out
 
 
-def _order(sort: str, descending: bool) -> list:
-    if sort in REVERSED_SORTS:
-        sort, descending = REVERSED_SORTS[sort], not descending
-    fields = SORTS.get(sort, SORTS["activity"])
+def _as_date(value: date | str | None) -> date | None:
+    """A subquery's date: SQLite returns the text peewee stored."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _order(sort: str, descending: bool, rule: str = INACTIVE) -> list:
+    reversed_sorts = LEFT_REVERSED_SORTS if rule == LEFT else REVERSED_SORTS
+    if sort in reversed_sorts:
+        sort, descending = reversed_sorts[sort], not descending
+    default = "left" if rule == LEFT else "activity"
+    fields = SORTS.get(sort, SORTS[default])
     return [f.desc() if descending else f.asc() for f in fields]
 
 
@@ -200,41 +295,51 @@ def candidates(
     offset: int = 0,
     limit: int = 200,
     today: date | None = None,
+    rule: str = INACTIVE,
 ) -> list[ReviewRow]:
-    """One page of candidates, oldest activity first unless another column is chosen."""
+    """One page of candidates, oldest activity (or leaving) first unless another column is
+    chosen."""
     today = today or date.today()
     query = (
-        U.select(*_ROW_FIELDS)
-        .where(_condition(_boundary(months, today)))
-        .order_by(*_order(sort, descending))
+        U.select(*_fields(rule))
+        .where(_condition(_boundary(months, today), rule))
+        .order_by(*_order(sort, descending, rule))
         .offset(max(offset, 0))
         .limit(max(limit, 0))
     )
-    return _rows(query, today)
+    return _rows(query, today, rule)
 
 
-def count_candidates(months: int = DEFAULT_MONTHS, today: date | None = None) -> int:
-    return U.select(fn.COUNT(U.id)).where(_condition(_boundary(months, today))).scalar() or 0
+def count_candidates(
+    months: int = DEFAULT_MONTHS, today: date | None = None, rule: str = INACTIVE
+) -> int:
+    condition = _condition(_boundary(months, today), rule)
+    return U.select(fn.COUNT(U.id)).where(condition).scalar() or 0
 
 
-def candidate_ids(months: int = DEFAULT_MONTHS, today: date | None = None) -> list[int]:
+def candidate_ids(
+    months: int = DEFAULT_MONTHS, today: date | None = None, rule: str = INACTIVE
+) -> list[int]:
     """Every candidate's id (for 'mark all' and the command line): ints only, never rows."""
-    query = U.select(U.id).where(_condition(_boundary(months, today))).order_by(U.id)
+    query = U.select(U.id).where(_condition(_boundary(months, today), rule)).order_by(U.id)
     return [row[0] for row in query.tuples()]
 
 
 def iter_candidates(
-    months: int = DEFAULT_MONTHS, today: date | None = None, chunk: int = STREAM_CHUNK
+    months: int = DEFAULT_MONTHS,
+    today: date | None = None,
+    chunk: int = STREAM_CHUNK,
+    rule: str = INACTIVE,
 ) -> Iterator[ReviewRow]:
     """Every candidate in id order, fetched `chunk` rows at a time (keyset paging, no OFFSET)."""
     today = today or date.today()
-    condition = _condition(_boundary(months, today))
+    condition = _condition(_boundary(months, today), rule)
     last_id = 0
     while True:
         query = (
-            U.select(*_ROW_FIELDS).where(condition & (U.id > last_id)).order_by(U.id).limit(chunk)
+            U.select(*_fields(rule)).where(condition & (U.id > last_id)).order_by(U.id).limit(chunk)
         )
-        rows = _rows(query, today)
+        rows = _rows(query, today, rule)
         yield from rows
         if len(rows) < chunk:
             return
@@ -257,7 +362,7 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
         .tuples()
     )
     for user_id, pupils in with_pupils:
-        reasons[user_id] = f"now has {pupils} pupil{'s' if pupils != 1 else ''}"
+        reasons[user_id] = f"now has {plural(pupils, 'pupil')}"
     recent = (
         LoginEvent.select(LoginEvent.user, fn.MAX(LoginEvent.at))
         .where(LoginEvent.user.in_(part) & (LoginEvent.at >= boundary))
@@ -276,6 +381,39 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
     return reasons
 
 
+def _left_kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
+    """Why each of these ids may not be deleted under the "left" rule now."""
+    cutoff = boundary.date() - timedelta(days=1)
+    alive = {i for (i,) in U.select(U.id).where(U.id.in_(part) & live(U.id)).tuples()}
+    reasons = {i: "no longer exists" for i in part if i not in alive}
+    held = (
+        Licence.select(
+            Licence.user,
+            fn.SUM(Case(None, [(Pupil.on_roll == True, 1)], 0)),  # noqa: E712
+            fn.MAX(Case(None, [(Pupil.on_roll == False, Pupil.left_on)], None)),  # noqa: E712
+            fn.SUM(Case(None, [(_still_there(cutoff), 1)], 0)),
+        )
+        .join(Pupil)
+        .where(Licence.user.in_(part))
+        .group_by(Licence.user)
+        .tuples()
+    )
+    holding = set()
+    for user_id, on_roll, last_left, staying in held:
+        holding.add(user_id)
+        if on_roll:
+            reasons.setdefault(user_id, f"now has {plural(on_roll, 'pupil')} on the roll")
+        elif staying:
+            left = _as_date(last_left)
+            if left is not None and left > cutoff:
+                reasons.setdefault(user_id, f"a pupil left on {left.isoformat()}, too recently")
+            else:
+                reasons.setdefault(user_id, "a pupil's leaving date is not known")
+    for user_id in alive - holding:
+        reasons.setdefault(user_id, "holds no pupil any more (the inactive rule applies)")
+    return reasons
+
+
 def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
@@ -291,8 +429,10 @@ def delete_accounts(
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    rule: str = INACTIVE,
 ) -> ReviewDeleteResult:
-    """Delete the listed accounts that still qualify, in one transaction; report the rest.
+    """Delete the listed accounts that still qualify under `rule`, in one transaction; report
+    the rest.
 
     Each account is locked and re-checked inside the transaction; deletion goes through
     accounts.delete_users (a soft delete, restorable by undoing the batch until the purge),
@@ -302,7 +442,12 @@ def delete_accounts(
     """
     ids = unique_ids(user_ids)
     boundary = _boundary(months, today)
-    detail = f"review: no pupils and no login for {months_text(check_months(months))}"
+    threshold = months_text(check_months(months))
+    if check_rule(rule) == LEFT:
+        detail = f"review: every pupil left the roll at least {threshold} ago"
+    else:
+        detail = f"review: no pupils and no login for {threshold}"
+    kept_reasons = _left_kept_reasons if rule == LEFT else _kept_reasons
     batch = audit.new_batch()
     days = purge.retention_days()  # a bad setting is refused before anything is deleted
     kept: list[tuple[int, str]] = []
@@ -313,7 +458,7 @@ def delete_accounts(
             lock = U.select(U.id).where(U.id.in_(part))
             if not is_sqlite():
                 lock.for_update().execute()
-            reasons = _kept_reasons(part, boundary)
+            reasons = kept_reasons(part, boundary)
             kept.extend((i, reasons[i]) for i in part if i in reasons)
             go = [i for i in part if i not in reasons]
             deleted += delete_users(go, batch, detail=detail)
@@ -342,14 +487,26 @@ EXPORT_COLUMNS = [
 ]
 
 
-def default_export_path(months: int = DEFAULT_MONTHS, today: date | None = None) -> Path:
+LEFT_EXPORT_COLUMNS = [
+    *EXPORT_COLUMNS[:6],
+    xlsx.Column("Last pupil left", 14),
+    xlsx.Column("Months since", 12),
+    xlsx.Column("Last login", 20),
+    xlsx.Column("Access", 10),
+]
+
+
+def default_export_path(
+    months: int = DEFAULT_MONTHS, today: date | None = None, rule: str = INACTIVE
+) -> Path:
     """A proposed file in the export folder, named like the other exports' files.
 
-    e.g. review-accounts_12-months_2026-11-28.xlsx
+    e.g. review-accounts_12-months_2026-11-28.xlsx, review-pupils-left_6-months_2026-11-28.xlsx
     """
     day = (today or date.today()).isoformat()
     threshold = months_text(check_months(months)).replace(" ", "-")
-    return settings.export_dir() / f"review-accounts_{threshold}_{day}.xlsx"
+    stem = "review-pupils-left" if check_rule(rule) == LEFT else "review-accounts"
+    return settings.export_dir() / f"{stem}_{threshold}_{day}.xlsx"
 
 
 def export_candidates(
@@ -359,11 +516,14 @@ def export_candidates(
     today: date | None = None,
     progress: exports.Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    rule: str = INACTIVE,
 ) -> xlsx.WriteResult:
     """Write every candidate to an .xlsx workbook, streamed in chunks, through the export code
     (so it is audited like every export); progress(rows_written, total_rows)."""
     today = today or date.today()
     threshold = months_text(check_months(months))
+    if check_rule(rule) == LEFT:
+        return _export_left(path, months, today, progress, should_cancel)
     rows = (
         (
             r.id,
@@ -393,6 +553,53 @@ def export_candidates(
         rows=rows,
         about=about,
         count=lambda: count_candidates(months, today),
+        progress=progress,
+        should_cancel=should_cancel,
+    )
+
+
+def _export_left(
+    path: Path,
+    months: int,
+    today: date,
+    progress: exports.Progress | None,
+    should_cancel: Callable[[], bool] | None,
+) -> xlsx.WriteResult:
+    """The "left" rule's list: as the inactive one, with when the last pupil left."""
+    threshold = months_text(months)
+    rows = (
+        (
+            r.id,
+            r.title,
+            r.forename,
+            r.surname,
+            r.email,
+            r.created_at,
+            r.last_left_on,
+            r.months_since_left,
+            r.last_login_at or "Never",
+            "Allowed" if r.access_allowed else "Denied",
+        )
+        for r in iter_candidates(months, today, rule=LEFT)
+    )
+    about = [
+        (
+            "Report",
+            "Accounts whose pupils have all left the roll, the last at least the threshold ago",
+        ),
+        ("Threshold", threshold),
+        ("Last pupil left on or before", cutoff_day(months, today).isoformat()),
+        ("Why", WHY),
+    ]
+    return exports.write_export(
+        path,
+        what="review list (pupils left)",
+        facts=[f"threshold: {threshold}"],
+        sheet_title="Review",
+        columns=LEFT_EXPORT_COLUMNS,
+        rows=rows,
+        about=about,
+        count=lambda: count_candidates(months, today, LEFT),
         progress=progress,
         should_cancel=should_cancel,
     )

@@ -5,10 +5,11 @@ app. PagedTable holds one window (about three screens of rows, at least WINDOW) 
 cursor's ABSOLUTE position in the result: moving past the window's edge (up/down, j/k,
 PageUp/PageDown, Home/End, g/G, the mouse wheel at the edge) fetches the neighbouring window and
 keeps the cursor on the same screen line, so paging reaches the last of 100,000 rows without
-visible seams.
+visible seams. The rules of paging, marks and sorting live in widgets/pager.py (no Textual,
+unit-tested on their own); this module is the view: columns, cells, keys, mouse, workers.
 
-API (everything runs through screens.dbwork.db_work in exclusive workers; a generation counter
-drops any older result, so a slow query never overwrites a newer one):
+API (every query runs through db_work in exclusive workers; a generation counter drops any
+older result, so a slow query never overwrites a newer one):
 
     table = PagedTable(
         columns=[PagedColumn("id", "ID", 6, sort="id"), PagedColumn("email", "Email", 20,
@@ -40,20 +41,21 @@ the spare width, so widths never change between windows (no seams).
 
 Messages: PagedTable.Loaded (a window landed; status changed), PagedTable.Moved (the rows on
 screen or the cursor changed without a load), PagedTable.MarksChanged,
-PagedTable.CellClicked(row, column_key) for a mouse click on a data cell. enter posts the
-usual DataTable.RowSelected; use `current_row` for the row under the cursor.
+PagedTable.CellClicked(row, column_key) for a mouse click on a data cell. Each has `table`
+and `control` (the same PagedTable), so `@on(PagedTable.Loaded, "#users-table")` works. enter
+posts the usual DataTable.RowSelected; use `current_row` for the row under the cursor.
 
 Read-outs: total, position (absolute cursor index), window_offset, fetching (a query is on
-its way), current_row, marks (set of ids),
-marks_hidden (marked ids not in the current result), status_text() ("rows 201-218 of 12,345",
-the rows on screen), reload() (same query, same position: after a change or on screen resume),
-when_loaded(callback) (run an action on the cursor's row once the window on its way has landed,
-so a key pressed during a load is not lost).
+its way), counting (the total is "at least" until the COUNT lands), current_row, rows_held (the
+window of rows held), marks (set of ids), marks_hidden (marked ids not in the current result),
+status_text() ("rows 201-218 of 12,345", the rows on screen), marks_text() ("3 marked"),
+reload() (same query, same position: after a change or on screen resume), set_marks(ids),
+sort_by(name, descending), when_loaded(callback) and with_current_row(callback) (run an action
+once the window on its way has landed, so a key pressed during a load is not lost).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +68,7 @@ from textual.widgets import DataTable
 
 from extgw_tui.escapes import escape_controls
 from extgw_tui.screens.dbwork import db_work
+from extgw_tui.widgets.pager import Page, Pager, Request
 
 #: Rows held in the widget at once.
 WINDOW = 60
@@ -89,13 +92,6 @@ class PagedColumn:
     sort: str | None = None
     flex: bool = False
     hide_below: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Page:
-    total: int
-    offset: int
-    rows: list
 
 
 def plain(cell: Any) -> Any:
@@ -124,31 +120,31 @@ class PagedTable(DataTable):
         Binding("O", "reverse_sort", "Sort: reverse", show=False),
     ]
 
-    class Loaded(Message):
+    class TableMessage(Message):
+        """A message about one PagedTable; `control` lets @on(..., "#id") pick the table."""
+
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class Loaded(TableMessage):
         """A window of rows landed (or the query changed): counts and range are current."""
 
-        def __init__(self, table: PagedTable) -> None:
-            super().__init__()
-            self.table = table
-
-    class Moved(Message):
+    class Moved(TableMessage):
         """The rows on screen or the cursor changed within the window held: status changed."""
 
-        def __init__(self, table: PagedTable) -> None:
-            super().__init__()
-            self.table = table
+    class MarksChanged(TableMessage):
+        """Marks were added, removed, or their count out of view changed."""
 
-    class MarksChanged(Message):
-        def __init__(self, table: PagedTable) -> None:
-            super().__init__()
-            self.table = table
-
-    class CellClicked(Message):
+    class CellClicked(TableMessage):
         """A mouse click on a data cell (not the mark column, not the header)."""
 
         def __init__(self, table: PagedTable, row: Any, column_key: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
             self.column_key = column_key
 
@@ -171,33 +167,70 @@ class PagedTable(DataTable):
         self.row_id = row_id
         self.markable = markable
         self.window = max(window, 20)
-        sortable = [c.sort for c in self.spec if c.sort]
-        self.sort_key: str | None = sort or (sortable[0] if sortable else None)
-        self.sort_descending = descending
-        self.marks: set[int] = set()
-        self.marks_hidden = 0
-        self.total = 0
-        #: The first window of a new query is on screen while its COUNT still runs: total is
-        #: only "at least" until it lands.
-        self.counting = False
-        self.window_offset = 0
-        self.position = 0
-        self.fetching = False
-        self._rows: list = []
-        self._fetch: Callable[..., list] | None = None
-        self._count: Callable[[], int] | None = None
-        self._all_ids: Callable[[], list[int]] | None = None
-        self._count_among: Callable[[frozenset[int]], int] | None = None
-        self._generation = 0
-        self._new_query = False
-        self._after_load: list[Callable[[], None]] = []
+        self.pager = Pager([c.sort for c in self.spec if c.sort], sort=sort, descending=descending)
         self._shown_range: tuple[int, int, int] | None = None
         self._screen_line: int | None = None
         self._shown: list[PagedColumn] = []
         self._shown_width = -1
-        self._loading_count = False
         self._filling = False
         self._pending_scroll: int | None = None
+
+    # ----- the pager's state, read through the table ---------------------------------------
+
+    @property
+    def total(self) -> int:
+        return self.pager.total
+
+    @property
+    def counting(self) -> bool:
+        """The first window of a new query is on screen while its COUNT still runs: total is
+        only "at least" until it lands."""
+        return self.pager.counting
+
+    @property
+    def position(self) -> int:
+        return self.pager.position
+
+    @property
+    def window_offset(self) -> int:
+        return self.pager.window_offset
+
+    @property
+    def fetching(self) -> bool:
+        return self.pager.fetching
+
+    @property
+    def rows_held(self) -> list:
+        """The window of rows held (window_offset is the first one's absolute index)."""
+        return self.pager.rows
+
+    @property
+    def _rows(self) -> list:
+        """The name rows_held had before the split, still read by tests on branches in flight
+        (issue 12); remove once none does."""
+        return self.pager.rows
+
+    @property
+    def marks(self) -> set[int]:
+        return self.pager.marks
+
+    @property
+    def marks_hidden(self) -> int:
+        return self.pager.marks_hidden
+
+    @property
+    def sort_key(self) -> str | None:
+        return self.pager.sort_key
+
+    @property
+    def sort_descending(self) -> bool:
+        return self.pager.sort_descending
+
+    @property
+    def current_row(self) -> Any | None:
+        """The row under the cursor, or None when the result is empty, or the cursor's row is
+        not held (a new query, or a move beyond the window, is on its way: see when_loaded)."""
+        return self.pager.current_row
 
     # ----- the query ---------------------------------------------------------------------
 
@@ -209,70 +242,49 @@ class PagedTable(DataTable):
         count_among: Callable[[frozenset[int]], int] | None = None,
     ) -> None:
         """Use a new query (a new search, say) and show it from the first row."""
-        self._fetch, self._count, self._all_ids = fetch, count, all_ids
-        self._count_among = count_among
-        self._new_query = True  # the rows held belong to the old query until the new ones land
-        self._after_load.clear()
-        self._load(0, with_count=True, screen_line=0)
+        self._run(self.pager.set_source(fetch, count, all_ids, count_among), screen_line=0)
 
     def reload(self) -> None:
         """Query again, keeping the cursor's position (data may have changed meanwhile)."""
-        if self._fetch is not None:
-            self._load(self.position, with_count=True)
+        self._run(self.pager.reload())
 
-    def _load(self, position: int, *, with_count: bool, screen_line: int | None = None) -> None:
-        """Fetch the window around absolute `position` in a worker; keep the cursor's line."""
-        if self._fetch is None or self._count is None:
+    def _run(self, request: Request | None, *, screen_line: int | None = None) -> None:
+        """Fetch the request's window in a worker; keep the cursor on its screen line."""
+        if request is None:
             return
-        self._generation += 1
-        generation = self._generation
-        self.position = max(position, 0)
         self._screen_line = self._current_screen_line() if screen_line is None else screen_line
-        with_count = with_count or (self.fetching and self._loading_count)
-        self.fetching, self._loading_count = True, with_count
-        fetch, count = self._fetch, self._count
-        sort, descending = self.sort_key, self.sort_descending
-        sortable = any(c.sort for c in self.spec)
-        window, known_total, wanted = self.window_rows, self.total, self.position
+        window = self.window_rows
         app = self.app
 
-        def query() -> _Page:
-            if with_count and wanted == 0:
-                rows = _fetch_at(0)
-                if len(rows) < window:  # a result shorter than the window is its own count
-                    return _Page(len(rows), 0, rows)
-                app.call_from_thread(first_rows, rows)  # on screen while COUNT runs
-                return _Page(count(), 0, rows)
-            total = count() if with_count else known_total
-            at = min(wanted, max(total - 1, 0))
-            offset = max(0, min(at - window // 2, total - window))
-            return _Page(total, offset, _fetch_at(offset))
-
-        def _fetch_at(offset: int) -> list:
-            if sortable:
-                return list(fetch(offset, window, sort=sort, descending=descending))
-            return list(fetch(offset, window))
-
         def first_rows(rows: list) -> None:
-            if generation == self._generation:
-                self._show_first(rows)
+            if self.pager.first_rows(request, rows):  # on screen while COUNT runs
+                self._fill()
+                self.post_message(self.Loaded(self))
+                self.pager.run_waiting()
 
-        def landed(page: _Page) -> None:
-            if generation == self._generation:
-                self._show(page)
-                if with_count:
-                    self._count_hidden_marks()
+        def landed(page: Page) -> None:
+            landing = self.pager.landed(request, page)
+            if landing is None:
+                return
+            if landing.next is not None:
+                self._run(landing.next, screen_line=self._screen_line)
+            else:
+                if landing.refill:
+                    self._fill()
+                self.post_message(self.Loaded(self))
+                self.pager.run_waiting()
+            if request.with_count:
+                self._count_hidden_marks()
 
         def failed(message: str) -> None:
-            if generation == self._generation:
-                self.fetching = False
-                self._loading_count = False
-                self.counting = False
+            self.pager.failed(request)
             self.app.notify(message, severity="error", timeout=8)
 
         db_work(
             self,
-            query,
+            request.run,
+            window,
+            lambda rows: app.call_from_thread(first_rows, rows),
             on_success=landed,
             on_error=failed,
             group=f"paged-table-{id(self)}",
@@ -288,61 +300,20 @@ class PagedTable(DataTable):
         """
         return max(self.window, 3 * (self.app.size.height or 24))
 
-    def _show_first(self, rows: list) -> None:
-        """The first window of a new query, before its count: usable at once."""
-        self.counting = True
-        self.total = len(rows)  # at least
-        self._new_query = False
-        self.window_offset = 0
-        self._rows = rows
-        self._fill()
-        self.post_message(self.Loaded(self))
-        self._run_waiting()
-
-    def _show(self, page: _Page) -> None:
-        shown_already = self.counting and page.rows is self._rows
-        self.counting = False
-        self.total = page.total
-        self.position = min(self.position, max(page.total - 1, 0))
-        if not self.marks:
-            self.marks_hidden = 0
-        if page.rows and not page.offset <= self.position < page.offset + len(page.rows):
-            # the cursor moved on while this window was on its way: fetch the right one
-            self._loading_count = False
-            self._load(self.position, with_count=False, screen_line=self._screen_line)
-            return
-        self.fetching = False
-        self._loading_count = False
-        self._new_query = False
-        if not shown_already:
-            self.window_offset = page.offset
-            self._rows = page.rows
-            self._fill()
-        self.post_message(self.Loaded(self))
-        self._run_waiting()
-
-    def _run_waiting(self) -> None:
-        waiting, self._after_load = self._after_load, []
-        for action in waiting:
-            action()
-
     def _count_hidden_marks(self) -> None:
         """How many marks the result does not hold, counted in SQL after the window landed."""
-        count_among = self._count_among
-        if not self.marks or count_among is None:
+        asked = self.pager.hidden_marks()
+        if asked is None:
             return
-        marks = frozenset(self.marks)
-        generation = self._generation
 
         def counted(in_result: int) -> None:
-            if generation == self._generation and marks == self.marks:
-                self.marks_hidden = len(marks) - in_result
+            if self.pager.hidden_counted(asked, in_result):
                 self.post_message(self.MarksChanged(self))
 
         db_work(
             self,
-            count_among,
-            marks,
+            asked.count_among,
+            asked.marks,
             on_success=counted,
             group=f"paged-table-hidden-{id(self)}",
             exclusive=True,
@@ -350,10 +321,11 @@ class PagedTable(DataTable):
 
     def when_loaded(self, action: Callable[[], None]) -> None:
         """Run `action` now, or once the window on its way has landed (a key pressed mid-load)."""
-        if self.fetching:
-            self._after_load.append(action)
-        else:
-            action()
+        self.pager.when_loaded(action)
+
+    def with_current_row(self, action: Callable[[Any], None]) -> None:
+        """action(row under the cursor): now, or once the window on its way has landed."""
+        self.pager.with_current_row(action)
 
     # ----- rendering ---------------------------------------------------------------------
 
@@ -403,7 +375,7 @@ class PagedTable(DataTable):
         self._build_columns()
         keys = [c.key for c in self.spec]
         shown = {c.key for c in self._shown}
-        for row in self._rows:
+        for row in self.rows_held:
             row_id = self.row_id(row)
             cells = [
                 plain(cell)
@@ -413,7 +385,7 @@ class PagedTable(DataTable):
             if self.markable:
                 cells.insert(0, self._mark_cell(row_id))
             self.add_row(*cells, key=str(row_id))
-        if self._rows:
+        if self.rows_held:
             index = self.position - self.window_offset
             self.move_cursor(row=index, scroll=False)
             line = min(self._screen_line or 0, self._body_height() - 1)
@@ -437,35 +409,19 @@ class PagedTable(DataTable):
 
     def _on_resize(self, event: events.Resize) -> None:
         width = self.size.width - self.styles.scrollbar_size_vertical
-        if self._fetch is not None and width != self._shown_width and not self.fetching:
+        if self.pager.has_source and width != self._shown_width and not self.fetching:
             self._screen_line = self._current_screen_line()
             self._fill()
 
     # ----- reading ------------------------------------------------------------------------
 
-    @property
-    def current_row(self) -> Any | None:
-        """The row under the cursor, or None when the result is empty, or the cursor's row is
-        not held (a new query, or a move beyond the window, is on its way: see when_loaded)."""
-        index = self.position - self.window_offset
-        if self._new_query or not (0 <= index < len(self._rows)):
-            return None
-        return self._rows[index]
-
     def _visible_range(self) -> tuple[int, int, int]:
         """(first, last) absolute rows on screen, 1-based, and the total."""
-        if not self._rows:
-            return (0, 0, self.total)
-        top = min(max(round(self.scroll_y), 0), len(self._rows) - 1)
-        bottom = min(top + self._body_height(), len(self._rows))
-        return (self.window_offset + top + 1, self.window_offset + bottom, self.total)
+        return self.pager.visible_range(round(self.scroll_y), self._body_height())
 
     def status_text(self) -> str:
         """Which rows are on screen: "rows 201-218 of 12,345"."""
-        if not self.total:
-            return "no rows"
-        first, last, total = self._visible_range()
-        return f"rows {first:,}-{last:,} of {'…' if self.counting else f'{total:,}'}"
+        return self.pager.status_text(round(self.scroll_y), self._body_height())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -479,33 +435,26 @@ class PagedTable(DataTable):
             self.post_message(self.Moved(self))
 
     def marks_text(self) -> str:
-        text = f"{len(self.marks):,} marked"
-        return f"{text} ({self.marks_hidden:,} not in view)" if self.marks_hidden else text
+        """How many are marked, and how many of those the result does not show."""
+        return self.pager.marks_text()
 
     # ----- moving -------------------------------------------------------------------------
 
     def _go(self, target: int) -> None:
         """Move the cursor to absolute row `target`, loading another window if needed."""
         self._set_hover_cursor(False)
-        if not self.total:
+        line = self._current_screen_line()
+        fetching = self.fetching
+        move = self.pager.go(target)
+        if move is None:
             return
-        if not self.counting:  # else the count on its way clamps it
-            target = min(target, self.total - 1)
-        target = max(0, target)
-        if self.fetching:  # the window on its way is re-aimed when it lands
-            self._screen_line = max(
-                0, min((self._screen_line or 0) + target - self.position, self._body_height() - 1)
-            )
-            self.position = target
-            return
-        index = target - self.window_offset
-        if 0 <= index < len(self._rows):
-            self.position = target
-            self.move_cursor(row=index)
-            return
-        line = self._current_screen_line() + (target - self.position)
         height = self._body_height()
-        self._load(target, with_count=False, screen_line=max(0, min(line, height - 1)))
+        if fetching:  # the window on its way is re-aimed when it lands
+            self._screen_line = max(0, min((self._screen_line or 0) + move.step, height - 1))
+        elif move.index is not None:
+            self.move_cursor(row=move.index)
+        else:
+            self._run(move.request, screen_line=max(0, min(line + move.step, height - 1)))
 
     def _body_height(self) -> int:
         return max(self.scrollable_content_region.height - (self.header_height or 0), 1)
@@ -520,17 +469,18 @@ class PagedTable(DataTable):
         self._go(0)
 
     def action_last(self) -> None:
-        self._go(sys.maxsize if self.counting else self.total - 1)  # the count clamps it
+        self._go(self.pager.last_target())  # while counting, the count clamps it
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
-        if not (self.fetching or self._filling) and 0 <= new.row < len(self._rows):
-            self.position = self.window_offset + new.row  # mouse clicks move the cursor too
+        if not self._filling:
+            self.pager.cursor_moved_to(new.row)  # mouse clicks move the cursor too
 
     def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        if self.scroll_y >= self.max_scroll_y and self.window_offset + len(self._rows) < self.total:
+        end = self.window_offset + len(self.rows_held)
+        if self.scroll_y >= self.max_scroll_y and end < self.total:
             event.prevent_default()
-            self._go(self.window_offset + len(self._rows))
+            self._go(end)
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0 and self.window_offset > 0:
@@ -539,54 +489,40 @@ class PagedTable(DataTable):
 
     # ----- marks --------------------------------------------------------------------------
 
-    def with_current_row(self, action: Callable[[Any], None]) -> None:
-        """action(row under the cursor): now, or once the window on its way has landed."""
-        row = self.current_row
-        if row is not None:
-            action(row)
-        elif self.fetching:
-            self._after_load.append(
-                lambda: self.with_current_row(action) if not self.fetching else None
-            )
-
     def action_toggle_mark(self) -> None:
         if self.markable:
             self.with_current_row(self._toggle)
 
     def _toggle(self, row: Any) -> None:
         row_id = self.row_id(row)
-        if row_id in self.marks:
-            self.marks.discard(row_id)
-        else:
-            self.marks.add(row_id)
+        self.pager.toggle(row_id)
         self.update_cell(str(row_id), MARK_KEY, self._mark_cell(row_id))
         self.post_message(self.MarksChanged(self))
 
     def action_mark_all(self) -> None:
-        if self._all_ids is None or not self.markable:
+        all_ids = self.pager.all_ids
+        if all_ids is None or not self.markable:
             return
 
         def marked(ids: list[int]) -> None:
-            self.marks.update(ids)
+            self.pager.mark(ids)
             self._refresh_marks()
 
-        db_work(self, self._all_ids, on_success=marked, group="paged-table-mark-all")
+        db_work(self, all_ids, on_success=marked, group="paged-table-mark-all")
 
     def action_clear_marks(self) -> None:
-        self.marks.clear()
-        self.marks_hidden = 0
+        self.pager.clear_marks()
         self._refresh_marks()
 
     def set_marks(self, ids: set[int]) -> None:
         """Replace the marks (after an action that consumed them, say)."""
-        self.marks = set(ids)
-        self.marks_hidden = 0 if not ids else self.marks_hidden
+        self.pager.set_marks(ids)
         self._refresh_marks()
         self._count_hidden_marks()
 
     def _refresh_marks(self) -> None:
         if self.markable:
-            for row in self._rows:
+            for row in self.rows_held:
                 row_id = self.row_id(row)
                 self.update_cell(str(row_id), MARK_KEY, self._mark_cell(row_id))
         self.post_message(self.MarksChanged(self))
@@ -594,28 +530,21 @@ class PagedTable(DataTable):
     # ----- sorting ------------------------------------------------------------------------
 
     def sort_by(self, sort: str, descending: bool = False) -> None:
-        self.sort_key, self.sort_descending = sort, descending
-        self._load(0, with_count=False, screen_line=0)
+        self._run(self.pager.sort_by(sort, descending), screen_line=0)
 
     def action_next_sort(self) -> None:
         """Sort by the next column on screen (a column too narrow to show is skipped)."""
         names = [c.sort for c in self._shown or self.spec if c.sort]
-        if not names:
-            return
-        index = names.index(self.sort_key) if self.sort_key in names else -1
-        self.sort_by(names[(index + 1) % len(names)])
+        self._run(self.pager.next_sort(names), screen_line=0)
 
     def action_reverse_sort(self) -> None:
-        if self.sort_key:
-            self.sort_by(self.sort_key, not self.sort_descending)
+        self._run(self.pager.reverse_sort(), screen_line=0)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         column = next((c for c in self.spec if c.key == event.column_key.value), None)
-        if column is None or not column.sort:
-            return
-        same = column.sort == self.sort_key
-        self.sort_by(column.sort, not self.sort_descending if same else False)
+        if column is not None and column.sort:
+            self._run(self.pager.header_sort(column.sort), screen_line=0)
 
     # ----- mouse on cells -----------------------------------------------------------------
 
@@ -624,11 +553,11 @@ class PagedTable(DataTable):
         row_index, column_index = meta.get("row"), meta.get("column")
         if row_index is None or column_index is None or row_index < 0 or column_index < 0:
             return
-        if not (0 <= row_index < len(self._rows)) or column_index >= len(self.ordered_columns):
+        if not (0 <= row_index < len(self.rows_held)) or column_index >= len(self.ordered_columns):
             return
         event.prevent_default()  # DataTable would treat a click on the cursor row as enter
         self._set_hover_cursor(True)
-        row = self._rows[row_index]
+        row = self.rows_held[row_index]
         self.move_cursor(row=row_index, column=column_index, scroll=False)
         key = self.ordered_columns[column_index].key.value
         if key == MARK_KEY:
