@@ -313,10 +313,12 @@ def _give_back_licences(batch: Batch, new: str, action: str, detail: str) -> int
 
 def recent(limit: int = 20) -> list[UndoPlan]:
     """The newest undoable batches with what an undo would do now (for `extgw-tui undo`)."""
+    head = (A.batch == Batch.id) & A.batch_tail.is_null()  # the batch's first entry
     rows = (
         Batch.select()
+        .join(A, on=head)
         .where(Batch.action.in_(list(REVERSE)) & (Batch.undoes == ""))
-        .order_by(Batch.at.desc(), Batch.id)
+        .order_by(A.id.desc())  # newest first, even within one second
         .limit(limit)
     )
     return [_plan(batch) for batch in rows]
