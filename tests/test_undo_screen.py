@@ -66,7 +66,7 @@ async def test_overlapping_deny_undone_from_the_log_leaves_the_denied_denied(sql
         batch = await settle(pilot, app)
         assert isinstance(app.screen, ActivityBatchScreen)
         assert batch.total == 30
-        assert {r.user_id for r in batch._rows} == set(ids[5:])
+        assert {r.user_id for r in batch.rows_held} == set(ids[5:])
         await pilot.press("e")
         await settle(pilot, app)
         assert isinstance(app.screen, ActivityEntryModal)
@@ -89,7 +89,7 @@ async def test_overlapping_deny_undone_from_the_log_leaves_the_denied_denied(sql
         assert allowed() == set(ids[5:])  # the five denied on purpose stay denied
         assert any(m.endswith(": 30 accounts allowed again.") for m in messages(app))
         assert log.total == 3
-        undo_row, undone_row = log._rows[0], log._rows[1]
+        undo_row, undone_row = log.rows_held[0], log.rows_held[1]
         assert (undo_row.action, undo_row.state, undo_row.size) == ("access.allow", "undo", 30)
         assert undone_row.state == "undone" and undone_row.what == "30 accounts (undone)"
         await pilot.press("j", "u")  # the same change again: refused, one sentence

@@ -11,13 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peewee import Expression, Value
+from peewee import Expression, Field, Value
 
 from extgw_tui.models import BatchLicence, ExternalUser, Licence, database, live_user, now
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked
 
 U = ExternalUser
+_GONE = ExternalUser.alias("gone")
+
+
+def not_deleted(user_id: Field = U.id) -> Expression:
+    """models.live_user() for queries that page or sort through another index: "not one of
+    the few deleted ids". Given `deleted_at IS NULL`, SQLite walks the deleted_at index over
+    every live account and sorts them (a search page at 100,000 accounts), where this keeps the
+    query on its own index and looks the deleted ids up once."""
+    return user_id.not_in(_GONE.select(_GONE.id).where(_GONE.deleted_at.is_null(False)))
+
+
+def deleted(user_id: Field = U.id) -> Expression:
+    """The account is one of the deleted ones (found through the deleted_at index)."""
+    return user_id.in_(_GONE.select(_GONE.id).where(_GONE.deleted_at.is_null(False)))
 
 
 def keep_for_undo(batch: str, which: Expression) -> None:

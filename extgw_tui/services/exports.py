@@ -25,7 +25,7 @@ from peewee import SQL, Case, Expression, Field, fn
 from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database, live_user
+from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database
 from extgw_tui.services import activity, audit, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
@@ -269,7 +269,7 @@ def count_rows(request: ExportRequest) -> int:
     if condition is not None:
         query = query.where(condition)
     if model is U:
-        query = query.where(live_user())
+        query = query.where(live(U.id))
     return query.scalar() or 0
 
 
@@ -304,7 +304,7 @@ def _chunks(
         if condition is not None:
             where &= condition
         if model is U:  # a deleted account holds no licence, so in_page needs no such test
-            where &= live_user()
+            where &= live(U.id)
         page = _fetch(model.select(*fields).where(where).order_by(model.id).limit(chunk))
         if not page:
             return

@@ -212,7 +212,7 @@ def _inactive(boundary: datetime) -> Expression:
     inactive = (U.last_login_at < boundary) | (
         U.last_login_at.is_null() & (U.created_at < boundary)
     )
-    return live_user() & inactive & _no_licence() & _no_login_since(boundary)
+    return live(U.id) & inactive & _no_licence() & _no_login_since(boundary)
 
 
 def _still_there(cutoff: date) -> Expression:

@@ -11,6 +11,7 @@ from peewee import Expression, Select, fn
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import NotFound
 from extgw_tui.models import ExternalUser, live_user, name_key, text_key
+from extgw_tui.services.accounts import deleted, not_deleted
 from extgw_tui.services.chunks import chunked
 
 #: Longest search term used; longer input is cut (no name or address is this long).
@@ -103,11 +104,11 @@ def _search_parts(term: str | None) -> tuple[Expression, Expression] | None:
 
 def _filtered(query, term: str | None):
     condition = search_condition(term)
-    return query.where(live_user() if condition is None else live_user() & condition)
+    return query.where(not_deleted() if condition is None else not_deleted() & condition)
 
 
 #: The few deleted accounts (restorable until purged), which every count leaves out.
-DELETED = U.deleted_at.is_null(False)
+DELETED = deleted()
 
 
 def _ordered(field, descending: bool):
