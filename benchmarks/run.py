@@ -235,7 +235,7 @@ class Runner:
     def keys(self) -> None:
         """Licence keys (bench_keys.py, a fresh database each): SQLite, and PostgreSQL when
         EXTGW_BENCH_PG_URL names a database of its own (it is emptied)."""
-        pupils = "120000" if self.plan.large == "large" else "2000"
+        pupils = "120000" if self.plan.large == "large" else "500"
         self.figures["keys_sqlite"] = self.probe("bench_keys.py", "--pupils", pupils)
         pg = os.environ.get("EXTGW_BENCH_PG_URL")
         if pg:

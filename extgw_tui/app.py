@@ -28,6 +28,7 @@ from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
+from extgw_tui import settings
 from extgw_tui.db import redact_url
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_BUG
@@ -102,6 +103,7 @@ class ExtgwApp(App[None]):
                 )
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
+        self._notify_config_warnings()
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
@@ -125,6 +127,15 @@ class ExtgwApp(App[None]):
             self.notify(f"Deleted accounts were not purged: {message}", severity="warning")
 
         db_work(screen, purge.purge_due, on_success=done, on_error=failed, group="purge")
+
+    def _notify_config_warnings(self) -> None:
+        """What config.toml or the environment holds that extgw-tui does not know (issue 12)."""
+        try:
+            sentences = settings.config_warnings()
+        except ExtgwError as exc:
+            sentences = [str(exc)]
+        for sentence in sentences:
+            self.notify(sentence, severity="warning", timeout=15, markup=False)
 
     def _match_no_color_filter(self, *_: object) -> None:
         """Under NO_COLOR, the colour-removing filter that suits the theme now.

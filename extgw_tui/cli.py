@@ -199,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--batch", type=int, metavar="N")
     revoke.add_argument("--type", metavar="NAME", help="only keys of this type (with --pupil)")
     revoke.add_argument("--reason", metavar="TEXT")
+
+    sub.add_parser(
+        "config",
+        parents=[shared],
+        help="every setting in force and where it came from (passwords hidden)",
+    )
     return parser
 
 
@@ -280,6 +286,12 @@ def _run(args: argparse.Namespace) -> int:
     from extgw_tui.db import open_database
     from extgw_tui.services import audit
 
+    for sentence in settings.config_warnings():
+        print(f"extgw-tui: warning: {sentence}", file=sys.stderr)
+    if args.command == "config":  # opens no database: it checks the settings, even broken ones
+        from extgw_tui.commands import config
+
+        return config.run(args)
     audit.set_admin(settings.admin_name(args.admin))
     url = args.db_url_in_force = resolve_db_url(args)
     if args.command == "demo" or args.demo:

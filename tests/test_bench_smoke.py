@@ -54,6 +54,7 @@ def test_tiny_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     assert not TARGETS - names, f"missing targets: {TARGETS - names}"
     assert any(n.startswith("bulk deny of ") for n in names)
     assert any(n.startswith("statistics: All, ") for n in names)
+    assert any(n.startswith("keys: ") and "generated + letters file (sqlite)" in n for n in names)
     for target in report["targets"]:
         assert math.isfinite(target["figure"]) and target["figure"] > 0, target
         assert target["result"] in ("PASS", "MISS")
@@ -66,3 +67,4 @@ def test_tiny_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     assert figures["bulk_access"]["users"] > 0
     assert figures["review"]["candidates"] > 0  # the demo always has review candidates
     assert report["machine"]["cores"] >= 1 and report["machine"]["sqlite"]
+    assert figures["keys_sqlite"]["keys"] == 1_000  # 500 pupils, 2 keys each

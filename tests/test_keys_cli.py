@@ -57,6 +57,7 @@ def test_generate_letters_then_status_and_revoke(school, tmp_path, capsys):
     assert keys(school, "status") == 0
     status = capsys.readouterr().out
     assert re.search(r"7A\s+2\s+4\s+0\s+4\s+0\s+0\s+0", status), status
+    assert max(len(line) for line in status.splitlines()[:3]) <= 80
     assert keys(school, "revoke", "--pupil", "K000000000000") == 0
     assert "Revoked 2 outstanding key(s)." in capsys.readouterr().out
     assert keys(school, "status", "--batch", "1") == 0

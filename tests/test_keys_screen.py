@@ -172,3 +172,58 @@ async def test_the_edit_dialog_says_how_each_licence_was_obtained(sqlite_db, tmp
         text = str(obtained.render())
     assert "Sam Given · Pupil: given by the school" in text
     assert f"Sam Keyed · Parent/Guardian: licence key {key_id} (batch 1), redeemed" in text
+
+
+async def test_from_the_pupils_screen_marked_pupils_get_keys_and_the_pupil_shows_them(
+    sqlite_db, tmp_path, monkeypatch
+):
+    from extgw_tui.app import ExtgwApp
+    from extgw_tui.screens.pupil_detail import PupilDetailScreen
+    from extgw_tui.screens.pupils import PupilsScreen
+    from extgw_tui.widgets.paged_table import PagedTable
+    from extgw_tui.widgets.pupil_keys import PupilKeys
+
+    monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
+    first, second = add_pupil("Aardvark", form="7A"), add_pupil("Badger", form="7A")
+    add_pupil("Cheetah", form="7A")
+    app = ExtgwApp(sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("P")
+        await wait_until(lambda: isinstance(app.screen, PupilsScreen))
+        await wait_until(lambda: app.screen.query(PagedTable) and app.screen.table.total == 3)
+        await pilot.press("space", "down", "space", "K")
+        await wait_until(lambda: isinstance(app.screen, LicenceKeysScreen))
+        assert sorted(app.screen.pupil_ids) == sorted([first.id, second.id])
+        await pilot.press("n")
+        dialog = app.screen
+        count = dialog.query_one("#keygen-count", Static)
+        await wait_until(lambda: "2 pupil(s) on roll: 2 marked pupil(s)" in str(count.render()))
+        await pilot.press("ctrl+g")
+        status = dialog.query_one("#keygen-status", Static)
+        await wait_until(lambda: "Batch 1: 4 key(s) for 2 pupil(s)." in str(status.render()))
+        await pilot.press("escape", "escape")
+        await wait_until(lambda: isinstance(app.screen, PupilsScreen))
+        await pilot.press("home", "enter")
+        await wait_until(lambda: isinstance(app.screen, PupilDetailScreen))
+        section = app.screen.query_one(PupilKeys)
+        await wait_until(
+            lambda: "2 issued, 2 outstanding" in str(section.query_one(Static).render())
+        )
+        assert section.query_one(DataTable).row_count == 2
+
+
+async def test_mark_all_and_enter_opens_the_pupil(sqlite_db, tmp_path):
+    from extgw_tui.screens.pupil_detail import PupilDetailScreen
+
+    pupil = add_pupil("Zebra", form="7Z")
+    keys_for(tmp_path, pupil, per_pupil=3)
+    app = KeysApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(KeyTable)
+        await wait_until(lambda: "rows 1-3 of 3" in _status(app))
+        await pilot.press("a")
+        await wait_until(lambda: len(table.marks) == 3)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, PupilDetailScreen))
+        assert app.screen.pupil_id == pupil.id

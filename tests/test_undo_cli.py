@@ -128,7 +128,11 @@ def test_purge_removes_only_accounts_past_the_retention(sqlite_db, monkeypatch, 
     monkeypatch.setenv("EXTGW_PURGE_AFTER_DAYS", "a month")
     assert main(["purge", "--yes", "--db", sqlite_db.url]) == 1
     err = capsys.readouterr().err
-    assert "EXTGW_PURGE_AFTER_DAYS must be a whole number of days from 0 to 3650" in err
+    assert "EXTGW_PURGE_AFTER_DAYS must be a whole number, not 'a month'." in err
+    monkeypatch.setenv("EXTGW_PURGE_AFTER_DAYS", "-1")
+    assert main(["purge", "--yes", "--db", sqlite_db.url]) == 1
+    err = capsys.readouterr().err
+    assert "must be a whole number of days from 0 to 3650, not -1." in err
     purges = AuditEvent.select().where(AuditEvent.action == "account.purge")
     assert sorted(e.user_id for e in purges) == ids[:2]
 

@@ -167,7 +167,9 @@ def _status(args: argparse.Namespace) -> int:
         "Revoked",
         "Expired",
     )
-    print("  ".join(f"{h:>11}" if i else f"{h:<8}" for i, h in enumerate(head)))
+    widths = (8, 8, 9, 9, 12, 6, 8, 8)  # 74 columns: fits a terminal of 80
+    pairs = enumerate(zip(head, widths, strict=True))
+    print(" ".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, w) in pairs))
     for row in rows:
         values = (
             row.pupils,
@@ -179,7 +181,8 @@ def _status(args: argparse.Namespace) -> int:
             row.expired,
         )
         form = audit.clean(row.form or "(none)")[:8]
-        print(f"{form:<8}  " + "  ".join(f"{v:>11,}" for v in values))
+        cells = (f"{v:>{w},}" for v, w in zip(values, widths[1:], strict=True))
+        print(f"{form:<8} " + " ".join(cells))
     print("\nBatches (newest first):")
     for batch in batches(20):
         expiry = f", expire {batch.expires_at:%Y-%m-%d}" if batch.expires_at else ""

@@ -5,6 +5,7 @@ no heavier than 20. The filter box takes `form:7A year:7 batch:3 type:pupil outs
 term it cannot read is explained in the status line. `t` swaps the list for the totals per
 form (keys outstanding, and outstanding for more than a month: the follow-up list). The keys
 themselves are never shown: they are not stored (only in the letters file or the email).
+Enter opens the key's pupil (its holders, contacts and every key).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _cells(row: KeyRow) -> tuple[str | Text, ...]:
     elif row.email_status:
         holder = f"email {row.email_status}"
     else:
-        holder = row.method
+        holder = "letter"
     return (
         row.pupil,
         row.form,
@@ -180,6 +181,7 @@ class LicenceKeysScreen(Screen[None]):
         table.set_source(
             lambda offset, limit: licence_keys.list_keys(flt, offset, limit),
             lambda: licence_keys.count_keys(flt),
+            lambda: licence_keys.key_ids(flt),
         )
         if self.query_one("#keys-totals", DataTable).display:
             self._load_totals()
@@ -305,6 +307,16 @@ class LicenceKeysScreen(Screen[None]):
         from extgw_tui.screens.key_send import SendKeysModal
 
         self.app.push_screen(SendKeysModal(row.batch_id), lambda _: self.action_refresh())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter opens the pupil of the key: holders, contacts, every key."""
+        event.stop()
+        row = self.query_one(KeyTable).current_row
+        if row is None or self.query_one("#keys-totals", DataTable).display:
+            return
+        from extgw_tui.screens.pupil_detail import PupilDetailScreen
+
+        self.app.push_screen(PupilDetailScreen(row.pupil_id))
 
     def action_revoke(self) -> None:
         table = self.query_one(KeyTable)

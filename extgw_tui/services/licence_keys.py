@@ -693,6 +693,14 @@ def count_keys(flt: KeyFilter) -> int:
     return query.count()
 
 
+def key_ids(flt: KeyFilter) -> list[int]:
+    """Every key id the filter matches (`a` marks them all)."""
+    query = (LicenceKey.select(LicenceKey.id).join(Pupil).switch(LicenceKey).join(KeyBatch)).where(
+        flt.condition()
+    )
+    return [key_id for (key_id,) in query.tuples()]
+
+
 def list_keys(flt: KeyFilter, offset: int, limit: int) -> list[KeyRow]:
     """One page of keys: newest batch first, each in letter order (form, surname)."""
     base, holder = _key_query(flt)

@@ -10,7 +10,8 @@
   EXTGW_SMTP_TIMEOUT   seconds one whole delivery may take (default 20), not per step
   EXTGW_SMTP_CA_FILE   optional PEM file of the CA that signed the server's certificate
 
-The config file takes the same keys in lower case without the prefix (host, port, ...).
+The config file takes the same keys in lower case without the prefix (host, port, ...); the
+rows of settings.SETTINGS name them all.
 """
 
 from __future__ import annotations
@@ -57,19 +58,18 @@ class SmtpSettings:
 
 
 def _raw() -> dict[str, str]:
-    table = settings.load_config().get("smtp", {})
-    if not isinstance(table, dict):
-        raise ExtgwError(f"The [smtp] section of {settings.config_file()} must be a table.")
-    if "password" in table:
+    """Each smtp.* setting given (environment, else config.toml), as text."""
+    config = settings.load_config()  # checks the types, [smtp] being a table included
+    if "password" in config.get("smtp", {}):
         raise ExtgwError(
             f"{settings.config_file()} must not hold the SMTP password; "
             "remove it and set EXTGW_SMTP_PASSWORD instead."
         )
-    values = {key: str(table[key]).strip() for key in _KEYS if key in table}
+    values = {}
     for key in _KEYS:
-        env = os.environ.get(f"EXTGW_SMTP_{key.upper()}")
-        if env is not None and env.strip():
-            values[key] = env.strip()
+        found, _source = settings.resolve(f"smtp.{key}", config=config)
+        if found is not None:
+            values[key] = str(found).strip()
     return values
 
 

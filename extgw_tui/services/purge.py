@@ -11,7 +11,6 @@ in one batch, records the id and nothing personal.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from extgw_tui.services.chunks import chunked
 U, A = ExternalUser, AuditEvent
 
 DEFAULT_DAYS = 30
+MAX_DAYS = 3650
 #: The config.toml key and the environment variable that set the retention period.
 CONFIG_KEY = "purge_after_days"
 ENV_VAR = "EXTGW_PURGE_AFTER_DAYS"
@@ -43,17 +43,16 @@ PURGED = "[purged]"
 
 
 def retention_days() -> int:
-    """Days a deleted account stays restorable: EXTGW_PURGE_AFTER_DAYS, then config.toml."""
-    raw = os.environ.get(ENV_VAR)
-    source = ENV_VAR
-    if raw is None:
-        raw, source = settings.load_config().get(CONFIG_KEY, DEFAULT_DAYS), f"{CONFIG_KEY}"
-    try:
-        days = int(str(raw).strip())
-    except ValueError:
-        days = -1
-    if isinstance(raw, bool) or not 0 <= days <= 3650:
-        raise ExtgwError(f"{source} must be a whole number of days from 0 to 3650, not {raw!r}.")
+    """Days a deleted account stays restorable: EXTGW_PURGE_AFTER_DAYS, then config.toml's
+    purge_after_days (settings.SETTINGS checks the kind), else 30."""
+    days = settings.value(CONFIG_KEY)
+    if days is None:
+        return DEFAULT_DAYS
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+        raise ExtgwError(
+            f"{CONFIG_KEY} ({ENV_VAR}) must be a whole number of days from 0 to {MAX_DAYS}, "
+            f"not {days!r}."
+        )
     return days
 
 
