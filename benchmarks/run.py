@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import import_roll
 from common import BENCH, ROOT, child_env, machine, median, p95, parse
 from measure import (
     bulk_access,
@@ -410,8 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
     runner.keys()
-    targets = runner.targets()
+    runner.figures["roll_import"] = import_roll.measure(
+        runner.env, large, args.data_dir, plan.large
+    )
+    log("roll import done")
+    targets = runner.targets() + import_roll.targets(runner.figures["roll_import"], Target)
     print(table(targets, runner.figures))
+    print("\n".join(import_roll.lines(runner.figures["roll_import"])))
     # Other work on the machine slows every figure: keep the load beside them.
     load = {
         "before": [round(x, 2) for x in load_before],

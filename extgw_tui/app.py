@@ -181,7 +181,8 @@ class ExtgwApp(App[None]):
         if isinstance(screen, HelpScreen):
             return
         title = screen.title or screen.__class__.__name__
-        self.push_screen(HelpScreen(title, screen_actions(screen)))
+        notes = getattr(screen, "HELP_NOTES", ())
+        self.push_screen(HelpScreen(title, screen_actions(screen), notes))
 
     async def action_refresh(self) -> None:
         """Hand ctrl+r / F5 to the screen when it has no binding of its own for them."""

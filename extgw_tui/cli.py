@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[shared], help="(re)generate the demo database")
     demo.add_argument("--size", choices=DEMO_SIZES, default="small")
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
+    demo.add_argument(
+        "--roll-file", metavar="FILE", help="also write a roll file (.csv/.xlsx) to try the import"
+    )
 
     export = sub.add_parser("export", parents=[shared], help="export to an Excel (.xlsx) file")
     export.add_argument(
@@ -125,6 +128,32 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--delete", action="store_true", help="delete the candidates (asks first)")
     review.add_argument("--yes", action="store_true", help="don't ask before deleting")
 
+    imp = sub.add_parser(
+        "import",
+        parents=[shared],
+        help="import the roll and parental contacts from an MIS export (CSV or .xlsx)",
+        epilog="exit codes: 0 previewed or imported; 1 error (or no terminal to confirm on "
+        "without --yes); 2 database problem; 4 declined at the prompt",
+    )
+    imp.set_defaults(command="import_pupils")
+    imp.add_argument("what", choices=["pupils"], help="what to import: the roll (pupils)")
+    imp.add_argument("file", metavar="FILE", help="the MIS export: .csv or .xlsx")
+    imp.add_argument(
+        "--map",
+        metavar="HEADER=field",
+        action="append",
+        help="read column HEADER as field (e.g. 'Pupil ID=upn'; 'Notes=ignore'); repeatable",
+    )
+    imp.add_argument("--sheet", metavar="NAME", help="the sheet of a workbook of several")
+    imp.add_argument(
+        "--partial",
+        action="store_true",
+        help="the file holds part of the roll (one year group): never mark leavers",
+    )
+    imp_mode = imp.add_mutually_exclusive_group()
+    imp_mode.add_argument("--dry-run", action="store_true", help="print the preview only")
+    imp_mode.add_argument("--yes", action="store_true", help="import without asking")
+
     coverage = sub.add_parser(
         "coverage",
         parents=[shared],
@@ -151,6 +180,30 @@ def build_parser() -> argparse.ArgumentParser:
     activity.add_argument("--action", metavar="ACTION")
     activity.add_argument("--user", metavar="ID", type=int)
     activity.add_argument("--limit", type=int, default=50)
+
+    users_cmd = sub.add_parser(
+        "users", parents=[shared], help="the accounts a search or filter finds"
+    )
+    users_cmd.add_argument(
+        "--filter", metavar="TEXT", help="as in the search box, e.g. access:denied"
+    )
+    users_cmd.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    users_cmd.add_argument(
+        "--help-filters", action="store_true", help="list the search language and exit"
+    )
+
+    access_cmd = sub.add_parser(
+        "access",
+        parents=[shared],
+        help="allow or deny the accounts a filter finds",
+        epilog="exit codes: 0 done, nothing to change or a dry run; 1 refused; "
+        "2 database problem; 4 declined at the prompt",
+    )
+    access_cmd.add_argument("verb", choices=["allow", "deny"])
+    access_cmd.add_argument("--filter", required=True, metavar="TEXT")
+    access_cmd.add_argument("--reason", metavar="TEXT", help="kept in the activity log")
+    access_cmd.add_argument("--dry-run", action="store_true", help="say what would change, only")
+    access_cmd.add_argument("--yes", action="store_true", help="don't ask first")
 
     db = sub.add_parser("db", parents=[shared], help="move the database to another backend")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -85,6 +85,7 @@ def _sorted_rows(key: str):
     """What every sort key must mean, in Python, for the check below."""
     by = {
         "surname": lambda r: (name_key(r.surname), r.forename, r.id),
+        "forename": lambda r: (name_key(r.forename), name_key(r.surname), r.id),
         "id": lambda r: (r.id,),
         "title": lambda r: (r.title, name_key(r.surname), r.id),
         "email": lambda r: (r.email.casefold(),),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from busy_pilot import send_key
 from textual.filter import NoColor
-from textual.widgets import Input, RadioButton, Select, Static
+from textual.widgets import DataTable, Input, RadioButton, Select, Static
 from user_rows import make_users
 
 from extgw_tui.app import ExtgwApp
@@ -246,6 +246,7 @@ async def test_80x24_shows_surname_email_and_access(sqlite_db):
             "mark",
             "id",
             "title",
+            "forename",  # from 100 columns on (issue 13: tell the 1,273 Wrights apart)
             "surname",
             "email",
             "created",
@@ -548,3 +549,51 @@ async def test_slash_then_fast_typing_goes_into_the_search_box(sqlite_db):
         assert isinstance(app.screen, UsersScreen)
         assert app.screen.query_one("#search", Input).value == "smith"
         assert app.screen.query_one(PagedTable).total == 0  # and the search ran
+
+
+async def test_a_filter_that_cannot_be_understood_is_explained_under_the_box(sqlite_db):
+    make_users(30)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await settle(pilot, app)
+        await pilot.press("slash", *"acess:denied")
+        table = await settle(pilot, app)
+        problem = text_of(app, "#search-problem")
+        assert problem.startswith("There is no filter acess: (did you mean access:?)")
+        assert app.screen.query_one("#search-problem").display
+        assert table.total == 30 and not messages(app)  # the last good search stays
+        await pilot.press("ctrl+u", *"access:denied")
+        table = await settle(pilot, app)
+        assert not app.screen.query_one("#search-problem").display
+        assert table.total == 0
+
+
+async def test_the_matched_part_is_underlined_and_a_forename_column_from_100_columns(sqlite_db):
+    make_users(30)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = await settle(pilot, app)
+        assert "forename" in [c.key.value for c in table.ordered_columns]
+        await pilot.press("slash", *"user0001")  # an email fragment only
+        table = await settle(pilot, app)
+        assert table.total == 10
+        email = table.get_row_at(0)[[c.key.value for c in table.ordered_columns].index("email")]
+        spans = [(email.plain[s.start : s.end], str(s.style)) for s in email.spans]
+        assert spans == [("user0001", "bold underline")]
+        await pilot.press("ctrl+u", *"Adams0000")
+        table = await settle(pilot, app)
+        surname = table.get_row_at(0)[[c.key.value for c in table.ordered_columns].index("surname")]
+        assert [surname.plain[s.start : s.end] for s in surname.spans] == ["Adams0000"]
+
+
+async def test_help_lists_the_search_language(sqlite_db):
+    make_users(3)
+    app = ExtgwApp(db_url=sqlite_db.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        keys = app.screen.query_one("#help-keys", DataTable)
+        first = [str(keys.get_row_at(i)[0]) for i in range(keys.row_count)]
+        assert "In the search box" in first
+        assert {"access:denied", 'licence:"Parent/Guardian"', "login:never"} <= set(first)

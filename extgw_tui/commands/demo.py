@@ -86,7 +86,12 @@ def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`extgw-tui demo`: ensure_demo has run; say where the demo database is and what it holds."""
+    """`extgw-tui demo`: ensure_demo has run; say where the demo database is and what it holds
+    (and with --roll-file, write a roll file matching it, to try the import on)."""
+    if getattr(args, "roll_file", None):
+        from extgw_tui.services.demo_roll import write_roll_file
+
+        print(write_roll_file(Path(args.roll_file)).text())
     totals = users.totals()
     print(
         f"The demo database holds {totals.users:,} users ({totals.denied:,} denied); "

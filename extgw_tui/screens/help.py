@@ -102,10 +102,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,f1,q", "close", "Close help"),
     ]
 
-    def __init__(self, title: str, actions: list[KeyAction]) -> None:
+    def __init__(
+        self, title: str, actions: list[KeyAction], notes: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """`notes`: (what to type, what it does) rows after the keys (the search language)."""
         super().__init__()
         self.heading = title
         self.actions = actions
+        self.notes = notes
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
@@ -122,6 +126,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action", key="action")
         for item in self.actions:
             table.add_row(Text(item.keys, style="bold"), Text(item.description))
+        if self.notes:
+            table.add_row(Text("In the search box", style="bold underline"), Text(""))
+        for example, meaning in self.notes:
+            table.add_row(Text(example, style="bold"), Text(meaning))
         table.focus()
 
     def action_close(self) -> None:

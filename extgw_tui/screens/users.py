@@ -17,10 +17,11 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import access, users
+from extgw_tui.services import access, filters, users
 from extgw_tui.services.users import UserRow
 from extgw_tui.text import plural
 from extgw_tui.widgets.debounced_input import DebouncedInput
+from extgw_tui.widgets.match_highlight import Highlighter
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the search runs.
@@ -30,6 +31,7 @@ ACTIONS = "Edit · Remove"
 COLUMNS = [
     PagedColumn("id", "ID", 6, sort="id", hide_below=56),
     PagedColumn("title", "Title", 5, sort="title", hide_below=70),
+    PagedColumn("forename", "Forename", 10, sort="forename", hide_below=100),
     PagedColumn("surname", "Surname", 14, sort="surname"),
     PagedColumn("email", "Email", 22, sort="email", flex=True),
     PagedColumn("created", "Account Created", 16, sort="created", hide_below=100),
@@ -38,25 +40,28 @@ COLUMNS = [
     PagedColumn("actions", "Actions", len(ACTIONS), hide_below=118),
 ]
 
+NO_HIGHLIGHT = Highlighter()
 ALLOWED = Text("✓ Allowed", style="green")
 DENIED = Text("✗ DENIED", style="bold red")
 #: Before a bouncing address (mail.bouncing()): a word, so it reads without colour.
 BOUNCING = "bounces! "
 
 
-def email_cell(row: UserRow) -> str | Text:
-    """The address, marked when deliveries to it fail for good."""
+def email_cell(row: UserRow, marks: Highlighter) -> Text:
+    """The address (its match highlighted), marked when deliveries to it fail for good."""
+    cell = marks.email_cell(row.email)
     if row.bounced_at is None:
-        return row.email
-    return Text.assemble((BOUNCING, "bold red"), row.email)
+        return cell
+    return Text.assemble((BOUNCING, "bold red"), cell)
 
 
-def render_user(row: UserRow) -> tuple:
+def render_user(row: UserRow, marks: Highlighter = NO_HIGHLIGHT) -> tuple:
     return (
-        str(row.id),
+        marks.id_cell(row.id),
         row.title,
-        row.surname,
-        email_cell(row),
+        marks.name(row.forename),
+        marks.name(row.surname),
+        email_cell(row, marks),
         f"{row.created_at:%Y-%m-%d %H:%M}",
         "✓" if row.adr else "",
         ALLOWED if row.access_allowed else DENIED,
@@ -69,12 +74,18 @@ def user_id(row: UserRow) -> int:
 
 
 class UsersScreen(Screen[None]):
-    """Every external user, searchable by surname or email, with bulk allow/deny."""
+    """Every external user, searchable by name, email, ID and filters, with bulk allow/deny."""
 
     CSS_PATH = stylesheet("users.tcss")
     TITLE = "External users"
+    HELP_NOTES = filters.HELP
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", tooltip="Search by surname or email"),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            tooltip="Search by surname, forename, email, #ID or a filter such as access:denied",
+        ),
         Binding("escape", "leave_search", "Leave the search box", show=False),
         Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
         Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
@@ -107,12 +118,14 @@ class UsersScreen(Screen[None]):
             id="main.licence_keys",
             tooltip="Licence keys: generate, email, revoke, follow up",
         ),
+        Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.term = ""
+        self.highlight = NO_HIGHLIGHT
         self.totals: users.Totals | None = None
         self._started = False
         self._totals_asked = False
@@ -123,12 +136,13 @@ class UsersScreen(Screen[None]):
         with Horizontal(id="search-bar"):
             yield Static("Search", id="search-label")
             yield DebouncedInput(
-                placeholder="surname or email  (/ to focus, escape to leave)",
+                placeholder="name, email, #ID or filter e.g. access:denied  (? lists filters)",
                 id="search",
                 compact=True,
                 delay=DEBOUNCE,
             )
-        yield PagedTable(COLUMNS, render_user, user_id, sort="surname", id="users-table")
+        yield Static("", id="search-problem")
+        yield PagedTable(COLUMNS, self._user_cells, user_id, sort="surname", id="users-table")
         with Horizontal(id="base-bar"):
             yield Static("0 marked", id="marked")
             yield Select(
@@ -156,8 +170,12 @@ class UsersScreen(Screen[None]):
 
     # ----- search, totals and the status line ---------------------------------------------
 
+    def _user_cells(self, row: UserRow) -> tuple:
+        return render_user(row, self.highlight)
+
     def _query(self) -> None:
         term = self.term
+        self.highlight = Highlighter.for_search(term)
         self.table.set_source(
             lambda offset, limit, sort, descending: users.search_users(
                 term, sort=sort, descending=descending, offset=offset, limit=limit
@@ -172,10 +190,26 @@ class UsersScreen(Screen[None]):
             self._search_now()
 
     def _search_now(self) -> None:
+        """Check what was typed (a filter may name a licence type: the database knows them),
+        then search, or say under the box what is wrong with it."""
         value = self.query_one("#search", Input).value
-        if value != self.term:
-            self.term = value
-            self._query()
+        if value == self.term:
+            return
+
+        def checked(problem: str | None) -> None:
+            if self.query_one("#search", Input).value != value:
+                return  # typed on meanwhile: the newer text is checked next
+            self._show_problem(problem)
+            if problem is None:
+                self.term = value
+                self._query()
+
+        db_work(self, filters.check, value, on_success=checked, group="users-check", exclusive=True)
+
+    def _show_problem(self, problem: str | None) -> None:
+        line = self.query_one("#search-problem", Static)
+        line.update(problem or "")
+        line.display = problem is not None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
@@ -407,6 +441,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())
+
+    def action_import_roll(self) -> None:
+        from extgw_tui.screens.import_roll import ImportRollScreen
+
+        self.app.push_screen(ImportRollScreen())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen

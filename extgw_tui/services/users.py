@@ -1,26 +1,25 @@
-"""Finding external users: search by surname or email, sorted and paged, counted in SQL."""
+"""Finding external users: by name, email, ID and filters, sorted and paged, counted in SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from peewee import Expression, Select, fn
 
-from extgw_tui.db import is_sqlite
 from extgw_tui.errors import NotFound
-from extgw_tui.models import ExternalUser, live_user, name_key, text_key
-from extgw_tui.services.accounts import deleted, not_deleted
+from extgw_tui.models import ExternalUser, live_user, text_key
+from extgw_tui.services import filters
+from extgw_tui.services.accounts import deleted
 from extgw_tui.services.chunks import chunked
-
-#: Longest search term used; longer input is cut (no name or address is this long).
-MAX_TERM = 254
+from extgw_tui.services.filters import MAX_TERM
 
 U = ExternalUser
 
 SORTS: dict[str, tuple] = {
     "surname": (U.surname_key, U.forename, U.id),
+    "forename": (U.forename_key, U.surname_key, U.id),
     "id": (U.id,),
     "title": (U.title, U.surname_key, U.id),
     "email": (U.email_key,),
@@ -66,49 +65,20 @@ ROW_FIELDS = (
 )
 
 
-def _cleaned(term: str | None) -> str:
-    """What was typed, trimmed and safe to bind (no NUL, no lone surrogates)."""
-    if not term:
-        return ""
-    return term.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8").strip()
-
-
 def normalise_term(term: str | None) -> str:
     """The email search key for what was typed: normalised and casefolded."""
-    return text_key(_cleaned(term))[:MAX_TERM]
+    return text_key(filters.cleaned(term))[:MAX_TERM]
 
 
 def search_condition(term: str | None) -> Expression | None:
-    """Surname starting with the term (accents ignored), or email containing it; None matches
-    everyone.
-
-    %, _ and backslashes are taken literally. On SQLite the surname prefix is a range on the
-    binary-collated key (index-friendly); on PostgreSQL a LIKE that the pattern-ops index serves.
-    """
-    parts = _search_parts(term)
-    return None if parts is None else parts[0] | parts[1]
-
-
-def _search_parts(term: str | None) -> tuple[Expression, Expression] | None:
-    """(surname starts with the term, email contains it), or None for an empty term."""
-    key = normalise_term(term)
-    if not key:
-        return None
-    name = name_key(_cleaned(term))[:MAX_TERM] or key  # "´" alone folds to nothing
-    if is_sqlite():
-        surname = (U.surname_key >= name) & (U.surname_key < name + "\U0010ffff")
-    else:
-        surname = U.surname_key.startswith(name)
-    return surname, U.email_key.contains(key)
+    """What the search box says (names, email, ID and filters: services/filters.py); None
+    matches everyone. Raises InvalidInput for a term it cannot understand."""
+    return filters.search_condition(term)
 
 
 def _filtered(query, term: str | None):
     condition = search_condition(term)
-    return query.where(not_deleted() if condition is None else not_deleted() & condition)
-
-
-#: The few deleted accounts (restorable until purged), which every count leaves out.
-DELETED = deleted()
+    return query.where(live_user() if condition is None else live_user() & condition)
 
 
 def _ordered(field, descending: bool):
@@ -134,25 +104,8 @@ def search_users(
 
 
 def count_users(term: str | None = None) -> int:
-    """Matches counted as surname + email - both, in one statement (one snapshot).
-
-    Each part is an index range or one scan of the narrow email index: at 100,000 users a
-    third faster than the OR, which scans the wider surname index (benchmarks/README.md).
-    Deleted accounts matching are then subtracted, found through the deleted_at index.
-    """
-    parts = _search_parts(term)
-
-    def count(condition: Expression):
-        return U.select(fn.COUNT(U.id)).where(condition)
-
-    if parts is None:
-        every = Expression(U.select(fn.COUNT(U.id)), "-", count(DELETED))
-        return Select(columns=[every]).bind(U._meta.database).scalar() or 0
-    surname, email = parts
-    # Expression, not + and -: on queries peewee reads those as UNION ALL and EXCEPT
-    both = Expression(Expression(count(surname), "+", count(email)), "-", count(surname & email))
-    live = Expression(both, "-", count(DELETED & (surname | email)))
-    return Select(columns=[live]).bind(U._meta.database).scalar() or 0
+    """How many users match, in one statement."""
+    return _filtered(U.select(fn.COUNT(U.id)), term).scalar() or 0
 
 
 def count_among(term: str | None, ids: Collection[int]) -> int:
@@ -170,9 +123,21 @@ def count_among(term: str | None, ids: Collection[int]) -> int:
     return total
 
 
+def iter_users(term: str | None = None) -> Iterator[UserRow]:
+    """Every matching user in surname order, streamed (never the whole result in memory).
+
+    The search is checked at once (InvalidInput), before the first row is asked for."""
+    query = _filtered(U.select(*ROW_FIELDS), term).order_by(*SORTS["surname"]).tuples()
+    return (UserRow(*row) for row in query.iterator())
+
+
 def user_ids_matching(term: str | None = None) -> list[int]:
     """Every matching id (for 'mark all'): ints only, never whole rows."""
     return [row[0] for row in _filtered(U.select(U.id), term).tuples()]
+
+
+#: The few deleted accounts (restorable until purged), which the totals leave out.
+DELETED = deleted()
 
 
 def totals() -> Totals:

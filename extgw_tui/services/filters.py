@@ -1,0 +1,350 @@
+"""The search box's language: free text that finds people, and filters, parsed into SQL.
+
+Terms are combined with AND; a leading `-` negates one. Nothing is ever filtered in Python:
+every term becomes part of one WHERE clause that the indexes serve. A term that cannot be
+understood raises InvalidInput with one sentence naming it. HELP is what the `?` help shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from calendar import monthrange
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from peewee import Expression, fn
+
+from extgw_tui.db import is_sqlite
+from extgw_tui.errors import InvalidInput
+from extgw_tui.models import ExternalUser, Licence, LicenceType, Pupil, name_key, now, text_key
+
+U = ExternalUser
+
+#: (what to type, what it finds): the `?` help's lines for the search box.
+HELP = (
+    ("angela wright", "forename and surname, either order; one word: surname, forename, email"),
+    ("o'brien, obrien", "apostrophes, hyphens, spaces and accents in names are ignored"),
+    ("#4124, 4124", "the account with that ID (a bare number also finds it in email addresses)"),
+    ("access:denied", "or access:allowed"),
+    ('licence:"Parent/Guardian"', "holders of that licence type; licence:none, licence:any"),
+    ("pupils:0", "how many pupils: pupils:2, pupils:>1, pupils:<3"),
+    ("login:never", "login:>12m (none for over 12 months), login:<30d (within 30 days)"),
+    ("created:<2023-05", "created:>=2024-01-15, created:2023"),
+    ("adr:no", "or adr:yes"),
+    ("year:7, form:7A", "holds a licence for a pupil in that year group or form"),
+    ("id:4124,5521", "a list of IDs"),
+    ("email:bouncing", "a mail server refused the address; email:hotmail: it contains hotmail"),
+    ("-access:denied", "a leading - leaves out what a term matches; terms combine with AND"),
+)
+
+#: Longest search text used; longer input is cut (no name or address is this long).
+MAX_TERM = 254
+
+_NUMBER = re.compile(r"#?([0-9]{1,18})")
+_COMPARE = re.compile(r"(<=|>=|<|>|=)?(.*)")
+_AGE = re.compile(r"(\d{1,4})\s*([dwmy])")
+
+
+def prefix(field, key: str) -> Expression:
+    """`field` starts with `key`: on SQLite a range on the binary-collated key (index-served,
+    and % and _ stay literal); on PostgreSQL a LIKE that the pattern-ops index serves."""
+    if is_sqlite():
+        return (field >= key) & (field < key + "\U0010ffff")
+    return field.startswith(key)
+
+
+def cleaned(text: str | None) -> str:
+    """What was typed, trimmed and safe to bind (no NUL, no lone surrogates)."""
+    if not text:
+        return ""
+    return text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8").strip()
+
+
+# ----- free text ---------------------------------------------------------------------------
+
+
+def text_condition(text: str) -> Expression | None:
+    """Who the free text names: see the module docstring. None for no text."""
+    text = cleaned(text)[:MAX_TERM]
+    if not text:
+        return None
+    number = _NUMBER.fullmatch(text)
+    if number:
+        by_id = U.id == int(number.group(1))
+        return by_id if text.startswith("#") else by_id | U.email_key.contains(text)
+    words = text.split()
+    whole = name_key(text)
+    email = text_key(text)
+    if not whole:  # only punctuation: "´" or "'" alone
+        return U.email_key.contains(email)
+    condition = prefix(U.surname_key, whole) | prefix(U.forename_key, whole)
+    for cut in range(1, len(words)):
+        first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
+        if first and rest:
+            condition |= prefix(U.forename_key, first) & prefix(U.surname_key, rest)
+            condition |= prefix(U.surname_key, first) & prefix(U.forename_key, rest)
+    if len(words) == 1:
+        condition |= U.email_key.contains(email)
+    return condition
+
+
+# ----- filters -------------------------------------------------------------------------------
+
+
+def _choice(name: str, value: str, choices: dict[str, Expression]) -> Expression:
+    found = choices.get(value.lower())
+    if found is None:
+        raise InvalidInput(f"{name}: takes {' or '.join(choices)}, not {value!r}.")
+    return found
+
+
+def _access(value: str) -> Expression:
+    return _choice("access", value, {"allowed": U.access_allowed, "denied": ~U.access_allowed})
+
+
+def _adr(value: str) -> Expression:
+    return _choice("adr", value, {"yes": U.adr, "no": ~U.adr})
+
+
+def _holds(condition: Expression | None) -> Expression:
+    """The account holds a licence (for a pupil) matching `condition`."""
+    query = Licence.select(Licence.user).join(Pupil)
+    return U.id.in_(query.where(condition) if condition is not None else query)
+
+
+def _licence(value: str) -> Expression:
+    low = value.lower()
+    if low in ("none", "any"):
+        has = U.id.in_(Licence.select(Licence.user))
+        return ~has if low == "none" else has
+    types = dict(LicenceType.select(LicenceType.name, LicenceType.id).tuples())
+    by_lower = {name.lower(): type_id for name, type_id in types.items()}
+    if low not in by_lower:
+        known = ", ".join(f'"{name}"' for name in sorted(types))
+        raise InvalidInput(
+            f"licence: there is no licence type called {value!r}; the types are {known} "
+            "(or none, any)."
+        )
+    return U.id.in_(Licence.select(Licence.user).where(Licence.licence_type == by_lower[low]))
+
+
+def _compare(name: str, value: str) -> tuple[str, str]:
+    operator, rest = _COMPARE.fullmatch(value.strip()).groups()
+    if not rest:
+        raise InvalidInput(f"{name}: needs a value after {operator or ':'}.")
+    return operator or "=", rest.strip()
+
+
+def _pupils(value: str) -> Expression:
+    operator, rest = _compare("pupils", value)
+    if not rest.isdigit():
+        raise InvalidInput(f"pupils: takes a number, e.g. pupils:0 or pupils:>1, not {value!r}.")
+    n = int(rest)
+    counts = (
+        Licence.select(Licence.user)
+        .group_by(Licence.user)
+        .having(Expression(fn.COUNT(fn.DISTINCT(Licence.pupil)), operator, n))
+    )
+    with_any = U.id.in_(Licence.select(Licence.user))
+    zero_matches = {"=": n == 0, "<": n > 0, "<=": True, ">": False, ">=": n == 0}[operator]
+    if operator == "=" and n == 0:
+        return ~with_any
+    return (~with_any | U.id.in_(counts)) if zero_matches else U.id.in_(counts)
+
+
+def _age(name: str, text: str) -> timedelta:
+    match = _AGE.fullmatch(text.strip().lower())
+    if not match:
+        raise InvalidInput(
+            f"{name}: takes an age like 30d, 6w, 12m or 2y (days, weeks, months, years), "
+            f"not {text!r}."
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=count * {"d": 1, "w": 7, "m": 30.4375, "y": 365.25}[unit])
+
+
+def _login(value: str) -> Expression:
+    if value.lower() == "never":
+        return U.last_login_at.is_null()
+    operator, rest = _compare("login", value)
+    if operator not in ("<", ">"):
+        raise InvalidInput(
+            "login: takes never, >AGE (no login for longer) or <AGE (logged in within), "
+            f"e.g. login:>12m, not {value!r}."
+        )
+    since = now() - _age("login", rest)
+    if operator == ">":
+        return U.last_login_at.is_null(False) & (U.last_login_at < since)
+    return U.last_login_at >= since
+
+
+def _period(name: str, text: str) -> tuple[datetime, datetime]:
+    """[start, end) of YYYY, YYYY-MM or YYYY-MM-DD."""
+    try:
+        parts = [int(p) for p in text.split("-")]
+        if len(parts) == 1:
+            return datetime(parts[0], 1, 1), datetime(parts[0] + 1, 1, 1)
+        if len(parts) == 2:
+            year, month = parts
+            start = datetime(year, month, 1)
+            return start, start + timedelta(days=monthrange(year, month)[1])
+        if len(parts) == 3:
+            start = datetime(*parts)
+            return start, start + timedelta(days=1)
+    except ValueError:
+        pass
+    raise InvalidInput(f"{name}: takes a date like 2023, 2023-05 or 2023-05-14, not {text!r}.")
+
+
+def _created(value: str) -> Expression:
+    operator, rest = _compare("created", value)
+    start, end = _period("created", rest)
+    return {
+        "=": (U.created_at >= start) & (U.created_at < end),
+        "<": U.created_at < start,
+        "<=": U.created_at < end,
+        ">": U.created_at >= end,
+        ">=": U.created_at >= start,
+    }[operator]
+
+
+def _year(value: str) -> Expression:
+    if not value.isdigit() or not 0 <= int(value) <= 14:
+        raise InvalidInput(f"year: takes a year group from 0 (Reception) to 14, not {value!r}.")
+    return _holds(Pupil.year_group == int(value))
+
+
+def _form(value: str) -> Expression:
+    return _holds(Pupil.form.in_(sorted({value, value.upper()})))  # as typed, or 7a for 7A
+
+
+def _ids(value: str) -> Expression:
+    ids = [part.strip().lstrip("#") for part in value.split(",") if part.strip()]
+    if not ids or not all(part.isdigit() and len(part) <= 18 for part in ids):
+        raise InvalidInput("id: takes account IDs separated by commas, e.g. id:4124,5521.")
+    return U.id.in_([int(part) for part in ids])
+
+
+def _email(value: str) -> Expression:
+    if value.lower() == "bouncing":
+        return bouncing()
+    return U.email_key.contains(text_key(value)[:MAX_TERM])
+
+
+def bouncing() -> Expression:
+    """Accounts whose address a mail server refused for good (see services/mail.py)."""
+    return U.bounced_at.is_null(False)
+
+
+FILTERS: dict[str, Callable[[str], Expression]] = {
+    "access": _access,
+    "licence": _licence,
+    "pupils": _pupils,
+    "login": _login,
+    "created": _created,
+    "adr": _adr,
+    "year": _year,
+    "form": _form,
+    "id": _ids,
+    "email": _email,
+}
+ALIASES = {"license": "licence", "ids": "id", "pupil": "pupils"}
+
+
+def _filter(key: str, value: str) -> Expression:
+    name = ALIASES.get(key.lower(), key.lower())
+    build = FILTERS.get(name)
+    if build is None:
+        near = difflib.get_close_matches(name, FILTERS, n=1)
+        hint = f" (did you mean {near[0]}:?)" if near else ""
+        raise InvalidInput(
+            f"There is no filter {key}:{hint}; the filters are "
+            f"{', '.join(f'{k}:' for k in FILTERS)}."
+        )
+    if not value.strip():
+        raise InvalidInput(f"{name}: needs a value, e.g. {EXAMPLES[name]}.")
+    return build(value.strip())
+
+
+EXAMPLES = {
+    "access": "access:denied",
+    "licence": 'licence:"Parent/Guardian"',
+    "pupils": "pupils:0",
+    "login": "login:>12m",
+    "created": "created:<2023-05",
+    "adr": "adr:no",
+    "year": "year:7",
+    "form": "form:7A",
+    "id": "id:4124,5521",
+    "email": "email:bouncing",
+}
+
+_FILTER_TOKEN = re.compile(r"(-?)([A-Za-z]+):(.*)", re.S)
+_QUOTED_FILTER = re.compile(r'-?[A-Za-z]+:"')
+
+
+def tokens(text: str) -> list[str]:
+    """`text` split at white space, except in a filter's quoted value (licence:"Parent Guardian"),
+    whose quotes go. Quotes anywhere else are literal: they may be part of a name."""
+    result: list[str] = []
+    rest = text.strip()
+    while rest:
+        if _QUOTED_FILTER.match(rest):
+            opening = rest.index('"')
+            closing = rest.find('"', opening + 1)
+            if closing < 0:
+                raise InvalidInput(
+                    f'A quotation mark is not closed in {rest!r}: add the closing ".'
+                )
+            result.append(rest[:opening] + rest[opening + 1 : closing])
+            rest = rest[closing + 1 :].lstrip()
+            continue
+        word, _, rest = rest.partition(" ") if " " in rest else (rest, "", "")
+        parts = word.split()  # other white space (tabs, new lines) separates too
+        result.extend(parts)
+        rest = rest.lstrip()
+    return result
+
+
+def search_condition(text: str | None) -> Expression | None:
+    """The WHERE of what was typed in the search box (free text and filters), None for nothing.
+
+    Raises InvalidInput, with one sentence naming the term, for what cannot be understood.
+    """
+    text = cleaned(text)
+    if not text:
+        return None
+    words: list[str] = []
+    parts: list[Expression] = []
+    for token in tokens(text):
+        match = _FILTER_TOKEN.fullmatch(token)
+        if match:
+            negate, key, value = match.groups()
+            condition = _filter(key, value)
+            parts.append(~condition if negate else condition)
+        elif token.startswith("-") and len(token) > 1:
+            condition = text_condition(token[1:])
+            if condition is not None:
+                parts.append(~condition)
+        else:
+            words.append(token)
+    free = text_condition(" ".join(words))
+    if free is not None:
+        parts.insert(0, free)
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition &= part
+    return condition
+
+
+def check(text: str | None) -> str | None:
+    """The sentence explaining why `text` cannot be searched, or None when it can (cheap: at
+    most the licence types are read)."""
+    try:
+        search_condition(text)
+    except InvalidInput as problem:
+        return str(problem)
+    return None
