@@ -72,6 +72,11 @@ async def test_preview_then_import(sqlite_db, tmp_path):
         await _idle(pilot, app)
         assert "Nothing would be changed." in _text(app, "#import-summary")
         assert "up to date" in _text(app, "#import-status")
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("escape")  # leaves the box first, as every search box does
+        await pilot.pause()
+        assert isinstance(app.screen, ImportRollScreen) and not isinstance(app.focused, Input)
         await pilot.press("escape")
         await wait_until(lambda: isinstance(app.screen, UsersScreen))
 

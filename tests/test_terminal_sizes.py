@@ -33,14 +33,20 @@ from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.email_user import EmailUserModal
 from extgw_tui.screens.export import ExportModal
 from extgw_tui.screens.help import HelpScreen
+from extgw_tui.screens.key_generate import GenerateKeysModal
+from extgw_tui.screens.key_preview import KeyPreviewModal
+from extgw_tui.screens.key_send import SendKeysModal
+from extgw_tui.screens.licence_keys import LicenceKeysScreen
 from extgw_tui.screens.pupils import PupilsScreen
 from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences
+from extgw_tui.services.key_mail import Preview
 from extgw_tui.services.portal import record_login
 
 SIZES = [(40, 12), (200, 60), (80, 24)]
@@ -51,6 +57,7 @@ SCREENS: list[tuple[str, type[Screen]]] = [
     ("v", ReviewScreen),
     ("L", ActivityLogScreen),
     ("P", PupilsScreen),
+    ("K", LicenceKeysScreen),
 ]
 
 
@@ -187,6 +194,18 @@ async def _row_actions(app: ExtgwApp, pilot) -> None:
     await _settle(pilot, app)
 
 
+async def _key_preview(app: ExtgwApp, pilot) -> None:
+    """The key email preview (ctrl+v in the generate dialog needs a contact): pushed here."""
+    app.push_screen(KeyPreviewModal(Preview("carer@example.org", "Your key", "Dear Carer,\n")))
+    await _settle(pilot, app)
+
+
+async def _send_keys(app: ExtgwApp, pilot) -> None:
+    """The send dialog of a batch (m on an emailed key): pushed here for batch 1."""
+    app.push_screen(SendKeysModal(1))
+    await _settle(pilot, app)
+
+
 #: Every dialog (and Textual's command palette), how to open it from the users screen.
 DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[None]]]] = [
     (EditUserModal, _keys("e")),
@@ -201,6 +220,10 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (ActivityExportModal, _keys("L", "x")),
     (ReviewExportModal, _keys("v", "x")),
     (CoverageExportModal, _keys("P", "C", "x")),
+    (GenerateKeysModal, _keys("K", "n")),
+    (KeyPreviewModal, _key_preview),
+    (SendKeysModal, _send_keys),
+    (SettingsModal, _keys("S")),
 ]
 
 

@@ -287,9 +287,13 @@ class ImportRollScreen(Screen[None]):
         self.query_one("#import-status", Static).update(text)
 
     def action_back(self) -> None:
-        """Escape: stop the running preview or import (nothing changes), else go back."""
+        """Escape: stop the running preview or import (nothing changes), leave a text box, or
+        go back."""
         if self.running is not None:
             self.stop.set()
             self.status("Stopping…")
+            return
+        if isinstance(self.focused, Input):  # as in every search box: leave it first
+            self.query_one("#import-result").focus()
             return
         self.dismiss(None)

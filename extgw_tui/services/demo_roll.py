@@ -173,8 +173,8 @@ class _Rows:
             draw = rng.random()
             if draw < LEAVERS:
                 continue
-            if draw < LEAVERS + MOVED and form:
-                form = f"{form[:-1]}{rng.choice('ABCDEF')}"
+            if draw < LEAVERS + MOVED and year:
+                form = f"{year}{rng.choice('ABCDEF')}"  # moved to one of the year's first forms
             if not changed_upn and pupil_upn and year and year >= 10:
                 changed_upn = True  # the MIS replaced a temporary UPN: same admission number
                 pupil_upn = upn(self.top + 10_000 + pupil_id, school_year_start(self.today))

@@ -20,6 +20,7 @@ from anyascii import anyascii
 
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput
+from extgw_tui.services import school_settings
 from extgw_tui.services.licence_keys import IssuedKey
 from extgw_tui.services.xlsx import Column
 
@@ -48,15 +49,17 @@ _FONTS = (
 
 
 def school_name() -> str:
-    """The school's name for letters and emails: EXTGW_SCHOOL_NAME or `school` in config."""
-    value = os.environ.get("EXTGW_SCHOOL_NAME") or settings.load_config().get("school")
-    return (value or "").strip()
+    """The school's name for letters and emails: the Settings' (S), else the settings file
+    (EXTGW_SCHOOL_NAME, `school`)."""
+    value = school_settings.load().school_name or settings.value("school")
+    return str(value or "").strip()
 
 
 def register_url() -> str:
-    """Where parents register: EXTGW_REGISTER_URL or `register_url` in config.toml."""
-    value = os.environ.get("EXTGW_REGISTER_URL") or settings.load_config().get("register_url")
-    return (value or "").strip()
+    """Where parents register: the Settings' registration address (S), else the settings
+    file (EXTGW_REGISTER_URL, `register_url`)."""
+    value = school_settings.load().registration_address or settings.value("register_url")
+    return str(value or "").strip()
 
 
 def expiry_text(key: IssuedKey) -> str:

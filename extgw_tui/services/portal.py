@@ -61,17 +61,18 @@ def register(
         )
 
 
-def _allowed_account(email: str) -> ExternalUser | None:
+def allowed_account(email: str) -> ExternalUser | None:
+    """The allowed account of this address, or None for an unknown or denied one."""
     return ExternalUser.get_or_none(
         (ExternalUser.email_key == text_key(email.strip()))
         & (ExternalUser.access_allowed == True)  # noqa: E712
-        & live_user()  # a deleted account is unknown
+        & live_user()
     )
 
 
 def check_credentials(email: str, password: str) -> ExternalUser | None:
     """The allowed account these credentials open, or None; same work either way."""
-    user = _allowed_account(email)
+    user = allowed_account(email)
     if user is None:
         verify_password(dummy_hash(), password)
         return None
@@ -95,12 +96,17 @@ def authenticate(email: str, password: str) -> ExternalUser | None:
     user = check_credentials(email, password)
     if user is None:
         return None
+    complete_login(user, password)
+    return user
+
+
+def complete_login(user: ExternalUser, password: str) -> None:
+    """After the password was verified: refresh an outdated hash, record the login."""
     if needs_rehash(user.password_hash):
         ExternalUser.update(password_hash=hash_password(password)).where(
             ExternalUser.id == user.id
         ).execute()
     record_login(user)
-    return user
 
 
 def delete_own_account(email: str, password: str) -> bool:
