@@ -35,7 +35,7 @@ from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
 from extgw_tui.textual_private import ErrorFunnelApp, keep_for_pilot
 from extgw_tui.widgets.control_filter import DropControlCharacters
-from extgw_tui.widgets.dbwork import error_message, is_expected
+from extgw_tui.widgets.dbwork import db_work, error_message, is_expected
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
@@ -96,7 +96,23 @@ class ExtgwApp(ErrorFunnelApp):
             open_database(self.db_url)
         from extgw_tui.screens.users import UsersScreen
 
-        self.push_screen(UsersScreen())
+        main = UsersScreen()
+        self.push_screen(main)
+        self._purge_deleted_accounts(main)
+
+    def _purge_deleted_accounts(self, screen: Screen) -> None:
+        """Purge the accounts deleted longer ago than the retention period, in a worker beside
+        the first page (services/purge.py); a bad retention setting is a warning."""
+        from extgw_tui.services import purge
+
+        def done(result: purge.PurgeResult) -> None:
+            if result.purged:
+                self.notify(result.summary(), timeout=8)
+
+        def failed(message: str) -> None:
+            self.notify(f"Deleted accounts were not purged: {message}", severity="warning")
+
+        db_work(screen, purge.purge_due, on_success=done, on_error=failed, group="purge")
 
     def _apply_config_keys(self) -> None:
         """config.toml's [keys]: the administrator's keys replace the defaults of those ids;
