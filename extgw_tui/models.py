@@ -407,6 +407,22 @@ class LicenceKey(BaseModel):
         )
 
 
+# ----- issue 13: saved views ---------------------------------------------------------------------
+
+
+class SavedView(BaseModel):
+    """A search an administrator named, to recall it later: each administrator has their own."""
+
+    id = AutoField()
+    admin = CharField(max_length=100)
+    name = CharField(max_length=60)
+    search = TextField()
+    saved_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("admin", "name"), True),)
+
+
 ALL_MODELS = [
     SchemaInfo,
     ExternalUser,
@@ -423,4 +439,5 @@ ALL_MODELS = [
     Attempt,
     KeyBatch,
     LicenceKey,
+    SavedView,
 ]

@@ -109,6 +109,14 @@ class UsersScreen(Screen[None]):
             tooltip="Licence keys: generate, email, revoke, follow up",
         ),
         Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
+        Binding(
+            "w",
+            "saved_views",
+            "Saved views",
+            show=False,
+            id="main.saved_views",
+            tooltip="Saved views: name the current search, or search a saved one again",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -404,6 +412,16 @@ class UsersScreen(Screen[None]):
         self.action_set_access(choice == "allow")
 
     # ----- other screens ------------------------------------------------------------------
+
+    def action_saved_views(self) -> None:
+        from extgw_tui.screens.saved_views import SavedViewsModal
+
+        def chosen(search: str | None) -> None:
+            if search is not None:
+                self.query_one("#search", Input).value = search
+                self._search_now()
+
+        self.app.push_screen(SavedViewsModal(self.term), chosen)
 
     def action_export(self) -> None:
         from extgw_tui.screens.export import ExportModal
