@@ -117,6 +117,14 @@ class UsersScreen(Screen[None]):
             id="main.saved_views",
             tooltip="Saved views: name the current search, or search a saved one again",
         ),
+        Binding(
+            "S",
+            "settings",
+            "Settings",
+            show=False,
+            id="main.settings",
+            tooltip="Settings: school name, bounce and registration addresses, portal login",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -442,6 +450,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.import_roll import ImportRollScreen
 
         self.app.push_screen(ImportRollScreen())
+
+    def action_settings(self) -> None:
+        from extgw_tui.screens.settings import SettingsModal
+
+        self.app.push_screen(SettingsModal())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen
