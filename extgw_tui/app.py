@@ -35,7 +35,7 @@ from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import error_message
+from extgw_tui.screens.dbwork import db_work, error_message
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
@@ -110,7 +110,23 @@ class ExtgwApp(App[None]):
             open_database(self.db_url)
         from extgw_tui.screens.users import UsersScreen
 
-        self.push_screen(UsersScreen())
+        main = UsersScreen()
+        self.push_screen(main)
+        self._purge_deleted_accounts(main)
+
+    def _purge_deleted_accounts(self, screen: Screen) -> None:
+        """Purge the accounts deleted longer ago than the retention period, in a worker beside
+        the first page (services/purge.py); a bad retention setting is a warning."""
+        from extgw_tui.services import purge
+
+        def done(result: purge.PurgeResult) -> None:
+            if result.purged:
+                self.notify(result.summary(), timeout=8)
+
+        def failed(message: str) -> None:
+            self.notify(f"Deleted accounts were not purged: {message}", severity="warning")
+
+        db_work(screen, purge.purge_due, on_success=done, on_error=failed, group="purge")
 
     def _notify_config_warnings(self) -> None:
         """What config.toml or the environment holds that extgw-tui does not know (issue 12)."""

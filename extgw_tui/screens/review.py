@@ -26,7 +26,7 @@ from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import review
+from extgw_tui.services import purge, review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
 from extgw_tui.text import noun, plural
 from extgw_tui.widgets.debounced_input import DebouncedInput
@@ -308,10 +308,12 @@ class ReviewScreen(Screen[None]):
         else:
             which = f"with no pupils and no login for at least {review.months_text(months)}"
         accounts = plural(len(ids), "account")
+        days = purge.retention_days()  # config.toml, read again: an edit since start counts
         question = (
-            f"Delete {accounts} {which}? Their licences go; their login history stays "
-            "in the statistics without their names. This cannot be undone (export the list "
-            "first with x to keep a record)."
+            f"Delete {accounts} {which}? They can no longer log in and disappear from every "
+            f"list. For {days} days the activity log (L, then u) can restore them with their "
+            "login history; then they are purged for good, and their login history stays in "
+            "the statistics without their names."
         )
         self.app.push_screen(
             ConfirmModal(question, title=f"Delete {accounts}", yes_label="Delete"),

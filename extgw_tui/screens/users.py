@@ -43,6 +43,16 @@ COLUMNS = [
 NO_HIGHLIGHT = Highlighter()
 ALLOWED = Text("✓ Allowed", style="green")
 DENIED = Text("✗ DENIED", style="bold red")
+#: Before a bouncing address (mail.bouncing()): a word, so it reads without colour.
+BOUNCING = "bounces! "
+
+
+def email_cell(row: UserRow, marks: Highlighter) -> Text:
+    """The address (its match highlighted), marked when deliveries to it fail for good."""
+    cell = marks.email_cell(row.email)
+    if row.bounced_at is None:
+        return cell
+    return Text.assemble((BOUNCING, "bold red"), cell)
 
 
 def render_user(row: UserRow, marks: Highlighter = NO_HIGHLIGHT) -> tuple:
@@ -51,7 +61,7 @@ def render_user(row: UserRow, marks: Highlighter = NO_HIGHLIGHT) -> tuple:
         row.title,
         marks.name(row.forename),
         marks.name(row.surname),
-        marks.email_cell(row.email),
+        email_cell(row, marks),
         f"{row.created_at:%Y-%m-%d %H:%M}",
         "✓" if row.adr else "",
         ALLOWED if row.access_allowed else DENIED,
@@ -361,19 +371,30 @@ class UsersScreen(Screen[None]):
                 "Mark users first: space marks one, a marks every match.", severity="warning"
             )
             return
+        self._asking = True  # until the confirmation is answered
+        db_work(
+            self,
+            access.preview,
+            ids,
+            allowed,
+            on_success=lambda preview: self._confirm_access(preview, ids),
+            on_error=self._access_failed,
+            group="users-access",
+        )
+
+    def _confirm_access(self, preview: access.AccessPreview, ids: list[int]) -> None:
+        """Ask, saying how many accounts will actually change (counted in SQL)."""
+        allowed = preview.allowed
         n = len(ids)
         accounts = plural(n, "account")
-        if allowed:
-            question = f"Allow portal access for {accounts}?"
-        else:
-            question = (
-                f"Deny portal access to {accounts}? The portal will then behave as if "
-                "the account did not exist."
-            )
+        question = preview.question()
+        if not allowed:
+            question += " The portal will then behave as if the account did not exist."
         hidden = self.table.marks_hidden
         if hidden:
             verb = "is" if hidden == 1 else "are"
             question += f" {hidden:,} of them {verb} not in the current search."
+        question += " The marks are cleared afterwards; the activity log (L) can undo it."
 
         def answered(yes: bool | None) -> None:
             self._asking = False
@@ -400,12 +421,13 @@ class UsersScreen(Screen[None]):
 
     def _access_done(self, result: access.AccessResult) -> None:
         self.table.loading = False
-        if result.missing:  # deleted by another admin meanwhile: nothing left to mark
-            self.table.set_marks(self.table.marks - set(result.missing))
-        self.notify(result.summary(), severity="warning" if result.missing else "information")
+        self.table.set_marks(set())  # done: a second A or D must not repeat it by accident
+        severity = "warning" if result.missing else "information"
+        self.notify(result.summary() + " Marks cleared.", severity=severity)
         self.action_refresh()
 
     def _access_failed(self, message: str) -> None:
+        self._asking = False
         self.table.loading = False
         self.notify(message, severity="error", timeout=10)
 
