@@ -415,6 +415,22 @@ class LicenceKey(BaseModel):
         )
 
 
+# ----- issue 13: saved views ---------------------------------------------------------------------
+
+
+class SavedView(BaseModel):
+    """A search an administrator named, to recall it later: each administrator has their own."""
+
+    id = AutoField()
+    admin = CharField(max_length=100)
+    name = CharField(max_length=60)
+    search = TextField()
+    saved_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("admin", "name"), True),)
+
+
 # ----- issue 16: the portal's door: sessions, password resets, the school's settings --------------
 
 
@@ -502,6 +518,7 @@ ALL_MODELS = [
     Attempt,
     KeyBatch,
     LicenceKey,
+    SavedView,
     PortalSession,
     PasswordReset,
     Setting,

@@ -41,6 +41,7 @@ from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.saved_views import SavedViewsModal
 from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
@@ -223,6 +224,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (GenerateKeysModal, _keys("K", "n")),
     (KeyPreviewModal, _key_preview),
     (SendKeysModal, _send_keys),
+    (SavedViewsModal, _keys("w")),
     (SettingsModal, _keys("S")),
 ]
 

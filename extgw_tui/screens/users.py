@@ -142,6 +142,14 @@ class UsersScreen(Screen[None]):
         ),
         Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
         Binding(
+            "w",
+            "saved_views",
+            "Saved views",
+            show=False,
+            id="main.saved_views",
+            tooltip="Saved views: name the current search, or search a saved one again",
+        ),
+        Binding(
             "S",
             "settings",
             "Settings",
@@ -463,6 +471,16 @@ class UsersScreen(Screen[None]):
         self.action_set_access(choice == "allow")
 
     # ----- other screens ------------------------------------------------------------------
+
+    def action_saved_views(self) -> None:
+        from extgw_tui.screens.saved_views import SavedViewsModal
+
+        def chosen(search: str | None) -> None:
+            if search is not None:
+                self.query_one("#search", Input).value = search
+                self._search_now()
+
+        self.app.push_screen(SavedViewsModal(self.term), chosen)
 
     def action_export(self) -> None:
         from extgw_tui.screens.export import ExportModal
