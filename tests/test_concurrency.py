@@ -35,9 +35,9 @@ from extgw_tui.models import (
     live_user,
     text_key,
 )
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, audit, licences, portal, review
 from extgw_tui.services.login_summary import rebuild_login_summary
+from extgw_tui.widgets.dbwork import db_work
 
 OLD = datetime.now().replace(microsecond=0) - timedelta(days=800)
 CTX = multiprocessing.get_context("spawn")

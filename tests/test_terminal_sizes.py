@@ -28,7 +28,6 @@ from extgw_tui.screens.activity_entry import ActivityEntryModal
 from extgw_tui.screens.activity_export import ActivityExportModal
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.coverage_export import CoverageExportModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.email_user import EmailUserModal
 from extgw_tui.screens.export import ExportModal
@@ -49,6 +48,7 @@ from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences
 from extgw_tui.services.key_mail import Preview
 from extgw_tui.services.portal import record_login
+from extgw_tui.widgets.dbwork import db_work
 
 SIZES = [(40, 12), (200, 60), (80, 24)]
 
@@ -323,7 +323,7 @@ def test_unwritable_log_folder_still_keeps_tracebacks_off_the_terminal(tmp_path)
     blocker.write_text("not a folder")
     script = (
         "from extgw_tui.logs import setup_logging\n"
-        "from extgw_tui.screens.dbwork import error_message\n"
+        "from extgw_tui.widgets.dbwork import error_message\n"
         "assert setup_logging() is None\n"
         "print(error_message(RuntimeError('kaboom')))\n"
     )

@@ -410,7 +410,7 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         strips = app.screen._compositor.render_strips()
-        no_color = next(f for f in app._filters if isinstance(f, NoColor))
+        no_color = next(f for f in app.get_line_filters() if isinstance(f, NoColor))
         lines = [no_color.apply(list(strip), app.screen.styles.background) for strip in strips]
         segments = [seg for line in lines for seg in line if seg.text.strip()]
         assert segments  # the rows are drawn in the terminal's own colours, never black on black

@@ -21,9 +21,9 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.activity_undo import ask_undo
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityFilter, ActivityRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
@@ -72,11 +72,21 @@ class ActivityLogScreen(Screen[None]):
     TITLE = "Activity log"
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the users"),
+        Binding("escape", "back", "Back", tooltip="Back to the users", id="activity.back"),
         Binding(
-            "slash", "focus_filter", "Filter", tooltip="Filter by admin, action, user or target"
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter by admin, action, user or target",
+            id="activity.filter",
         ),
-        Binding("e", "open", "Open", tooltip="Open the change: its accounts, or every field"),
+        Binding(
+            "e",
+            "open",
+            "Open",
+            tooltip="Open the change: its accounts, or every field",
+            id="activity.open",
+        ),
         Binding(
             "u",
             "undo",
@@ -91,9 +101,24 @@ class ActivityLogScreen(Screen[None]):
             id="activity.this_user",
             tooltip="Only the entries of this entry's user",
         ),
-        Binding("x", "export", "Export", tooltip="Export the filtered log to Excel"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
-        Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            tooltip="Export the filtered log to Excel",
+            id="activity.export",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
+        Binding(
+            "ctrl+l", "clear_filters", "Clear filters", show=False, id="activity.clear_filters"
+        ),
     ]
 
     def __init__(self, user_id: int | None = None) -> None:

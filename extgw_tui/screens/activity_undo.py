@@ -12,10 +12,10 @@ from collections.abc import Callable
 from textual.screen import Screen
 
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import undo
 from extgw_tui.services.activity import ActivityRow
 from extgw_tui.services.undo import UndoPlan, UndoResult
+from extgw_tui.widgets.dbwork import db_work
 
 
 def ask_undo(screen: Screen, row: ActivityRow | None, on_done: Callable[[], None]) -> None:

@@ -13,9 +13,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import saved_views
+from extgw_tui.widgets.dbwork import db_work
 
 
 class SavedViewsModal(Dialog[str | None]):

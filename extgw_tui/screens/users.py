@@ -16,10 +16,10 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, filters, users
 from extgw_tui.services.users import UserRow
 from extgw_tui.text import plural
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.match_highlight import Highlighter
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
@@ -85,23 +85,45 @@ class UsersScreen(Screen[None]):
             "focus_search",
             "Search",
             tooltip="Search by surname, forename, email, #ID or a filter such as access:denied",
+            id="main.search",
         ),
-        Binding("escape", "leave_search", "Leave the search box", show=False),
-        Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
-        Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
+        Binding(
+            "escape", "leave_search", "Leave the search box", show=False, id="main.leave_search"
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            tooltip="Edit user: pupils, licences, login statistics",
+            id="main.edit",
+        ),
+        Binding("m", "email", "Email", tooltip="Email the user under the cursor", id="main.email"),
         Binding(
             "r",
             "remove",
             "Remove a pupil",
             show=False,
             tooltip="Remove a pupil from the user under the cursor",
+            id="main.remove_pupil",
         ),
-        Binding("D", "set_access(False)", "Deny", tooltip="Deny access to the marked users"),
-        Binding("A", "set_access(True)", "Allow", tooltip="Allow access for the marked users"),
-        Binding("x", "export", "Export", tooltip="Export to Excel"),
-        Binding("s", "stats", "Login statistics", show=False),
-        Binding("v", "review", "Review user accounts", show=False),
-        Binding("L", "activity", "Activity log", show=False),
+        Binding(
+            "D",
+            "set_access(False)",
+            "Deny",
+            tooltip="Deny access to the marked users",
+            id="main.deny",
+        ),
+        Binding(
+            "A",
+            "set_access(True)",
+            "Allow",
+            tooltip="Allow access for the marked users",
+            id="main.allow",
+        ),
+        Binding("x", "export", "Export", tooltip="Export to Excel", id="main.export"),
+        Binding("s", "stats", "Login statistics", show=False, id="main.stats"),
+        Binding("v", "review", "Review user accounts", show=False, id="main.review"),
+        Binding("L", "activity", "Activity log", show=False, id="main.activity"),
         Binding(
             "P",
             "pupils",
@@ -135,7 +157,14 @@ class UsersScreen(Screen[None]):
             id="main.settings",
             tooltip="Settings: school name, bounce and registration addresses, portal login",
         ),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self) -> None:
