@@ -51,6 +51,13 @@ def _common(parser: argparse.ArgumentParser, default) -> None:
         "(default: $EXTGW_ADMIN, then your login name)",
     )
     parser.add_argument(
+        "--school",
+        metavar="NAME",
+        default=default,
+        help="the school to open, one of config.toml's [schools.<name>] "
+        "(default: $EXTGW_SCHOOL; with several and none named, the app asks)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         default=default,
@@ -165,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", parents=[shared], help="list sent, queued and failed emails")
     outbox.add_argument("--retry", action="store_true", help="resend the failed and queued ones")
 
+    undo = sub.add_parser("undo", parents=[shared], help="undo a batch (list them without one)")
+    undo.add_argument("batch", nargs="?", metavar="BATCH", help="batch id, or its first 6+ chars")
+    undo.add_argument(
+        "--dry-run", action="store_true", help="say what would change, change nothing"
+    )
+    undo.add_argument("--yes", action="store_true", help="don't ask before undoing")
+
+    purge = sub.add_parser("purge", parents=[shared], help="remove deleted accounts for good")
+    purge.add_argument("--yes", action="store_true", help="don't ask before purging")
+
     activity = sub.add_parser("activity", parents=[shared], help="the activity (audit) log")
     activity.add_argument("--admin-filter", metavar="NAME", dest="admin_filter")
     activity.add_argument("--action", metavar="ACTION")
@@ -248,14 +265,45 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shared],
         help="every setting in force and where it came from (passwords hidden)",
     )
+
+    portal = sub.add_parser(
+        "portal", parents=[shared], help="serve the portal's JSON API (behind a TLS proxy)"
+    )
+    portal.add_argument(
+        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+    )
+    portal.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; each hashes "
+        "passwords on as many threads as there are cores)",
+    )
     return parser
 
 
-def resolve_db_url(args: argparse.Namespace) -> str:
+def resolve_db_url(args: argparse.Namespace) -> str | None:
+    """The database to open; None when the app is to ask which school (several configured)."""
     if args.command == "demo" or args.demo:
         size = getattr(args, "size", None) if args.command == "demo" else None
         return settings.demo_db_url(size or args.demo_size or "small")
-    return settings.db_url(args.db)
+    from extgw_tui.services import schools
+
+    if getattr(args, "school", None) and args.db:
+        raise ExtgwError("Give --school or --db, not both: each school has its own database.")
+    if args.db:
+        return settings.db_url(args.db)
+    school = schools.chosen(getattr(args, "school", None))
+    known = ", ".join(s.key for s in schools.configured())
+    if school is None and not known:
+        return settings.db_url()
+    if school is None and args.command is not None:
+        raise ExtgwError(
+            f"Several schools are configured ({known}); name one with --school NAME "
+            "or EXTGW_SCHOOL."
+        )
+    schools.set_current(school)
+    return school.database if school else None
 
 
 class Stopped(KeyboardInterrupt):
@@ -342,7 +390,8 @@ def _run(args: argparse.Namespace) -> int:
 
         size = (getattr(args, "size", None) if args.command == "demo" else None) or args.demo_size
         ensure_demo(url, size or "small", force=getattr(args, "force", False))
-    open_database(url)
+    if url is not None:  # None: the app's school picker opens the chosen school's
+        open_database(url)
     if args.command is None:
         from extgw_tui.app import ExtgwApp
 

@@ -26,10 +26,10 @@ from textual.worker import Worker
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import exports
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.widgets.dbwork import db_work
 
 
 class ExportDialog(Dialog[Path | None]):
@@ -38,8 +38,14 @@ class ExportDialog(Dialog[Path | None]):
     TITLE = "Export to Excel"
     CSS_PATH = stylesheet("export_dialog.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Cancel the running export, else close"),
-        Binding("ctrl+s", "export", "Export", tooltip="Export to the file named"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            tooltip="Cancel the running export, else close",
+            id="export.close",
+        ),
+        Binding("ctrl+s", "export", "Export", tooltip="Export to the file named", id="export.run"),
     ]
 
     def __init__(self) -> None:
