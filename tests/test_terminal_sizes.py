@@ -37,6 +37,8 @@ from extgw_tui.screens.key_generate import GenerateKeysModal
 from extgw_tui.screens.key_preview import KeyPreviewModal
 from extgw_tui.screens.key_send import SendKeysModal
 from extgw_tui.screens.licence_keys import LicenceKeysScreen
+from extgw_tui.screens.outbox import OutboxScreen
+from extgw_tui.screens.outbox_message import OutboxMessageModal
 from extgw_tui.screens.pupils import PupilsScreen
 from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
@@ -44,7 +46,7 @@ from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
-from extgw_tui.services import access, licences
+from extgw_tui.services import access, licences, mail
 from extgw_tui.services.key_mail import Preview
 from extgw_tui.services.portal import record_login
 
@@ -57,6 +59,7 @@ SCREENS: list[tuple[str, type[Screen]]] = [
     ("L", ActivityLogScreen),
     ("P", PupilsScreen),
     ("K", LicenceKeysScreen),
+    ("M", OutboxScreen),
 ]
 
 
@@ -117,6 +120,7 @@ def _seed() -> None:
                 record_login(person, at=now - timedelta(days=day + n * 20))
     access.set_access([p.id for p in people[::4]], False, reason="test\nwith a line break")
     licences.remove_pupil(people[0].id, Licence.get(Licence.user == people[0].id).pupil_id)
+    mail.send_to_user(people[1].id, "A subject long enough to be cut at 80 columns", "Hello\n")
 
 
 async def _settle(pilot, app) -> None:
@@ -222,6 +226,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (GenerateKeysModal, _keys("K", "n")),
     (KeyPreviewModal, _key_preview),
     (SendKeysModal, _send_keys),
+    (OutboxMessageModal, _keys("M", "e")),
 ]
 
 
