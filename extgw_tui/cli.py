@@ -248,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shared],
         help="every setting in force and where it came from (passwords hidden)",
     )
+
+    portal = sub.add_parser(
+        "portal", parents=[shared], help="serve the portal's JSON API (behind a TLS proxy)"
+    )
+    portal.add_argument(
+        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+    )
+    portal.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; each hashes "
+        "passwords on as many threads as there are cores)",
+    )
     return parser
 
 

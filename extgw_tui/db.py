@@ -17,6 +17,7 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 from playhouse.shortcuts import ReconnectMixin
 
 from extgw_tui.errors import DatabaseProblem
+from extgw_tui.logs import log
 from extgw_tui.models import (
     ALL_MODELS,
     DEFAULT_LICENCE_TYPES,
@@ -142,7 +143,6 @@ def _schema_3(db: peewee.Database) -> None:
     for model in (ExternalUser, Pupil):
         _rekey_names(db, model, model.surname, model.surname_key)
         _rekey_names(db, model, model.forename, model.forename_key)
-    create_backend_indexes(db)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
@@ -250,6 +250,7 @@ def open_database(url: str) -> peewee.Database:
     try:
         db.connect(reuse_if_open=True)
         _ensure_schema(db)
+        create_backend_indexes(db)  # a later grant of pg_trgm takes effect on the next start
     except DatabaseProblem:
         db.close()
         raise
@@ -270,7 +271,6 @@ def _ensure_schema(db: peewee.Database) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
-            create_backend_indexes(db)
             SchemaInfo.create(version=SCHEMA_VERSION)
             for name in DEFAULT_LICENCE_TYPES:
                 LicenceType.get_or_create(name=name)
@@ -290,16 +290,38 @@ def _ensure_schema(db: peewee.Database) -> None:
 
 
 def create_backend_indexes(db: peewee.Database) -> None:
-    """PostgreSQL needs pattern-ops indexes for LIKE 'prefix%' under a non-C collation."""
-    if isinstance(db, peewee.PostgresqlDatabase):
+    """PostgreSQL: pattern-ops indexes for LIKE 'prefix%' under a non-C collation, and a
+    trigram index for the "email contains" search (LIKE '%term%'), which no B-tree serves.
+
+    pg_trgm ships with PostgreSQL, but creating an extension needs the database's owner (or a
+    superuser): where the role may not, searches still work, scanning the table, and the log
+    says what to ask for.
+    """
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        return
+    for name, column in (
+        ("external_user_surname_pattern", "surname_key"),
+        ("external_user_forename_pattern", "forename_key"),
+        ("external_user_email_pattern", "email_key"),
+    ):
         db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS external_user_surname_pattern "
-            "ON external_user (surname_key text_pattern_ops)"
+            f"CREATE INDEX IF NOT EXISTS {name} ON external_user ({column} text_pattern_ops)"
         )
-        db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS external_user_email_pattern "
-            "ON external_user (email_key text_pattern_ops)"
+    try:
+        with db.atomic():  # a savepoint: a refusal must not spoil the migration around it
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except peewee.DatabaseError as exc:
+        log.warning(
+            "Could not create the PostgreSQL extension pg_trgm (%s): email searches will scan "
+            "the accounts table. Ask the database owner to run CREATE EXTENSION pg_trgm in "
+            "this database; extgw-tui adds its index on the next start.",
+            describe(exc),
         )
+        return
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS external_user_email_trigram "
+        "ON external_user USING gin (email_key gin_trgm_ops)"
+    )
 
 
 def is_sqlite(db: peewee.Database | None = None) -> bool:

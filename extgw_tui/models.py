@@ -407,6 +407,39 @@ class LicenceKey(BaseModel):
         )
 
 
+# ----- issue 16: the portal's door: sessions, password resets, the school's settings --------------
+
+
+class PortalSession(BaseModel):
+    """A signed-in portal client: only the SHA-256 of its token is kept, never the token."""
+
+    id = AutoField()
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(ExternalUser, backref="portal_sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=now)
+    last_seen_at = DateTimeField(default=now)
+    expires_at = DateTimeField(index=True)
+    revoked_at = DateTimeField(null=True)
+
+
+class PasswordReset(BaseModel):
+    """A one-time password reset token sent by email: its SHA-256, expiry and use."""
+
+    id = AutoField()
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(ExternalUser, backref="password_resets", on_delete="CASCADE")
+    created_at = DateTimeField(default=now)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class Setting(BaseModel):
+    """One of the school's settings ("Edit settings"), as text; services/school_settings.py."""
+
+    key = CharField(max_length=60, primary_key=True)
+    value = TextField(default="")
+
+
 ALL_MODELS = [
     SchemaInfo,
     ExternalUser,
@@ -423,4 +456,7 @@ ALL_MODELS = [
     Attempt,
     KeyBatch,
     LicenceKey,
+    PortalSession,
+    PasswordReset,
+    Setting,
 ]

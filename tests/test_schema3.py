@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import open_database_raw
 
 from extgw_tui.db import open_database
 from extgw_tui.models import (
@@ -24,7 +25,7 @@ from extgw_tui.models import (
     name_key,
     now,
 )
-from extgw_tui.services import throttle, users
+from extgw_tui.services import filters, throttle, users
 
 SCHEMA_2_FILE = Path(__file__).parent / "data" / "schema2.sqlite3"  # written by release 0.1.0
 
@@ -193,3 +194,55 @@ def test_throttle_counts_failures_per_scope_in_a_sliding_window(db):
     throttle.clear("key", "ip:10.0.0.1")
     assert not throttle.is_limited("key", "ip:10.0.0.1", 1, 1000)
     assert throttle.is_limited("key", "ip:10.0.0.3", 2, 60)
+
+
+def test_email_search_uses_a_trigram_index_on_postgresql(postgres_url):
+    handle = open_database(postgres_url)
+    try:
+        indexes = {i.name for i in handle.get_indexes("external_user")}
+        assert {"external_user_email_trigram", "external_user_forename_pattern"} <= indexes
+        U = ExternalUser
+        rows = [
+            (f"S{n}", f"s{n}", f"user{n}@example.org", f"user{n}@example.org", "x")
+            for n in range(20_000)
+        ]
+        fields = [U.surname, U.surname_key, U.email, U.email_key, U.password_hash]
+        U.insert_many(rows, fields=fields).execute()
+        handle.execute_sql("ANALYZE external_user")
+        query = U.select(U.id).where(filters.contains(U.email_key, "user12345"))
+        sql, params = query.sql()
+        plan = "\n".join(r[0] for r in handle.execute_sql("EXPLAIN " + sql, params))
+        assert "external_user_email_trigram" in plan
+        assert [u.email for u in users.search_users("r12345@")] == ["user12345@example.org"]
+    finally:
+        handle.close()
+
+
+def test_a_role_that_may_not_create_pg_trgm_still_searches(postgres_url, caplog):
+    """The extension needs CREATE on the database; without it, one warning and a working
+    search (the table is scanned)."""
+    admin = open_database_raw(postgres_url)
+    admin.execute_sql("DROP DATABASE IF EXISTS extgw_no_trgm")
+    admin.execute_sql("DROP ROLE IF EXISTS extgw_limited")
+    admin.execute_sql("CREATE ROLE extgw_limited LOGIN")
+    admin.execute_sql("CREATE DATABASE extgw_no_trgm")
+    admin.close()
+    owner = open_database_raw(postgres_url.rsplit("/", 1)[0] + "/extgw_no_trgm")
+    owner.execute_sql("REVOKE CREATE ON DATABASE extgw_no_trgm FROM PUBLIC")
+    owner.execute_sql("GRANT CREATE ON SCHEMA public TO extgw_limited")
+    owner.close()
+    url = postgres_url.replace("postgres@", "extgw_limited@").rsplit("/", 1)[0] + "/extgw_no_trgm"
+    handle = open_database(url)
+    try:
+        assert "external_user_email_trigram" not in {
+            i.name for i in handle.get_indexes("external_user")
+        }
+        assert "pg_trgm" in caplog.text
+        ExternalUser.create(surname="Smith", email="jane@hotmail.example", password_hash="x")
+        assert [u.surname for u in users.search_users("hotmail")] == ["Smith"]
+    finally:
+        handle.close()
+        admin = open_database_raw(postgres_url)
+        admin.execute_sql("DROP DATABASE extgw_no_trgm")
+        admin.execute_sql("DROP ROLE extgw_limited")
+        admin.close()

@@ -44,6 +44,7 @@ from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences, mail
@@ -227,6 +228,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (KeyPreviewModal, _key_preview),
     (SendKeysModal, _send_keys),
     (OutboxMessageModal, _keys("M", "e")),
+    (SettingsModal, _keys("S")),
 ]
 
 

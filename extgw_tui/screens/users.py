@@ -117,6 +117,14 @@ class UsersScreen(Screen[None]):
             tooltip="Licence keys: generate, email, revoke, follow up",
         ),
         Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
+        Binding(
+            "S",
+            "settings",
+            "Settings",
+            show=False,
+            id="main.settings",
+            tooltip="Settings: school name, bounce and registration addresses, portal login",
+        ),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
     ]
 
@@ -437,6 +445,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.outbox import OutboxScreen
 
         self.app.push_screen(OutboxScreen())
+
+    def action_settings(self) -> None:
+        from extgw_tui.screens.settings import SettingsModal
+
+        self.app.push_screen(SettingsModal())
 
     def action_activity(self) -> None:
         from extgw_tui.screens.activity import ActivityLogScreen

@@ -46,12 +46,26 @@ _COMPARE = re.compile(r"(<=|>=|<|>|=)?(.*)")
 _AGE = re.compile(r"(\d{1,4})\s*([dwmy])")
 
 
+def _like_literal(text: str) -> str:
+    """`text` for a PostgreSQL LIKE pattern, its wildcards literal (backslash escapes there)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def prefix(field, key: str) -> Expression:
-    """`field` starts with `key`: on SQLite a range on the binary-collated key (index-served,
-    and % and _ stay literal); on PostgreSQL a LIKE that the pattern-ops index serves."""
+    """`field` (a casefolded key) starts with `key`: on SQLite a range on the binary-collated
+    key (index-served, % and _ literal); on PostgreSQL a case-sensitive LIKE, which the
+    pattern-ops index serves (peewee's startswith is an ILIKE, which no B-tree serves)."""
     if is_sqlite():
         return (field >= key) & (field < key + "\U0010ffff")
-    return field.startswith(key)
+    return Expression(field, "LIKE", _like_literal(key) + "%")
+
+
+def contains(field, key: str) -> Expression:
+    """`field` (a casefolded key) contains `key`: on PostgreSQL a LIKE the trigram index serves
+    (db.create_backend_indexes)."""
+    if is_sqlite():
+        return field.contains(key)
+    return Expression(field, "LIKE", "%" + _like_literal(key) + "%")
 
 
 def cleaned(text: str | None) -> str:
@@ -72,12 +86,12 @@ def text_condition(text: str) -> Expression | None:
     number = _NUMBER.fullmatch(text)
     if number:
         by_id = U.id == int(number.group(1))
-        return by_id if text.startswith("#") else by_id | U.email_key.contains(text)
+        return by_id if text.startswith("#") else by_id | contains(U.email_key, text)
     words = text.split()
     whole = name_key(text)
     email = text_key(text)
     if not whole:  # only punctuation: "´" or "'" alone
-        return U.email_key.contains(email)
+        return contains(U.email_key, email)
     condition = prefix(U.surname_key, whole) | prefix(U.forename_key, whole)
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
@@ -85,7 +99,7 @@ def text_condition(text: str) -> Expression | None:
             condition |= prefix(U.forename_key, first) & prefix(U.surname_key, rest)
             condition |= prefix(U.surname_key, first) & prefix(U.forename_key, rest)
     if len(words) == 1:
-        condition |= U.email_key.contains(email)
+        condition |= contains(U.email_key, email)
     return condition
 
 
@@ -229,7 +243,7 @@ def _ids(value: str) -> Expression:
 def _email(value: str) -> Expression:
     if value.lower() == "bouncing":
         return bouncing()
-    return U.email_key.contains(text_key(value)[:MAX_TERM])
+    return contains(U.email_key, text_key(value)[:MAX_TERM])
 
 
 def bouncing() -> Expression:

@@ -20,6 +20,7 @@ from anyascii import anyascii
 
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput
+from extgw_tui.services import school_settings
 from extgw_tui.services.licence_keys import IssuedKey
 from extgw_tui.services.xlsx import Column
 
@@ -48,13 +49,17 @@ _FONTS = (
 
 
 def school_name() -> str:
-    """The school's name for letters and emails (settings: EXTGW_SCHOOL_NAME, `school`)."""
-    return str(settings.value("school") or "").strip()
+    """The school's name for letters and emails: the Settings' (S), else the settings file
+    (EXTGW_SCHOOL_NAME, `school`)."""
+    value = school_settings.load().school_name or settings.value("school")
+    return str(value or "").strip()
 
 
 def register_url() -> str:
-    """Where parents register (settings: EXTGW_REGISTER_URL, `register_url`)."""
-    return str(settings.value("register_url") or "").strip()
+    """Where parents register: the Settings' registration address (S), else the settings
+    file (EXTGW_REGISTER_URL, `register_url`)."""
+    value = school_settings.load().registration_address or settings.value("register_url")
+    return str(value or "").strip()
 
 
 def expiry_text(key: IssuedKey) -> str:

@@ -32,7 +32,7 @@ from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
 from extgw_tui.logs import log
 from extgw_tui.models import ExternalUser, OutboxMessage, database, now
-from extgw_tui.services import audit
+from extgw_tui.services import audit, school_settings
 from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
 SENDING, SENT, QUEUED, FAILED, DISCARDED = "sending", "sent", "queued", "failed", "discarded"
@@ -302,6 +302,8 @@ def _quit(client: smtplib.SMTP) -> None:
 
 
 def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
+    # The envelope sender: where bounces go, the school's bounce address when it has one.
+    sender = school_settings.load().bounce_address or cfg.from_addr
     deadline = time.monotonic() + cfg.timeout
     try:
         context = ssl.create_default_context(cafile=cfg.ca_file or None)
@@ -318,7 +320,7 @@ def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
                 client.ehlo()
             if cfg.user:
                 client.login(cfg.user, cfg.password)
-            client.send_message(msg, from_addr=cfg.from_addr, to_addrs=[to])
+            client.send_message(msg, from_addr=sender, to_addrs=[to])
         finally:
             _quit(client)
     except (OSError, smtplib.SMTPException) as exc:

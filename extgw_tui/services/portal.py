@@ -12,7 +12,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import ExternalUser, LoginEvent, database, now, text_key
+from extgw_tui.models import ExternalUser, LoginEvent, database, live_user, now, text_key
 from extgw_tui.services import audit
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
@@ -60,15 +60,18 @@ def register(
         )
 
 
-def _allowed_account(email: str) -> ExternalUser | None:
+def allowed_account(email: str) -> ExternalUser | None:
+    """The allowed account of this address, or None for an unknown or denied one."""
     return ExternalUser.get_or_none(
-        (ExternalUser.email_key == text_key(email.strip())) & (ExternalUser.access_allowed == True)  # noqa: E712
+        (ExternalUser.email_key == text_key(email.strip()))
+        & (ExternalUser.access_allowed == True)  # noqa: E712
+        & live_user()
     )
 
 
 def check_credentials(email: str, password: str) -> ExternalUser | None:
     """The allowed account these credentials open, or None; same work either way."""
-    user = _allowed_account(email)
+    user = allowed_account(email)
     if user is None:
         verify_password(dummy_hash(), password)
         return None
@@ -92,12 +95,17 @@ def authenticate(email: str, password: str) -> ExternalUser | None:
     user = check_credentials(email, password)
     if user is None:
         return None
+    complete_login(user, password)
+    return user
+
+
+def complete_login(user: ExternalUser, password: str) -> None:
+    """After the password was verified: refresh an outdated hash, record the login."""
     if needs_rehash(user.password_hash):
         ExternalUser.update(password_hash=hash_password(password)).where(
             ExternalUser.id == user.id
         ).execute()
     record_login(user)
-    return user
 
 
 def delete_own_account(email: str, password: str) -> bool:

@@ -1,0 +1,69 @@
+"""Over HTTP, a denied account's login takes as long as an unknown address's (medians within 10%).
+
+Calibrated as tests/test_security.py does on a loaded 2-core machine: the two kinds are
+interleaved so drift in load hits both alike, and a round that differs is measured once more
+(a real difference in the work done fails both). Each attempt uses its own address and its own
+client address (X-Forwarded-For, which the server trusts from 127.0.0.1), so no rate limit
+answers instead of the password check.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import httpx
+from portal_server import portal_server
+
+from extgw_tui.models import ExternalUser
+from extgw_tui.services.passwords import DUMMY_HASH, hash_password, verify_password
+
+PASSWORD = "correct horse battery"
+ROUNDS = 15
+
+
+def _timed_login(client: httpx.Client, email: str, n: int) -> float:
+    started = time.perf_counter()
+    response = client.post(
+        "/api/login",
+        json={"email": email, "password": PASSWORD},
+        headers={"x-forwarded-for": f"198.51.100.{n % 250 + 1}"},
+    )
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 401, response.text
+    return elapsed
+
+
+def _medians(client: httpx.Client, start: int) -> tuple[float, float]:
+    denied, unknown = [], []
+    for n in range(start, start + ROUNDS):
+        denied.append(_timed_login(client, f"denied{n}@home.example", n))
+        unknown.append(_timed_login(client, f"nobody{n}@home.example", n))
+    return statistics.median(denied), statistics.median(unknown)
+
+
+def _one_verification() -> float:
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        verify_password(DUMMY_HASH, PASSWORD)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def test_denied_and_unknown_logins_take_the_same_time(db, db_url):
+    stored = hash_password(PASSWORD)  # one real hash, shared: the accounts are many
+    for n in range(3 * ROUNDS + 2):
+        ExternalUser.create(
+            surname=f"Denied{n}",
+            email=f"denied{n}@home.example",
+            password_hash=stored,
+            access_allowed=False,
+        )
+    with portal_server(db_url) as base, httpx.Client(base_url=base, timeout=60) as client:
+        _timed_login(client, "denied-warm@home.example", 0)  # the first request warms up
+        d, u = _medians(client, 1)
+        if abs(d - u) > 0.10 * min(d, u):  # a burst of load on the shared machine
+            d, u = _medians(client, 1 + ROUNDS)
+        assert abs(d - u) <= 0.10 * min(d, u), f"denied {d:.4f}s, unknown {u:.4f}s"
+    assert min(d, u) >= 0.5 * _one_verification()  # both do the full argon2 work
