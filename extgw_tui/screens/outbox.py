@@ -252,7 +252,9 @@ class OutboxScreen(Screen[None]):
             if yes:
                 db_work(self, mail.discard_messages, ids, on_success=self._discarded)
 
-        self.app.push_screen(ConfirmModal(question, title="Discard?", yes_label="Discard"), answered)
+        self.app.push_screen(
+            ConfirmModal(question, title="Discard?", yes_label="Discard"), answered
+        )
 
     def _discarded(self, count: int) -> None:
         self.notify(f"Discarded {count:,} message(s)." if count else "Nothing was discarded.")
