@@ -19,10 +19,10 @@ import ssl
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -163,9 +163,26 @@ def validate(to: str, subject: str, body: str) -> tuple[str, str, str]:
     return address, subject, body
 
 
+def with_sender(cfg: SmtpSettings) -> SmtpSettings:
+    """The settings with the school's sender when SMTP names none (smtp.from unset, so the
+    local outbox): "School name <bounce address>" from the school's Settings (S)."""
+    if cfg.from_addr != LOCAL_FROM:
+        return cfg
+    school = school_settings.load()
+    if not school.bounce_address:
+        return cfg
+    header = formataddr((school.school_name, school.bounce_address))
+    return replace(cfg, from_header=header, from_addr=school.bounce_address)
+
+
 def build_message(cfg: SmtpSettings, row: OutboxMessage) -> EmailMessage:
+    """The message as it goes out or into the local outbox. With no sender configured at all
+    it carries no From line (the mail program that sends the .eml adds its own), never a
+    made-up address."""
+    cfg = with_sender(cfg)
     msg = EmailMessage()
-    msg["From"] = cfg.from_header
+    if cfg.from_addr != LOCAL_FROM:
+        msg["From"] = cfg.from_header
     msg["To"] = row.to_addr
     msg["Subject"] = row.subject
     msg["Date"] = format_datetime(datetime.now().astimezone())
@@ -430,7 +447,7 @@ def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
     Raises InvalidInput for something to fix in the text, NotFound for a deleted user and
     ExtgwError for wrong SMTP settings: in those cases nothing is recorded or sent.
     """
-    cfg = load_smtp_settings()
+    cfg = with_sender(load_smtp_settings())
     to, subject, body = validate(recipient(user_id), subject, body)
     with database.atomic():
         row = Msg.create(
