@@ -29,7 +29,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
 from extgw_tui import settings
-from extgw_tui.db import redact_url
+from extgw_tui.db import database_name
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
@@ -43,6 +43,13 @@ from extgw_tui.widgets.control_filter import DropControlCharacters
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
+
+
+def database_title(db_url: str) -> str:
+    """The database as the title names it: "DEMO" for a demo database, then its name."""
+    demos = {settings.demo_db_url(size) for size in ("small", "large")}
+    name = database_name(db_url)
+    return f"DEMO {name}" if db_url in demos else name
 
 
 _textual_dispatch = MessagePump._dispatch_message
@@ -84,7 +91,7 @@ class ExtgwApp(App[None]):
         MessagePump._dispatch_message = _guarded_dispatch  # type: ignore[method-assign]
         super().__init__()
         self.db_url = db_url
-        self.sub_title = f"{redact_url(db_url)} · admin {audit.current_admin()}"
+        self.sub_title = f"{database_title(db_url)} · admin {audit.current_admin()}"
         self.theme_name = theme_name
         self._asking_to_quit = False
         self._filters.append(DropControlCharacters())
