@@ -27,6 +27,13 @@ HINTS = {
     "end_sessions_without_pupils": "an account left without pupils is signed out and refused",
 }
 
+#: Shown in an empty field, so it can be seen without colour (NO_COLOR) too.
+PLACEHOLDERS = {
+    "school_name": "(none) e.g. Hillside Academy",
+    "bounce_address": "(none: the sender's address) e.g. bounces@hillside.example",
+    "registration_address": "(none) e.g. https://portal.hillside.example/register",
+}
+
 
 class SettingsModal(Dialog[bool]):
     """Edit the settings; dismisses with True when something was saved."""
@@ -52,7 +59,12 @@ class SettingsModal(Dialog[bool]):
                         yield Checkbox(LABELS[name], id=f"set-{name}", compact=True)
                     else:
                         yield Static(LABELS[name], classes="settings-label")
-                        yield Input(id=f"set-{name}", compact=True, max_length=300)
+                        yield Input(
+                            id=f"set-{name}",
+                            compact=True,
+                            max_length=300,
+                            placeholder=PLACEHOLDERS.get(name, ""),
+                        )
                     yield Static(HINTS[name], id=f"hint-{name}", classes="settings-hint")
             yield Static("", id="settings-status")
             with Horizontal(classes="dialog-buttons"):
