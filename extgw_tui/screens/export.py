@@ -16,11 +16,10 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button, Label, RadioButton, RadioSet, Select
 
-from extgw_tui import settings
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.export_dialog import ExportDialog
-from extgw_tui.services import exports
+from extgw_tui.services import export_folder, exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
 from extgw_tui.text import plural
@@ -39,7 +38,7 @@ KINDS = (
 
 def _setup() -> tuple[list[str], Path]:
     """Runs in the worker: the licence types and the export folder."""
-    return exports.licence_choices(), settings.export_dir()
+    return exports.licence_choices(), export_folder.default_folder()
 
 
 class ExportChoices(RadioSet):
