@@ -42,8 +42,8 @@ def _setup() -> tuple[list[str], Path]:
 
 
 class ExportChoices(RadioSet):
-    """The exports on offer: the highlight starts on the pressed one; enter picks the
-    highlighted one and goes on (to the licence type, or straight to the export)."""
+    """The exports on offer: up/down choose (no space needed); enter chooses the highlighted
+    one and goes on (to the licence type, or straight to the export)."""
 
     BINDINGS = [
         Binding(
@@ -52,8 +52,22 @@ class ExportChoices(RadioSet):
             "Choose",
             tooltip="Choose the highlighted export and go on",
             show=False,
+            id="export.choose",
         ),
+        Binding("down,j", "step(1)", "Next export", show=False, id="export.next"),
+        Binding("up,k", "step(-1)", "Previous export", show=False, id="export.previous"),
     ]
+
+    def action_step(self, step: int) -> None:
+        """Move the highlight and choose what it lands on, as a list of options does."""
+        if step > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
+        if self._selected is not None:
+            button = self.children[self._selected]
+            assert isinstance(button, RadioButton)
+            button.value = True
 
     def on_mount(self) -> None:
         # RadioSet highlights the first button whichever is pressed; enter would pick that one
@@ -142,9 +156,7 @@ class ExportModal(ExportDialog):
 
     @on(Select.Changed, "#export-licence")
     def _licence_changed(self, event: Select.Changed) -> None:
-        self._propose()
-        if event.select.has_focus:  # chosen by the admin: on to the file name
-            self.query_one("#export-path").focus()
+        self._propose()  # the focus stays where it is: tab goes on to the file name
 
     def choose(self, kind: ExportKind) -> None:
         """Enter on a choice: pick the licence type if it needs one, else export."""

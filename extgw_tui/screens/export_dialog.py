@@ -38,8 +38,14 @@ class ExportDialog(Dialog[Path | None]):
     TITLE = "Export to Excel"
     CSS_PATH = stylesheet("export_dialog.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Cancel the running export, else close"),
-        Binding("ctrl+s", "export", "Export", tooltip="Export to the file named"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            tooltip="Cancel the running export, else close",
+            id="export.close",
+        ),
+        Binding("ctrl+s", "export", "Export", tooltip="Export to the file named", id="export.run"),
     ]
 
     def __init__(self) -> None:
