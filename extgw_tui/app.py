@@ -1,10 +1,10 @@
 """The terminal app: the users screen, the global keys, and no traceback on screen, ever.
 
-An unexpected exception is logged with its traceback (extgw_tui.logs) and shown as one error
-notification; the app keeps running. Textual stops a widget's (or the whole app's) message loop
-after an exception escapes a handler, which would freeze the screen, so handlers are guarded
-one level down (`_guarded_dispatch`, active only inside an ExtgwApp). Under Pilot (headless) the
-first such error is also kept for run_test to re-raise, so a bug still fails its test.
+One error funnel: every exception a handler, callback, action or worker lets through reaches
+`ExtgwApp.report_exception`, which logs it with its traceback (extgw_tui.logs) and shows one
+error notification; the app keeps running (textual_private.ErrorFunnelApp keeps every widget's
+message loop alive). Under Pilot (headless) the first bug is also kept for run_test to re-raise,
+so a bug still fails its test.
 
 The command palette lists every action of the current screen by name, taken from the same
 bindings as the `?` help.
@@ -12,34 +12,30 @@ bindings as the `?` help.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import Any
 
-import peewee
 from textual import events
-from textual.app import App, InvalidThemeError, SystemCommand
+from textual.app import InvalidThemeError, SystemCommand
 from textual.binding import Binding
-from textual.dom import DOMNode
-from textual.filter import Monochrome, NoColor
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape
-from textual.message import Message
-from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
-from extgw_tui import settings
+from extgw_tui import keymap, settings
 from extgw_tui.db import database_name
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import error_message
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
 from extgw_tui.services import audit
+from extgw_tui.textual_private import ErrorFunnelApp, keep_for_pilot
 from extgw_tui.widgets.control_filter import DropControlCharacters
+from extgw_tui.widgets.dbwork import db_work, error_message, is_expected
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
@@ -52,21 +48,7 @@ def database_title(db_url: str) -> str:
     return f"DEMO {name}" if db_url in demos else name
 
 
-_textual_dispatch = MessagePump._dispatch_message
-
-
-async def _guarded_dispatch(self: MessagePump, message: Message) -> None:
-    """Textual's dispatch, but an error in a handler is reported instead of ending the loop."""
-    try:
-        await _textual_dispatch(self, message)
-    except Exception as error:
-        app = self.app if self.is_attached or isinstance(self, App) else None
-        if not isinstance(app, ExtgwApp):
-            raise
-        app.report_exception(error)
-
-
-class ExtgwApp(App[None]):
+class ExtgwApp(ErrorFunnelApp):
     """External Gateway users, for a school administrator, keyboard first."""
 
     CSS_PATH = stylesheet("app.tcss")
@@ -78,9 +60,10 @@ class ExtgwApp(App[None]):
             "Help",
             tooltip="Help: the keys of this screen",
             key_display="?",
+            id="app.help",
         ),
-        Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False),
-        Binding("q", "quit_key", "Quit", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh from the database", show=False, id="app.refresh"),
+        Binding("q", "quit_key", "Quit", show=False, id="app.quit"),
     ]
 
     #: Under Pilot, keep the first bug for run_test to re-raise, so a bug fails its test. Tests
@@ -88,13 +71,15 @@ class ExtgwApp(App[None]):
     reraise_bugs_headless = True
 
     def __init__(self, db_url: str, theme_name: str | None = None) -> None:
-        MessagePump._dispatch_message = _guarded_dispatch  # type: ignore[method-assign]
         super().__init__()
         self.db_url = db_url
         self.sub_title = f"{database_title(db_url)} · admin {audit.current_admin()}"
         self.theme_name = theme_name
         self._asking_to_quit = False
-        self._filters.append(DropControlCharacters())
+        #: config.toml's [keys] in force (binding id -> keys); the help reads it too
+        self.key_overrides: dict[str, str] = {}
+        self._drop_controls = DropControlCharacters()
+        self._no_color_filter: LineFilter | None = None  # None: Textual's choice stands
 
     def on_mount(self) -> None:
         if self.theme_name:
@@ -111,13 +96,41 @@ class ExtgwApp(App[None]):
         self._match_no_color_filter()
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
         self._notify_config_warnings()
+        self._apply_config_keys()
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
             open_database(self.db_url)
         from extgw_tui.screens.users import UsersScreen
 
-        self.push_screen(UsersScreen())
+        main = UsersScreen()
+        self.push_screen(main)
+        self._purge_deleted_accounts(main)
+
+    def _purge_deleted_accounts(self, screen: Screen) -> None:
+        """Purge the accounts deleted longer ago than the retention period, in a worker beside
+        the first page (services/purge.py); a bad retention setting is a warning."""
+        from extgw_tui.services import purge
+
+        def done(result: purge.PurgeResult) -> None:
+            if result.purged:
+                self.notify(result.summary(), timeout=8)
+
+        def failed(message: str) -> None:
+            self.notify(f"Deleted accounts were not purged: {message}", severity="warning")
+
+        db_work(screen, purge.purge_due, on_success=done, on_error=failed, group="purge")
+
+    def _apply_config_keys(self) -> None:
+        """config.toml's [keys]: the administrator's keys replace the defaults of those ids;
+        a line that cannot apply is one warning."""
+        table = settings.load_config().get("keys")
+        if table is None:
+            return
+        self.key_overrides, problems = keymap.load_keymap(table, keymap.registry())
+        self.set_keymap(self.key_overrides)
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=15, markup=False)
 
     def _notify_config_warnings(self) -> None:
         """What config.toml or the environment holds that extgw-tui does not know (issue 12)."""
@@ -136,11 +149,18 @@ class ExtgwApp(App[None]):
         """
         if not self.no_color:
             return
-        wanted = NoColor if self.native_ansi_color else Monochrome
-        self._filters = [
-            wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
-        ]
+        self._no_color_filter = NoColor() if self.native_ansi_color else Monochrome()
         self.refresh()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters with the NO_COLOR one matched to the theme, then the filter that
+        keeps control characters in data from reaching the terminal."""
+        filters = [
+            self._no_color_filter or f if isinstance(f, NoColor | Monochrome) else f
+            for f in super().get_line_filters()
+        ]
+        filters.append(self._drop_controls)
+        return filters
 
     # ----- keys typed ahead of a focus change ------------------------------------------------
 
@@ -149,21 +169,21 @@ class ExtgwApp(App[None]):
             event.sent_to = self.focused  # type: ignore[attr-defined]  # where Textual sends it
         await super().on_event(event)
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         """A key that bubbled up unhandled from a widget that has lost the focus meanwhile goes
         to the focused widget, not to the bindings.
 
         Over SSH keys often arrive in one burst: "/smith" in one packet reaches the list as
         "/", "s", "m"... before "/" has moved the focus to the search box, and its s and m
         would be checked against the bindings of the box (where they mean nothing) or, worse,
-        open the statistics and an email. Textual's own handling (App._on_key) follows for
-        every other key.
+        open the statistics and an email. Such a key is typed again, as if it arrived now;
+        Textual's own handling (App._on_key, after this) follows for every other key.
         """
         target = getattr(event, "sent_to", None)
         focused = self.focused
         if target is not None and focused is not None and target is not focused:
             event.prevent_default()  # App._on_key, which Textual calls after this, stays out
-            focused._forward_event(events.Key(event.key, event.character))
+            self.post_message(events.Key(event.key, event.character))
 
     # ----- global actions -----------------------------------------------------------------
 
@@ -222,28 +242,18 @@ class ExtgwApp(App[None]):
 
     # ----- no tracebacks ------------------------------------------------------------------
 
-    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
-        """A failing action is a notification: let through, it would stop the app's message
-        loop (Textual ends a message pump after an exception) and freeze every key."""
-        try:
-            return await super()._dispatch_action(namespace, action_name, params)
-        except Exception as error:
-            self.report_exception(error)
-            return True
-
     def report_exception(self, error: Exception) -> None:
-        """Log the traceback, tell the admin in one line, and carry on."""
-        message = error_message(error)  # logs anything that is not an ExtgwError
-        is_bug = not isinstance(error, ExtgwError | peewee.DatabaseError)
-        if is_bug and self.is_headless and self.reraise_bugs_headless and self._exception is None:
-            self._exception = error  # Pilot re-raises it when the test's app closes
-        self.notify(message, severity="error", timeout=10)
+        """The error funnel: log the traceback, tell the admin in one line, and carry on.
 
-    def _handle_exception(self, error: Exception) -> None:
-        """What still reaches Textual's handler: carry on if the app is up, else exit cleanly."""
-        if isinstance(error, WorkerFailed):  # a plain worker's bug: report the bug itself
-            error = error.error if isinstance(error.error, Exception) else error
+        Before the first screen is up (or after the app stopped) there is nothing to carry on
+        with: the app exits with that one line instead.
+        """
+        if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
+            error = error.error  # a plain worker's bug: report the bug itself
+        message = error_message(error)  # logs anything that is not an ExtgwError
         if not self.is_running or not self.screen_stack:
-            self.exit(return_code=EXIT_BUG, message=error_message(error))
+            self.exit(return_code=EXIT_BUG, message=message)
             return
-        self.report_exception(error)
+        if not is_expected(error) and self.is_headless and self.reraise_bugs_headless:
+            keep_for_pilot(self, error)  # Pilot re-raises it when the test's app closes
+        self.notify(message, severity="error", timeout=10)

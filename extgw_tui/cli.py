@@ -168,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", parents=[shared], help="list sent, queued and failed emails")
     outbox.add_argument("--retry", action="store_true", help="resend the failed and queued ones")
 
+    undo = sub.add_parser("undo", parents=[shared], help="undo a batch (list them without one)")
+    undo.add_argument("batch", nargs="?", metavar="BATCH", help="batch id, or its first 6+ chars")
+    undo.add_argument(
+        "--dry-run", action="store_true", help="say what would change, change nothing"
+    )
+    undo.add_argument("--yes", action="store_true", help="don't ask before undoing")
+
+    purge = sub.add_parser("purge", parents=[shared], help="remove deleted accounts for good")
+    purge.add_argument("--yes", action="store_true", help="don't ask before purging")
+
     activity = sub.add_parser("activity", parents=[shared], help="the activity (audit) log")
     activity.add_argument("--admin-filter", metavar="NAME", dest="admin_filter")
     activity.add_argument("--action", metavar="ACTION")

@@ -109,6 +109,9 @@ class ExternalUser(BaseModel):
     surname_key = CharField(max_length=100)
     email = CharField(max_length=254)
     email_key = CharField(max_length=254, unique=True)
+    #: When a delivery to this address last failed for good (SMTP 5xx); cleared by the next
+    #: successful send. services/mail.bouncing() is the condition.
+    bounced_at = DateTimeField(null=True)
     password_hash = CharField(max_length=255)
     created_at = DateTimeField(default=now, index=True)
     adr = BooleanField(default=True)
@@ -246,13 +249,18 @@ class AuditEvent(BaseModel):
     outcome = CharField(max_length=20, default="ok")
     detail = TextField(default="")
     batch = CharField(max_length=32, default="", index=True)
+    #: True on a batch's second and later entries: the activity log lists a batch as one row
+    #: (its first entry) and shows these when the batch is opened. NULL on every other entry.
+    batch_tail = BooleanField(null=True)
 
     class Meta:
-        # The activity log pages newest first within one admin, action or user.
+        # The activity log pages newest first within one admin, action or user; one row per
+        # batch pages on the last index.
         indexes = (
             (("admin", "at"), False),
             (("action", "at"), False),
             (("user_id", "at"), False),
+            (("batch_tail", "at", "id"), False),
         )
 
 
@@ -407,6 +415,22 @@ class LicenceKey(BaseModel):
         )
 
 
+# ----- issue 13: saved views ---------------------------------------------------------------------
+
+
+class SavedView(BaseModel):
+    """A search an administrator named, to recall it later: each administrator has their own."""
+
+    id = AutoField()
+    admin = CharField(max_length=100)
+    name = CharField(max_length=60)
+    search = TextField()
+    saved_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("admin", "name"), True),)
+
+
 # ----- issue 16: the portal's door: sessions, password resets, the school's settings --------------
 
 
@@ -440,6 +464,44 @@ class Setting(BaseModel):
     value = TextField(default="")
 
 
+# ----- issue 13: undo and soft delete ---------------------------------------------------------
+
+
+class Batch(BaseModel):
+    """A change that can be undone, as one unit: a bulk allow or deny, a removed pupil, a
+    deletion, or the undo of one of those. Its entries are the AuditEvents with this batch id.
+
+    undone_by is claimed in the undoing transaction (only while still empty), so a batch is
+    undone once even when two administrators press Undo together.
+    """
+
+    id = CharField(max_length=32, primary_key=True)
+    at = DateTimeField(default=now)
+    admin = CharField(max_length=100)
+    action = CharField(max_length=40)
+    #: The batch this one undid; an undo cannot itself be undone.
+    undoes = CharField(max_length=32, default="")
+    undone_by = CharField(max_length=32, default="")
+
+
+class BatchLicence(BaseModel):
+    """A licence a batch took away (a removed pupil, a deleted account): what undo gives back.
+
+    Plain ids, no foreign keys: the row must outlive the licence it describes. Purging an
+    account removes its rows.
+    """
+
+    id = AutoField()
+    batch = CharField(max_length=32)
+    user_id = IntegerField()
+    pupil_id = IntegerField()
+    licence_type_id = IntegerField()
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("batch", "user_id"), False), (("user_id",), False))
+
+
 ALL_MODELS = [
     SchemaInfo,
     ExternalUser,
@@ -456,7 +518,10 @@ ALL_MODELS = [
     Attempt,
     KeyBatch,
     LicenceKey,
+    SavedView,
     PortalSession,
     PasswordReset,
     Setting,
+    Batch,
+    BatchLicence,
 ]

@@ -98,6 +98,14 @@ SETTINGS: tuple[Setting, ...] = (
     # licence key letters and emails: read by services/key_letters.py
     Setting("school", "the school's name", "EXTGW_SCHOOL_NAME"),
     Setting("register_url", "where parents register", "EXTGW_REGISTER_URL"),
+    # deleted accounts: read by services/purge.py
+    Setting(
+        "purge_after_days",
+        "days a deleted account stays restorable",
+        "EXTGW_PURGE_AFTER_DAYS",
+        kind=int,
+        default=30,
+    ),
 )
 
 #: Tables of config.toml whose contents another module checks: table -> what reads it.

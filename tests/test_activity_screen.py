@@ -167,7 +167,7 @@ async def test_open_entry_and_narrow_to_its_user(sqlite_db):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ActivityLogScreen)
-        await pilot.press("u")
+        await pilot.press("f")  # u undoes a batch (the shared keymap); f narrows to the user
         table = await settle(pilot, app)
         assert app.screen.query_one("#activity-user", Input).value == "99"
         assert table.total == 1

@@ -17,6 +17,7 @@ from extgw_tui.models import (
     LoginEvent,
     Pupil,
     licence_bit,
+    live_user,
 )
 from extgw_tui.services import access, portal
 
@@ -106,14 +107,21 @@ def test_delete_own_account_keeps_the_logins_without_the_person(holder):
     assert portal.delete_own_account("jo.bloggs@home.example", "wrong password") is False
     assert U.select().count() == 1
     assert portal.delete_own_account("jo.bloggs@home.example", PASSWORD) is True
-    assert U.select().count() == 0 and Licence.select().count() == 0
+    # A soft delete: gone for everyone, restorable by an administrator until the purge.
+    assert U.select().where(live_user()).count() == 0 and Licence.select().count() == 0
     assert Pupil.select().count() == 2
-    assert [e.user_id for e in LoginEvent.select()] == [None]
+    assert [e.user_id for e in LoginEvent.select()] == [holder.id]
     (entry,) = AuditEvent.select()
     assert (entry.action, entry.admin, entry.user_id) == ("account.delete", "portal", holder.id)
     assert portal.authenticate("jo.bloggs@home.example", PASSWORD) is None
-    # The address is free again.
+    assert portal.delete_own_account("jo.bloggs@home.example", PASSWORD) is False
+    # The address is free again: registering purges the deleted account for good.
     assert portal.register("jo.bloggs@home.example", PASSWORD, surname="Bloggs").id != holder.id
+    assert U.get_or_none(U.id == holder.id) is None
+    assert [e.user_id for e in LoginEvent.select()] == [None]
+    purge = AuditEvent.get(AuditEvent.action == "account.purge")
+    assert (purge.user_id, purge.target, purge.admin) == (holder.id, "", "portal")
+    assert AuditEvent.get(AuditEvent.action == "account.delete").target == ""
 
 
 def test_password_hashes_are_argon2id_at_least_owasp_strength(holder):

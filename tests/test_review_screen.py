@@ -15,7 +15,7 @@ from textual.widgets._footer import FooterKey
 
 from extgw_tui.app import ExtgwApp
 from extgw_tui.db import sqlite_path
-from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil
+from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil, live_user
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
@@ -125,7 +125,7 @@ async def test_delete_marked_with_recheck(sqlite_db):
         record_login(ExternalUser.get_by_id(ids["Newer"]))
         await pilot.press("y")
         await _settle(pilot, app)
-        remaining = {u.id for u in ExternalUser.select(ExternalUser.id)}
+        remaining = {u.id for u in ExternalUser.select(ExternalUser.id).where(live_user())}
         assert remaining == {ids["Newer"], ids["Active"], ids["Holder"]}
         report = app.messages[-1]
         assert report.startswith("Deleted 2 accounts; kept 1 that no longer qualify.")
@@ -134,7 +134,9 @@ async def test_delete_marked_with_recheck(sqlite_db):
         assert table.total == 0 and table.marks == set()
         entries = AuditEvent.select().where(AuditEvent.action == "account.delete")
         assert sorted(e.user_id for e in entries) == sorted([ids["Oldest"], ids["Middle"]])
-        assert LoginEvent.select().where(LoginEvent.user.is_null()).count() == 2
+        # restorable for the retention period: the login history keeps its link until the purge
+        assert LoginEvent.select().where(LoginEvent.user.is_null()).count() == 0
+        assert "can be restored for 30 days by undoing batch" in report
 
 
 async def test_delete_declined_and_cursor_row(sqlite_db):
@@ -150,10 +152,13 @@ async def test_delete_declined_and_cursor_row(sqlite_db):
         assert ExternalUser.select().count() == 5
         await pilot.press("j", "d")
         await pilot.pause()
+        question = app.screen.question
+        assert "For 30 days the activity log (L, then u) can restore them" in question
         await pilot.press("y")
         await _settle(pilot, app)
-        assert not ExternalUser.select().where(ExternalUser.id == ids["Middle"]).exists()
-        assert app.messages[-1] == "Deleted 1 account."
+        middle = (ExternalUser.id == ids["Middle"]) & live_user()
+        assert not ExternalUser.select().where(middle).exists()
+        assert app.messages[-1].startswith("Deleted 1 account. They can be restored for 30 days")
 
 
 async def test_export_the_list(sqlite_db, tmp_path):

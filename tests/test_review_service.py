@@ -8,8 +8,8 @@ import pytest
 from peewee import fn
 
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil
-from extgw_tui.services import portal, review
+from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil, live_user, now
+from extgw_tui.services import portal, purge, review
 from extgw_tui.services.portal import record_login
 
 TODAY = date(2026, 5, 15)
@@ -176,22 +176,29 @@ def test_delete_rechecks_inside_the_transaction(boundary_users):
         late_pupil.id: "now has 1 pupil",
         999_999: "no longer exists",
     }
-    remaining = {row.id for row in ExternalUser.select(ExternalUser.id)}
+    remaining = {row.id for row in ExternalUser.select(ExternalUser.id).where(live_user())}
     assert u["exact"].id not in remaining and u["never_old"].id not in remaining
     assert {late_login.id, late_pupil.id} <= remaining
-    # login history stays, without the personal link; statistics unchanged by the deletion
+    # login history stays; statistics unchanged by the deletion and by the purge
     assert _login_month_counts() == stats_before_delete
     assert sum(c for _, c in stats_before_delete) == sum(c for _, c in stats_before) + 1
-    orphaned = LoginEvent.select().where(LoginEvent.user.is_null()).count()
-    assert orphaned == 2  # the two logins of "exact"
-    entries = list(
-        AuditEvent.select()
-        .where(AuditEvent.action == "account.delete")
-        .order_by(AuditEvent.user_id)
-    )
-    assert [(e.user_id, e.target) for e in entries] == sorted(
+    assert LoginEvent.select().where(LoginEvent.user.is_null()).count() == 0  # restorable
+
+    def entries() -> list[AuditEvent]:
+        query = AuditEvent.select().where(AuditEvent.action == "account.delete")
+        return list(query.order_by(AuditEvent.user_id))
+
+    assert [(e.user_id, e.target) for e in entries()] == sorted(
         [(u["exact"].id, "exact@example.org"), (u["never_old"].id, "neverold@example.org")]
     )
+    purge.purge_due(days=0, when=now() + timedelta(seconds=1))
+    orphaned = LoginEvent.select().where(LoginEvent.user.is_null()).count()
+    assert orphaned == 2  # the two logins of "exact", without the personal link now
+    assert _login_month_counts() == stats_before_delete
+    assert [(e.user_id, e.target) for e in entries()] == sorted(
+        [(u["exact"].id, ""), (u["never_old"].id, "")]  # purged: the ids stay, not the emails
+    )
+    entries = entries()
     assert all(e.admin == "test-admin" and "12 months" in e.detail for e in entries)
     assert len({e.batch for e in entries}) == 1
     assert review.count_candidates(12, TODAY) == 0
@@ -225,10 +232,10 @@ def test_self_service_deletion_follows_the_same_rules(db):
     record_login(user, at=datetime(2026, 1, 2, 10, 0))
     assert not portal.delete_own_account("self@example.org", "wrong password!")
     assert portal.delete_own_account("self@example.org", "long enough pw")
-    assert ExternalUser.select().count() == 0
+    assert ExternalUser.select().where(live_user()).count() == 0
     assert Licence.select().count() == 0
     event = LoginEvent.get()
-    assert event.user_id is None and event.licence_mask != 0
+    assert event.user_id == user.id and event.licence_mask != 0  # until the purge
     entry = AuditEvent.get(AuditEvent.user_id == user.id)
     assert (entry.action, entry.target, entry.admin) == (
         "account.delete",

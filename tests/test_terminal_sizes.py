@@ -28,7 +28,6 @@ from extgw_tui.screens.activity_entry import ActivityEntryModal
 from extgw_tui.screens.activity_export import ActivityExportModal
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.coverage_export import CoverageExportModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.email_user import EmailUserModal
 from extgw_tui.screens.export import ExportModal
@@ -44,12 +43,14 @@ from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.review_export import ReviewExportModal
 from extgw_tui.screens.row_actions import RowActionsModal
+from extgw_tui.screens.saved_views import SavedViewsModal
 from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import access, licences, mail
 from extgw_tui.services.key_mail import Preview
 from extgw_tui.services.portal import record_login
+from extgw_tui.widgets.dbwork import db_work
 
 SIZES = [(40, 12), (200, 60), (80, 24)]
 
@@ -228,6 +229,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (KeyPreviewModal, _key_preview),
     (SendKeysModal, _send_keys),
     (OutboxMessageModal, _keys("M", "e")),
+    (SavedViewsModal, _keys("w")),
     (SettingsModal, _keys("S")),
 ]
 
@@ -326,7 +328,7 @@ def test_unwritable_log_folder_still_keeps_tracebacks_off_the_terminal(tmp_path)
     blocker.write_text("not a folder")
     script = (
         "from extgw_tui.logs import setup_logging\n"
-        "from extgw_tui.screens.dbwork import error_message\n"
+        "from extgw_tui.widgets.dbwork import error_message\n"
         "assert setup_logging() is None\n"
         "print(error_message(RuntimeError('kaboom')))\n"
     )

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, RadioButton, Select, Static
 from user_rows import make_users
 
 from extgw_tui.app import ExtgwApp
-from extgw_tui.models import AuditEvent, ExternalUser
+from extgw_tui.models import AuditEvent, ExternalUser, live_user
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.help import HelpScreen
 from extgw_tui.screens.users import UsersScreen
@@ -125,13 +125,15 @@ async def test_deny_then_allow_marked_users(sqlite_db):
         table = await settle(pilot, app)
         assert [r.surname for r in table.rows_held[:2]] == ["Aardvark", "Abbot"]
         await pilot.press("space", "D")
+        await settle(pilot, app)  # the preview counts, in a worker, what will change
         assert isinstance(app.screen, ConfirmModal)
         assert "1 account?" in str(app.screen.question)
         await pilot.press("y")
         table = await settle(pilot, app)
         pat = ExternalUser.get(ExternalUser.email_key == "pat@example.org")
         assert pat.access_allowed is False
-        assert "Denied 1 account." in messages(app)
+        assert "Denied 1 account. Marks cleared." in messages(app)
+        assert table.marks == set()
         assert str(table.get_cell(str(pat.id), "access")) == "✗ DENIED"
         assert "1 denied" in text_of(app, "#status")
         audit = list(AuditEvent.select().where(AuditEvent.action == "access.deny"))
@@ -141,11 +143,16 @@ async def test_deny_then_allow_marked_users(sqlite_db):
         assert portal.authenticate("pat@example.org", PASSWORD) is None
         assert portal.authenticate("sam@example.org", PASSWORD) is not None
 
-        await pilot.press("A")
+        await pilot.press("A")  # the marks were cleared: nothing to allow
+        assert "Mark users first: space marks one, a marks every match." in messages(app)
+        await pilot.press("space", "A")
+        await settle(pilot, app)
         await pilot.press("n")  # declining changes nothing
         await settle(pilot, app)
         assert portal.authenticate("pat@example.org", PASSWORD) is None
-        await pilot.press("A", "y")
+        await pilot.press("A")
+        await settle(pilot, app)
+        await pilot.press("y")
         await settle(pilot, app)
         assert portal.authenticate("pat@example.org", PASSWORD) is not None
         assert AuditEvent.select().where(AuditEvent.action == "access.allow").count() == 1
@@ -165,6 +172,7 @@ async def test_the_base_bar_select_and_apply_deny_the_marked_users(sqlite_db):
         await pilot.pause(0.3)  # and a button ignores clicks while it shows being pressed
         app.screen.query_one("#bulk-action", Select).value = "deny"
         await pilot.click("#apply")
+        await settle(pilot, app)  # the preview counts, in a worker, what will change
         assert isinstance(app.screen, ConfirmModal)
         assert "30 accounts" in app.screen.question
         await pilot.click("#yes")
@@ -184,6 +192,7 @@ async def test_the_base_bar_by_keyboard_only(sqlite_db):
         await pilot.press("down", "down", "enter")  # past the prompt and Allow: Deny
         assert app.screen.query_one("#bulk-action", Select).value == "deny"
         await pilot.press("tab", "enter")  # Apply
+        await settle(pilot, app)  # the preview counts, in a worker, what will change
         assert isinstance(app.screen, ConfirmModal)
         assert "2 accounts" in app.screen.question
         await pilot.press("enter")  # the default button confirms
@@ -260,10 +269,14 @@ async def test_a_row_deleted_by_another_admin_is_reported_not_an_error(sqlite_db
         assert any("no longer exists" in m for m in messages(app))
         assert isinstance(app.screen, UsersScreen)
         assert table.total == 9  # and the list was refreshed
-        await pilot.press("D", "y")
+        await pilot.press("D")
         await settle(pilot, app)
-        assert "Denied 0 accounts; 1 no longer exist." in messages(app)
-        assert ExternalUser.select().where(ExternalUser.id.in_(ids)).count() == 9
+        assert "1 no longer exists: 0 will change." in app.screen.question
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert "Denied 0 accounts; 1 no longer exist. Marks cleared." in messages(app)
+        live = ExternalUser.id.in_(ids) & live_user()
+        assert ExternalUser.select().where(live).count() == 9
 
 
 async def test_refresh_and_sort_keys(sqlite_db):
@@ -397,7 +410,7 @@ async def test_theme_option_and_no_color(sqlite_db, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         strips = app.screen._compositor.render_strips()
-        no_color = next(f for f in app._filters if isinstance(f, NoColor))
+        no_color = next(f for f in app.get_line_filters() if isinstance(f, NoColor))
         lines = [no_color.apply(list(strip), app.screen.styles.background) for strip in strips]
         segments = [seg for line in lines for seg in line if seg.text.strip()]
         assert segments  # the rows are drawn in the terminal's own colours, never black on black

@@ -1,8 +1,10 @@
 """The activity log: what every administrator did, newest first, paged from the database.
 
 Filters (admin, action, user id, text in the target) narrow the query in SQL; the list is a
-PagedTable, so millions of audit entries page without loading. x exports exactly what the
-filters select; enter opens one entry in full.
+PagedTable, so millions of audit entries page without loading. One change is one row (a deny
+of 20,000 accounts too): enter opens it (its accounts, or the entry in full), u undoes it.
+With a user or text filter each matching entry is a row. x exports exactly what the filters
+select, entry by entry.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
+from extgw_tui.screens.activity_undo import ask_undo
 from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityFilter, ActivityRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
@@ -38,13 +41,13 @@ COLUMNS = [
 ]
 
 
-def _cells(row: ActivityRow) -> tuple[str, ...]:
+def log_cells(row: ActivityRow) -> tuple[str, ...]:
     return (
         row.at.strftime("%Y-%m-%d %H:%M"),
         row.admin,
         row.action,
-        "" if row.user_id is None else str(row.user_id),
-        row.target,
+        "" if row.user_id is None or row.size > 1 else str(row.user_id),
+        row.what,
         row.outcome,
         row.detail,
     )
@@ -69,15 +72,53 @@ class ActivityLogScreen(Screen[None]):
     TITLE = "Activity log"
     CSS_PATH = stylesheet("activity.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the users"),
+        Binding("escape", "back", "Back", tooltip="Back to the users", id="activity.back"),
         Binding(
-            "slash", "focus_filter", "Filter", tooltip="Filter by admin, action, user or target"
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter by admin, action, user or target",
+            id="activity.filter",
         ),
-        Binding("e", "open", "Open", tooltip="Open the entry: every field"),
-        Binding("u", "this_user", "This user", tooltip="Only the entries of this user"),
-        Binding("x", "export", "Export", tooltip="Export the filtered log to Excel"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
-        Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
+        Binding(
+            "e",
+            "open",
+            "Open",
+            tooltip="Open the change: its accounts, or every field",
+            id="activity.open",
+        ),
+        Binding(
+            "u",
+            "undo",
+            "Undo batch",
+            id="activity.undo",
+            tooltip="Undo this change (asks first)",
+        ),
+        Binding(
+            "f",
+            "this_user",
+            "This user",
+            id="activity.this_user",
+            tooltip="Only the entries of this entry's user",
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            tooltip="Export the filtered log to Excel",
+            id="activity.export",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
+        Binding(
+            "ctrl+l", "clear_filters", "Clear filters", show=False, id="activity.clear_filters"
+        ),
     ]
 
     def __init__(self, user_id: int | None = None) -> None:
@@ -86,7 +127,10 @@ class ActivityLogScreen(Screen[None]):
         self.filter = ActivityFilter(user_id=user_id)
 
     def compose(self) -> ComposeResult:
-        yield Static("Activity log: what administrators did, newest first", id="activity-title")
+        yield Static(
+            "Activity log: what administrators did, newest first, one row per change",
+            id="activity-title",
+        )
         with Horizontal(id="activity-filters"):
             yield Select([], prompt="Any admin", compact=True, id="activity-admin")
             yield Select([], prompt="Any action", compact=True, id="activity-action")
@@ -106,7 +150,7 @@ class ActivityLogScreen(Screen[None]):
                 id="activity-text",
                 delay=TYPING_PAUSE,
             )
-        yield LogTable(COLUMNS, _cells, lambda row: row.id, markable=False, id="activity-table")
+        yield LogTable(COLUMNS, log_cells, lambda row: row.id, markable=False, id="activity-table")
         yield Static("Loading…", id="activity-status", markup=False)
         yield Footer()
 
@@ -145,8 +189,8 @@ class ActivityLogScreen(Screen[None]):
         flt = self.filter
         table = self.query_one(PagedTable)
         table.set_source(
-            lambda offset, limit: activity.entries(flt, offset=offset, limit=limit),
-            lambda: activity.count(flt),
+            lambda offset, limit: activity.changes(flt, offset=offset, limit=limit),
+            lambda: activity.count_changes(flt),
         )
 
     def _read_filters(self) -> ActivityFilter | None:
@@ -231,9 +275,17 @@ class ActivityLogScreen(Screen[None]):
         row = self.query_one(PagedTable).current_row
         if row is None:
             return
+        if row.size > 1:
+            from extgw_tui.screens.activity_batch import ActivityBatchScreen
+
+            self.app.push_screen(ActivityBatchScreen(row))
+            return
         from extgw_tui.screens.activity_entry import ActivityEntryModal
 
         self.app.push_screen(ActivityEntryModal(row))
+
+    def action_undo(self) -> None:
+        ask_undo(self, self.query_one(PagedTable).current_row, self.action_refresh)
 
     def action_this_user(self) -> None:
         """Narrow the log to the user of the entry under the cursor."""

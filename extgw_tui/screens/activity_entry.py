@@ -19,8 +19,8 @@ class ActivityEntryModal(Dialog[None]):
 
     CSS_PATH = stylesheet("activity_entry.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("enter", "close", "Close", show=False),
+        Binding("escape", "close", "Close", id="entry.close"),
+        Binding("enter", "close", "Close", show=False, id="entry.ok"),
     ]
 
     def __init__(self, row: ActivityRow) -> None:

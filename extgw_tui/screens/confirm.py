@@ -18,9 +18,9 @@ class ConfirmModal(Dialog[bool]):
     CSS_PATH = stylesheet("confirm.tcss")
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=True),
-        Binding("n", "answer(False)", "No", show=True),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding("y", "answer(True)", "Yes", show=True, id="confirm.yes"),
+        Binding("n", "answer(False)", "No", show=True, id="confirm.no"),
+        Binding("escape", "answer(False)", "Cancel", show=False, id="confirm.cancel"),
     ]
 
     def __init__(

@@ -22,9 +22,9 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import coverage
 from extgw_tui.services.coverage import FORM, CoverageReport, CoverageRow, percent
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 COLUMNS = [

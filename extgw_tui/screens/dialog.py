@@ -33,6 +33,7 @@ class Dialog(ModalScreen[ResultType]):
             tooltip="Help: the keys of this dialog",
             key_display="?",
             show=False,
+            id="app.help",
         ),
     ]
 

@@ -18,13 +18,13 @@ from textual.widgets import Button, DataTable, Sparkline, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
-from extgw_tui.screens.remove_pupil import confirm_removal, holder_label, load_account
+from extgw_tui.screens.pupil_removal import confirm_removal, holder_label, load_account
 from extgw_tui.services import licence_keys, statistics, users
 from extgw_tui.services.licences import LinkedPupil
 from extgw_tui.services.login_chart import y_ticks
 from extgw_tui.text import plural
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.pupil_table import PupilTable
 
 #: Terminal rows from which the full bar chart replaces the sparkline.
@@ -56,13 +56,20 @@ class EditUserModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("edit_user.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Close the Edit dialog"),
-        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
+        Binding("escape", "close", "Close", tooltip="Close the Edit dialog", id="edit.close"),
+        Binding(
+            "r",
+            "remove",
+            "Remove pupil",
+            tooltip="Remove the highlighted pupil (asks first)",
+            id="edit.remove_pupil",
+        ),
         Binding(
             "ctrl+r,f5",
             "refresh",
             "Refresh",
             tooltip="Reload the account, its pupils and its login statistics",
+            id="app.refresh",
         ),
     ]
 

@@ -20,10 +20,10 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import mail, users
 from extgw_tui.text import noun
+from extgw_tui.widgets.dbwork import db_work
 
 
 def seconds(value: float) -> str:
@@ -40,11 +40,11 @@ class SubjectInput(Input):
     class FirstLineKept(Message):
         """A multi-line text was pasted: only its first line went into the subject."""
 
-    def _on_paste(self, event: events.Paste) -> None:
-        super()._on_paste(event)
-        event.prevent_default()  # Textual would call Input._on_paste a second time
+    def on_paste(self, event: events.Paste) -> None:
+        """Say so once Input has pasted the first line (its own handler runs after this one,
+        and its Changed must come first: the notice lasts until the next edit)."""
         if len(event.text.splitlines()) > 1:
-            self.post_message(self.FirstLineKept())
+            self.call_next(self.post_message, self.FirstLineKept())
 
 
 class EmailUserModal(Dialog[bool]):
@@ -54,8 +54,20 @@ class EmailUserModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("email_user.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close without sending (asks if you typed)"),
-        Binding("ctrl+s", "send", "Send", tooltip="Send the message (Retry after a failure)"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            tooltip="Close without sending (asks if you typed)",
+            id="email.cancel",
+        ),
+        Binding(
+            "ctrl+s",
+            "send",
+            "Send",
+            tooltip="Send the message (Retry after a failure)",
+            id="email.send",
+        ),
     ]
 
     def __init__(self, user_id: int) -> None:

@@ -14,15 +14,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Button, Label, RadioButton, RadioSet, Select
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.export_dialog import ExportDialog
 from extgw_tui.services import export_folder, exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
 from extgw_tui.text import plural
+from extgw_tui.textual_private import highlight, highlighted_index
+from extgw_tui.widgets.dbwork import db_work
 
 #: The help page's exports, in its order, then the roll's; "as currently listed" joins them
 #: under a search.
@@ -75,17 +77,29 @@ class ExportChoices(RadioSet):
 
     def _highlight_pressed(self) -> None:
         if self.pressed_index >= 0:
-            self._selected = self.pressed_index
+            highlight(self, self.pressed_index)
+
+    class Chosen(Message):
+        """Enter on an export: the dialog goes on with it (RadioSet.Changed comes only later,
+        and not at all for the export already pressed)."""
+
+        def __init__(self, choices: ExportChoices, kind: ExportKind) -> None:
+            super().__init__()
+            self.choices = choices
+            self.kind = kind
+
+        @property
+        def control(self) -> ExportChoices:
+            return self.choices
 
     def action_choose(self) -> None:
-        if self._selected is None:
+        index = highlighted_index(self)
+        if index is None:
             return
-        button = self.children[self._selected]
+        button = self.children[index]
         assert isinstance(button, RadioButton)
         button.value = True
-        screen = self.screen
-        assert isinstance(screen, ExportModal)
-        screen.choose(ExportKind(button.name))  # now: RadioSet.Changed arrives only later
+        self.post_message(self.Chosen(self, ExportKind(button.name)))
 
 
 class ExportModal(ExportDialog):
@@ -158,8 +172,11 @@ class ExportModal(ExportDialog):
     def _licence_changed(self, event: Select.Changed) -> None:
         self._propose()  # the focus stays where it is: tab goes on to the file name
 
-    def choose(self, kind: ExportKind) -> None:
+    @on(ExportChoices.Chosen)
+    def _chosen(self, event: ExportChoices.Chosen) -> None:
         """Enter on a choice: pick the licence type if it needs one, else export."""
+        event.stop()
+        kind = event.kind
         self._use(kind)
         if kind in exports.NEEDS_LICENCE:
             self.query_one("#export-licence", Select).focus()

@@ -26,10 +26,10 @@ from textual.worker import Worker
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import exports
 from extgw_tui.services.xlsx import WriteResult
+from extgw_tui.widgets.dbwork import db_work
 
 
 class ExportDialog(Dialog[Path | None]):

@@ -16,6 +16,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from extgw_tui import keymap
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dialog import DIALOG_CSS
 
@@ -34,11 +35,12 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     """The actions reachable on `screen`: the focus chain's, plus every paged list's on it.
 
     A list's keys (mark, sort) are included even while the search box has the focus, so the
-    help and the palette show them all.
+    help and the palette show them all. Keys are those in force: config.toml's [keys] applied.
     """
     from extgw_tui.widgets.paged_table import PagedTable
 
     app = screen.app
+    overrides: dict[str, str] = getattr(app, "key_overrides", {})
     grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
 
     def add(node: DOMNode, binding: Binding, key: str) -> None:
@@ -54,19 +56,26 @@ def screen_actions(screen: Screen) -> list[KeyAction]:
     for key, active in screen.active_bindings.items():
         add(active.node, active.binding, key)
     for table in screen.query(PagedTable):
-        for key, bindings in table._merged_bindings.key_to_bindings.items():
-            for binding in bindings:
-                if app._check_action_state(binding.action, table) is not False:
-                    add(table, binding, key)  # skip what the list switched off
+        for key, binding in keymap.bindings_in_force(table, overrides):
+            if keymap.action_enabled(table, binding.action):  # skip what the list switched off
+                add(table, binding, key)
 
     def rank(node: DOMNode) -> int:  # the screen's own actions first, the app's last
         return 0 if node is screen else 2 if node is app else 1
 
     ordered = sorted(grouped.values(), key=lambda entry: rank(entry[0]))
     return [
-        KeyAction(", ".join(keys), binding.tooltip or binding.description, binding.action, node)
-        for node, binding, keys in ordered
+        KeyAction(", ".join(shown), _description(node, binding), binding.action, node)
+        for node, binding, shown in ordered
     ]
+
+
+def _description(node: DOMNode, binding: Binding) -> str:
+    """The help's words for a binding: the node's own (binding_description, for keys whose
+    meaning is loaded, like a licence type's name), else its tooltip, else its label."""
+    describe = getattr(node, "binding_description", None)
+    named = describe(binding) if describe is not None else None
+    return named or binding.tooltip or binding.description
 
 
 #: Textual's own bindings worth listing; the rest (cursor left, copy text, focus next...) are
@@ -75,7 +84,8 @@ _TEXTUAL_KEPT = {"quit"}
 
 
 def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
-    """Whether extgw-tui declared this binding (on the node's class or one it derives from).
+    """Whether extgw-tui declared this binding (on the node's class or one it derives from):
+    by its id, or by key and action for one declared without an id.
 
     A binding's `description` is its short footer label; its `tooltip`, when set, is the
     longer text the help and the palette show.
@@ -85,11 +95,11 @@ def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
     for cls in type(node).__mro__:
         if not cls.__module__.startswith("extgw_tui"):
             continue
-        for declared in cls.__dict__.get("BINDINGS", ()):
-            if not isinstance(declared, Binding):
-                declared = Binding(*declared)
-            keys = {k.strip() for k in declared.key.split(",")}
-            if key in keys and declared.action == binding.action:
+        for declared in keymap.declared_bindings(cls):
+            if binding.id and declared.id == binding.id:
+                return True
+            listed = {k.strip() for k in declared.key.split(",")}
+            if not declared.id and key in listed and declared.action == binding.action:
                 return True
     return False
 

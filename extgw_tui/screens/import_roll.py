@@ -22,10 +22,10 @@ from textual.worker import Worker
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import audit, roll_import
 from extgw_tui.services.roll_columns import parse_mapping
 from extgw_tui.services.roll_reader import SheetChoice
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.path_suggester import PathSuggester
 
 #: Lines of examples, refused rows and warnings shown under the summary (all are counted).
@@ -48,11 +48,43 @@ class ImportRollScreen(Screen[None]):
     CSS_PATH = stylesheet("import_roll.tcss")
     TITLE = "Import the roll"
     BINDINGS = [
-        Binding("ctrl+o", "preview", "Preview", tooltip="Preview what the file changes"),
-        Binding("ctrl+s", "apply", "Import", tooltip="Import the previewed file (asks first)"),
-        Binding("escape", "back", "Back", tooltip="Stop the running work, else go back"),
-        Binding("slash", "focus_path", "File", tooltip="Type the file's path", show=False),
-        Binding("p", "toggle_partial", "Partial", tooltip="Partial file on/off", show=False),
+        Binding(
+            "ctrl+o",
+            "preview",
+            "Preview",
+            tooltip="Preview what the file changes",
+            id="import.preview",
+        ),
+        Binding(
+            "ctrl+s",
+            "apply",
+            "Import",
+            tooltip="Import the previewed file (asks first)",
+            id="import.apply",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            tooltip="Stop the running work, else go back",
+            id="import.back",
+        ),
+        Binding(
+            "slash",
+            "focus_path",
+            "File",
+            tooltip="Type the file's path",
+            show=False,
+            id="import.file",
+        ),
+        Binding(
+            "p",
+            "toggle_partial",
+            "Partial",
+            tooltip="Partial file on/off",
+            show=False,
+            id="import.partial",
+        ),
     ]
 
     def __init__(self) -> None:

@@ -23,12 +23,12 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import PUPIL
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import export_folder, key_mail, licence_keys, licences
 from extgw_tui.services.exports import slug
 from extgw_tui.services.key_issue import issue
 from extgw_tui.services.licence_keys import Generated, KeyScope, Plan
+from extgw_tui.widgets.dbwork import db_work
 
 COUNT_PAUSE = 0.3
 

@@ -22,9 +22,9 @@ from textual.widgets import DataTable, Footer, Input, Static
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import licence_keys
 from extgw_tui.services.licence_keys import FOLLOW_UP_DAYS, FormTotals, KeyFilter, KeyRow
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 TYPING_PAUSE = 0.3

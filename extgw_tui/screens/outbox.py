@@ -17,9 +17,9 @@ from textual.worker import get_current_worker
 from extgw_tui.models import database
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work, error_message
 from extgw_tui.services import mail
 from extgw_tui.services.mail import OutboxRow
+from extgw_tui.widgets.dbwork import db_work, error_message
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 COLUMNS = [

@@ -19,10 +19,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import licence_keys, pupils
 from extgw_tui.services.pupils import ContactRow, Holder, PupilDetail
 from extgw_tui.text import plural
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import plain
 from extgw_tui.widgets.pupil_keys import PupilKeys
 

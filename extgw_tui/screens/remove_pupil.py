@@ -1,83 +1,20 @@
-"""Removing a pupil from an account: the chooser, and the one confirmation both modals use.
-
-The confirmation names the pupil, their form and the account holder, so the admin sees exactly
-whose access ends; the removal (licences.remove_pupil: one transaction and an audit entry)
-runs in a worker.
-"""
+"""Removing a pupil from an account: the chooser (the question and the removal are
+screens/pupil_removal.py's, shared with the Edit modal)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
-from extgw_tui.services import licences, users
+from extgw_tui.screens.pupil_removal import confirm_removal, holder_label, load_account
+from extgw_tui.services import users
 from extgw_tui.services.licences import LinkedPupil
-from extgw_tui.text import noun
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.pupil_table import PupilTable
-
-
-def holder_label(row: users.UserRow) -> str:
-    """The account holder as the admin knows them: name and address."""
-    name = " ".join(p for p in (row.title, row.forename, row.surname) if p)
-    return f"{name} <{row.email}>"
-
-
-def pupil_label(pupil: LinkedPupil) -> str:
-    """The pupil with their form and year, e.g. "Amy Jones (form 7B, Year 7)"."""
-    form = f"form {pupil.form}" if pupil.form else ""
-    where = ", ".join(part for part in (form, pupil.year_label) if part)
-    return f"{pupil.name} ({where})" if where else pupil.name
-
-
-def load_account(user_id: int) -> tuple[users.UserRow, list[LinkedPupil]]:
-    """The holder and their pupils (runs in a worker)."""
-    return users.user_row(user_id), licences.user_pupils(user_id)
-
-
-def confirm_removal(
-    screen: Screen,
-    holder: users.UserRow,
-    pupil: LinkedPupil,
-    on_removed: Callable[[], None],
-    on_failed: Callable[[str], None],
-) -> None:
-    """Ask, then remove the pupil from the holder's account; report through the callbacks."""
-    question = (
-        f"Remove {pupil_label(pupil)} from the account of {holder_label(holder)}?\n"
-        f"They will no longer see this pupil in the portal "
-        f"({', '.join(pupil.licence_types)} {noun(len(pupil.licence_types), 'licence')})."
-    )
-
-    def answered(yes: bool | None) -> None:
-        if not yes:
-            return
-
-        def removed(_: int) -> None:
-            screen.app.notify(f"Removed {pupil.name} from {holder.email}.")
-            on_removed()
-
-        db_work(
-            screen,
-            licences.remove_pupil,
-            holder.id,
-            pupil.pupil_id,
-            on_success=removed,
-            on_error=on_failed,
-            group="remove-pupil",
-        )
-
-    screen.app.push_screen(
-        ConfirmModal(question, title="Remove pupil?", yes_label="Remove"), answered
-    )
 
 
 class RemovePupilModal(Dialog[bool]):
@@ -87,9 +24,23 @@ class RemovePupilModal(Dialog[bool]):
 
     CSS_PATH = stylesheet("remove_pupil.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Close without removing anything"),
-        Binding("r", "remove", "Remove pupil", tooltip="Remove the highlighted pupil (asks first)"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Reload the account's pupils"),
+        Binding(
+            "escape", "close", "Close", tooltip="Close without removing anything", id="remove.close"
+        ),
+        Binding(
+            "r",
+            "remove",
+            "Remove pupil",
+            tooltip="Remove the highlighted pupil (asks first)",
+            id="remove.remove_pupil",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            tooltip="Reload the account's pupils",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self, user_id: int) -> None:

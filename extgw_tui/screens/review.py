@@ -25,10 +25,10 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
-from extgw_tui.services import review
+from extgw_tui.services import purge, review
 from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
 from extgw_tui.text import noun, plural
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
@@ -93,8 +93,14 @@ class ReviewTable(PagedTable):
     before deleting."""
 
     BINDINGS = [
-        Binding("space", "toggle_mark", "Mark", tooltip="Mark/unmark row"),
-        Binding("a", "mark_all", "Mark all", tooltip="Mark every account on the list"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark/unmark row", id="list.mark"),
+        Binding(
+            "a",
+            "mark_all",
+            "Mark all",
+            tooltip="Mark every account on the list",
+            id="list.mark_all",
+        ),
     ]
 
 
@@ -104,11 +110,23 @@ class ReviewScreen(Screen[None]):
     CSS_PATH = stylesheet("review.tcss")
     TITLE = "Review user accounts"
     BINDINGS = [
-        Binding("slash", "focus_months", "Threshold", tooltip="Change the months threshold"),
         Binding(
-            "d,delete", "delete", "Delete", tooltip="Delete the marked accounts, or the cursor's"
+            "slash",
+            "focus_months",
+            "Threshold",
+            tooltip="Change the months threshold",
+            id="review.threshold",
         ),
-        Binding("x", "export", "Export", tooltip="Export the whole list to Excel"),
+        Binding(
+            "d,delete",
+            "delete",
+            "Delete",
+            tooltip="Delete the marked accounts, or the cursor's",
+            id="review.delete",
+        ),
+        Binding(
+            "x", "export", "Export", tooltip="Export the whole list to Excel", id="review.export"
+        ),
         Binding(
             "t",
             "switch_rule",
@@ -117,10 +135,29 @@ class ReviewScreen(Screen[None]):
             tooltip="Switch rule: inactive accounts / accounts whose pupils have all left",
         ),
         Binding(
-            "escape", "back", "Back", tooltip="Back to the users (or stop a deletion)", show=False
+            "escape",
+            "back",
+            "Back",
+            tooltip="Back to the users (or stop a deletion)",
+            show=False,
+            id="review.back",
         ),
-        Binding("e", "open", "Open", tooltip="Open the account under the cursor", show=False),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database", show=False),
+        Binding(
+            "e",
+            "open",
+            "Open",
+            tooltip="Open the account under the cursor",
+            show=False,
+            id="review.open",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            tooltip="Refresh from the database",
+            show=False,
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self, months: int | None = None, rule: str = review.INACTIVE) -> None:
@@ -308,10 +345,12 @@ class ReviewScreen(Screen[None]):
         else:
             which = f"with no pupils and no login for at least {review.months_text(months)}"
         accounts = plural(len(ids), "account")
+        days = purge.retention_days()  # config.toml, read again: an edit since start counts
         question = (
-            f"Delete {accounts} {which}? Their licences go; their login history stays "
-            "in the statistics without their names. This cannot be undone (export the list "
-            "first with x to keep a record)."
+            f"Delete {accounts} {which}? They can no longer log in and disappear from every "
+            f"list. For {days} days the activity log (L, then u) can restore them with their "
+            "login history; then they are purged for good, and their login history stays in "
+            "the statistics without their names."
         )
         self.app.push_screen(
             ConfirmModal(question, title=f"Delete {accounts}", yes_label="Delete"),

@@ -19,13 +19,14 @@ class RowActionsModal(Dialog[str | None]):
 
     CSS_PATH = stylesheet("row_actions.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close without choosing"),
+        Binding("escape", "cancel", "Cancel", tooltip="Close without choosing", id="row.cancel"),
         Binding(
             "e",
             "choose('edit')",
             "Edit",
             show=False,
             tooltip="Edit: pupils, licences, login statistics",
+            id="row.edit",
         ),
         Binding(
             "r",
@@ -33,8 +34,11 @@ class RowActionsModal(Dialog[str | None]):
             "Remove",
             show=False,
             tooltip="Remove a pupil from this account",
+            id="row.remove_pupil",
         ),
-        Binding("m", "choose('email')", "Email", show=False, tooltip="Email this user"),
+        Binding(
+            "m", "choose('email')", "Email", show=False, tooltip="Email this user", id="row.email"
+        ),
     ]
 
     def __init__(self, who: str) -> None:

@@ -13,10 +13,10 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import school_settings
 from extgw_tui.services.school_settings import BOOLEANS, LABELS, NAMES, SchoolSettings
+from extgw_tui.widgets.dbwork import db_work
 
 HINTS = {
     "school_name": "shown in the messages the portal sends",
@@ -41,7 +41,13 @@ class SettingsModal(Dialog[bool]):
     TITLE = "Settings"
     CSS_PATH = stylesheet("settings.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close", tooltip="Close without saving (asks if changed)"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            tooltip="Close without saving (asks if changed)",
+            id="settings.close",
+        ),
         Binding("ctrl+s", "save", "Save", tooltip="Save the settings", id="settings.save"),
     ]
 

@@ -21,10 +21,10 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import login_chart, periods, statistics
 from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import Group, GroupStatistics
+from extgw_tui.widgets.dbwork import db_work
 
 #: Links 1 to 9 have a number key; further ones are reached with left/right or the mouse.
 LINK_KEYS = 9
@@ -48,18 +48,44 @@ class StatsScreen(Screen[None]):
     CSS_PATH = stylesheet("stats.tcss")
     TITLE = "Login statistics"
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the users"),
-        Binding("left", "step(-1)", "Previous", key_display="←", tooltip="Previous licence type"),
-        Binding("right", "step(1)", "Next", key_display="→", tooltip="Next licence type"),
-        # Renamed after the licence type each shows once the types are loaded (_name_keys).
+        Binding("escape", "back", "Back", tooltip="Back to the users", id="stats.back"),
+        Binding(
+            "left",
+            "step(-1)",
+            "Previous",
+            key_display="←",
+            tooltip="Previous licence type",
+            id="stats.previous",
+        ),
+        Binding(
+            "right",
+            "step(1)",
+            "Next",
+            key_display="→",
+            tooltip="Next licence type",
+            id="stats.next",
+        ),
+        # The help and the palette name the licence type each shows (binding_description).
         *(
-            Binding(str(n), f"choose({n - 1})", f"Show link {n}", show=False)
+            Binding(
+                str(n),
+                f"choose({n - 1})",
+                f"Show licence type {n}",
+                show=False,
+                id=f"stats.link{n}",
+            )
             for n in range(1, LINK_KEYS + 1)
         ),
         Binding(
-            "p", "cycle_period", "Period", tooltip="Switch period: months, weeks, school years"
+            "p",
+            "cycle_period",
+            "Period",
+            tooltip="Switch period: months, weeks, school years",
+            id="stats.period",
         ),
-        Binding("ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database"),
+        Binding(
+            "ctrl+r,f5", "refresh", "Refresh", tooltip="Refresh from the database", id="app.refresh"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -80,7 +106,6 @@ class StatsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_links()
-        self._name_keys()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.action_refresh()
 
@@ -122,17 +147,16 @@ class StatsScreen(Screen[None]):
         current = self.groups[self.chosen]
         self.groups = groups
         self.chosen = next((i for i, g in enumerate(groups) if g == current), 0)
-        self._name_keys()
+        self.refresh_bindings()  # the number keys there are now
         self._load()
 
-    def _name_keys(self) -> None:
+    def binding_description(self, binding: Binding) -> str | None:
         """Key n's entry in the help and the palette names its licence type: "Show Pupil"."""
-        for index, group in enumerate(self.groups[:LINK_KEYS]):
-            key = str(index + 1)
-            self._bindings.key_to_bindings[key] = [
-                Binding(key, f"choose({index})", f"Show {group.name}", show=False)
-            ]
-        self.refresh_bindings()
+        if binding.id and binding.id.startswith("stats.link"):
+            index = int(binding.id.removeprefix("stats.link")) - 1
+            if index < len(self.groups):
+                return f"Show {self.groups[index].name}"
+        return None
 
     def _load(self) -> None:
         self._show_links()

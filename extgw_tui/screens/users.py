@@ -16,10 +16,10 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
-from extgw_tui.screens.dbwork import db_work
 from extgw_tui.services import access, filters, users
 from extgw_tui.services.users import UserRow
 from extgw_tui.text import plural
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.match_highlight import Highlighter
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
@@ -43,6 +43,16 @@ COLUMNS = [
 NO_HIGHLIGHT = Highlighter()
 ALLOWED = Text("✓ Allowed", style="green")
 DENIED = Text("✗ DENIED", style="bold red")
+#: Before a bouncing address (mail.bouncing()): a word, so it reads without colour.
+BOUNCING = "bounces! "
+
+
+def email_cell(row: UserRow, marks: Highlighter) -> Text:
+    """The address (its match highlighted), marked when deliveries to it fail for good."""
+    cell = marks.email_cell(row.email)
+    if row.bounced_at is None:
+        return cell
+    return Text.assemble((BOUNCING, "bold red"), cell)
 
 
 def render_user(row: UserRow, marks: Highlighter = NO_HIGHLIGHT) -> tuple:
@@ -51,7 +61,7 @@ def render_user(row: UserRow, marks: Highlighter = NO_HIGHLIGHT) -> tuple:
         row.title,
         marks.name(row.forename),
         marks.name(row.surname),
-        marks.email_cell(row.email),
+        email_cell(row, marks),
         f"{row.created_at:%Y-%m-%d %H:%M}",
         "✓" if row.adr else "",
         ALLOWED if row.access_allowed else DENIED,
@@ -75,23 +85,45 @@ class UsersScreen(Screen[None]):
             "focus_search",
             "Search",
             tooltip="Search by surname, forename, email, #ID or a filter such as access:denied",
+            id="main.search",
         ),
-        Binding("escape", "leave_search", "Leave the search box", show=False),
-        Binding("e", "edit", "Edit", tooltip="Edit user: pupils, licences, login statistics"),
-        Binding("m", "email", "Email", tooltip="Email the user under the cursor"),
+        Binding(
+            "escape", "leave_search", "Leave the search box", show=False, id="main.leave_search"
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            tooltip="Edit user: pupils, licences, login statistics",
+            id="main.edit",
+        ),
+        Binding("m", "email", "Email", tooltip="Email the user under the cursor", id="main.email"),
         Binding(
             "r",
             "remove",
             "Remove a pupil",
             show=False,
             tooltip="Remove a pupil from the user under the cursor",
+            id="main.remove_pupil",
         ),
-        Binding("D", "set_access(False)", "Deny", tooltip="Deny access to the marked users"),
-        Binding("A", "set_access(True)", "Allow", tooltip="Allow access for the marked users"),
-        Binding("x", "export", "Export", tooltip="Export to Excel"),
-        Binding("s", "stats", "Login statistics", show=False),
-        Binding("v", "review", "Review user accounts", show=False),
-        Binding("L", "activity", "Activity log", show=False),
+        Binding(
+            "D",
+            "set_access(False)",
+            "Deny",
+            tooltip="Deny access to the marked users",
+            id="main.deny",
+        ),
+        Binding(
+            "A",
+            "set_access(True)",
+            "Allow",
+            tooltip="Allow access for the marked users",
+            id="main.allow",
+        ),
+        Binding("x", "export", "Export", tooltip="Export to Excel", id="main.export"),
+        Binding("s", "stats", "Login statistics", show=False, id="main.stats"),
+        Binding("v", "review", "Review user accounts", show=False, id="main.review"),
+        Binding("L", "activity", "Activity log", show=False, id="main.activity"),
         Binding(
             "M",
             "outbox",
@@ -118,6 +150,14 @@ class UsersScreen(Screen[None]):
         ),
         Binding("I", "import_roll", "Import the roll", show=False, id="main.import_roll"),
         Binding(
+            "w",
+            "saved_views",
+            "Saved views",
+            show=False,
+            id="main.saved_views",
+            tooltip="Saved views: name the current search, or search a saved one again",
+        ),
+        Binding(
             "S",
             "settings",
             "Settings",
@@ -125,7 +165,14 @@ class UsersScreen(Screen[None]):
             id="main.settings",
             tooltip="Settings: school name, bounce and registration addresses, portal login",
         ),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, tooltip="Refresh from the database"),
+        Binding(
+            "ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh from the database",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -361,19 +408,30 @@ class UsersScreen(Screen[None]):
                 "Mark users first: space marks one, a marks every match.", severity="warning"
             )
             return
+        self._asking = True  # until the confirmation is answered
+        db_work(
+            self,
+            access.preview,
+            ids,
+            allowed,
+            on_success=lambda preview: self._confirm_access(preview, ids),
+            on_error=self._access_failed,
+            group="users-access",
+        )
+
+    def _confirm_access(self, preview: access.AccessPreview, ids: list[int]) -> None:
+        """Ask, saying how many accounts will actually change (counted in SQL)."""
+        allowed = preview.allowed
         n = len(ids)
         accounts = plural(n, "account")
-        if allowed:
-            question = f"Allow portal access for {accounts}?"
-        else:
-            question = (
-                f"Deny portal access to {accounts}? The portal will then behave as if "
-                "the account did not exist."
-            )
+        question = preview.question()
+        if not allowed:
+            question += " The portal will then behave as if the account did not exist."
         hidden = self.table.marks_hidden
         if hidden:
             verb = "is" if hidden == 1 else "are"
             question += f" {hidden:,} of them {verb} not in the current search."
+        question += " The marks are cleared afterwards; the activity log (L) can undo it."
 
         def answered(yes: bool | None) -> None:
             self._asking = False
@@ -400,12 +458,13 @@ class UsersScreen(Screen[None]):
 
     def _access_done(self, result: access.AccessResult) -> None:
         self.table.loading = False
-        if result.missing:  # deleted by another admin meanwhile: nothing left to mark
-            self.table.set_marks(self.table.marks - set(result.missing))
-        self.notify(result.summary(), severity="warning" if result.missing else "information")
+        self.table.set_marks(set())  # done: a second A or D must not repeat it by accident
+        severity = "warning" if result.missing else "information"
+        self.notify(result.summary() + " Marks cleared.", severity=severity)
         self.action_refresh()
 
     def _access_failed(self, message: str) -> None:
+        self._asking = False
         self.table.loading = False
         self.notify(message, severity="error", timeout=10)
 
@@ -420,6 +479,16 @@ class UsersScreen(Screen[None]):
         self.action_set_access(choice == "allow")
 
     # ----- other screens ------------------------------------------------------------------
+
+    def action_saved_views(self) -> None:
+        from extgw_tui.screens.saved_views import SavedViewsModal
+
+        def chosen(search: str | None) -> None:
+            if search is not None:
+                self.query_one("#search", Input).value = search
+                self._search_now()
+
+        self.app.push_screen(SavedViewsModal(self.term), chosen)
 
     def action_export(self) -> None:
         from extgw_tui.screens.export import ExportModal

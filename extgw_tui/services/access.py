@@ -1,12 +1,14 @@
-"""Allowing and denying portal access for many users at once, atomically."""
+"""Allowing and denying portal access for many users at once, atomically and undoably."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from peewee import fn
+
 from extgw_tui.db import is_sqlite
-from extgw_tui.models import ExternalUser, database
+from extgw_tui.models import ExternalUser, database, live_user
 from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked, unique_ids
 from extgw_tui.text import plural
@@ -20,6 +22,8 @@ class AccessResult:
     changed: int
     unchanged: int
     missing: list[int] = field(default_factory=list)
+    #: The batch of the change, for the activity log's Undo; empty when nothing changed.
+    batch: str = ""
 
     def summary(self) -> str:
         verb = "Allowed" if self.allowed else "Denied"
@@ -31,18 +35,65 @@ class AccessResult:
         return "; ".join(parts) + "."
 
 
+@dataclass(frozen=True)
+class AccessPreview:
+    """What set_access would do now: how many of the chosen accounts would actually change."""
+
+    allowed: bool
+    chosen: int
+    already: int
+    missing: int
+
+    @property
+    def will_change(self) -> int:
+        return self.chosen - self.already - self.missing
+
+    def question(self) -> str:
+        """ "Deny 2 accounts? 1 is already denied: 1 will change." """
+        verb = "Allow" if self.allowed else "Deny"
+        state = "allowed" if self.allowed else "denied"
+        text = f"{verb} {plural(self.chosen, 'account')}?"
+        notes = []
+        if self.already:
+            notes.append(f"{self.already:,} {'is' if self.already == 1 else 'are'} already {state}")
+        if self.missing:
+            notes.append(f"{self.missing:,} no longer exist{'s' if self.missing == 1 else ''}")
+        if notes:
+            text += " " + ", ".join(notes) + f": {self.will_change:,} will change."
+        return text
+
+
+def preview(user_ids: Iterable[int], allowed: bool) -> AccessPreview:
+    """Count, in SQL, how many of the accounts already have that access or no longer exist."""
+    ids = unique_ids(user_ids)
+    live = already = 0
+    for part in chunked(ids):
+        live_in = U.id.in_(part) & live_user()
+        row = (
+            U.select(fn.COUNT(U.id), fn.COUNT(U.id).filter(U.access_allowed == allowed))
+            .where(live_in)
+            .tuples()
+            .first()
+        )
+        live += row[0] or 0
+        already += row[1] or 0
+    return AccessPreview(allowed=allowed, chosen=len(ids), already=already, missing=len(ids) - live)
+
+
 def set_access(user_ids: Iterable[int], allowed: bool, *, reason: str = "") -> AccessResult:
     """Set access for every id in one transaction, with an audit entry per changed account.
 
+    The changed accounts (and only those) are one batch, which the activity log can undo.
     Ids that no longer exist (deleted by another admin meanwhile) are reported, not an error.
     """
     ids = unique_ids(user_ids)
     action = "access.allow" if allowed else "access.deny"
+    batch = ""
     with database.atomic():
         to_change: list[tuple[int, str]] = []
         found: set[int] = set()
         for part in chunked(ids):
-            query = U.select(U.id, U.email, U.access_allowed).where(U.id.in_(part))
+            query = U.select(U.id, U.email, U.access_allowed).where(U.id.in_(part) & live_user())
             if not is_sqlite():  # PostgreSQL: lock in id order, so a concurrent change waits
                 query = query.order_by(U.id).for_update()
             rows = query.tuples()
@@ -53,12 +104,14 @@ def set_access(user_ids: Iterable[int], allowed: bool, *, reason: str = "") -> A
         change_ids = [user_id for user_id, _ in to_change]
         for part in chunked(change_ids):
             U.update(access_allowed=allowed).where(U.id.in_(part)).execute()
-        batch = audit.new_batch()
-        audit.record_many(action, to_change, detail=reason, batch=batch)
+        if to_change:
+            batch = audit.new_batch()
+            audit.record_many(action, to_change, detail=reason, batch=batch, undoable=True)
     missing = [i for i in ids if i not in found]
     return AccessResult(
         allowed=allowed,
         changed=len(to_change),
         unchanged=len(found) - len(to_change),
         missing=missing,
+        batch=batch,
     )

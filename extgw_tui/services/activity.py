@@ -2,20 +2,22 @@
 
 The audit trail can hold millions of entries (a bulk change writes one per account), so nothing
 here loads it whole: pages use offset/limit, counts run in SQL, and export streams in keyset
-order.
+order. The screen lists one row per change (changes(): a batch of 20,000 entries is one row,
+opened with batch_entries()); a filter on a user or on text lists the matching entries one by
+one, and the export and the command line always do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from peewee import Expression, fn
 
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import AuditEvent, now
+from extgw_tui.models import AuditEvent, Batch, now
 from extgw_tui.services import export_folder
 
 A = AuditEvent
@@ -64,6 +66,19 @@ class ActivityRow:
     outcome: str
     detail: str
     batch: str
+    #: How many entries the row stands for: the batch's size on the first entry of a batch
+    #: listed as one row (changes()), else 1.
+    size: int = 1
+    #: For a change that can be undone: "undoable", "undone", or "undo" (an undo itself).
+    state: str = ""
+
+    @property
+    def what(self) -> str:
+        """The target, or for a batch of several accounts how many, with its undo state."""
+        text = self.target if self.size == 1 else f"{self.size:,} accounts"
+        if self.state == "undone":
+            text += " (undone)"
+        return text
 
 
 _ROW_FIELDS = (A.id, A.at, A.admin, A.action, A.user_id, A.target, A.outcome, A.detail, A.batch)
@@ -124,6 +139,67 @@ def entries(
 
 def count(flt: ActivityFilter | None = None) -> int:
     return _filtered(A.select(fn.COUNT(A.id)), flt).scalar() or 0
+
+
+def grouped(flt: ActivityFilter | None) -> bool:
+    """Whether the log lists one row per change: not when narrowed to a user or a text, where
+    each matching entry is its own row."""
+    return flt is None or (flt.user_id is None and not _text_key(flt.text))
+
+
+#: The first entry of every batch, and every entry outside one (an index serves it).
+_CHANGE = A.batch_tail.is_null()
+
+
+def changes(
+    flt: ActivityFilter | None = None, *, offset: int = 0, limit: int = 200
+) -> list[ActivityRow]:
+    """One page of the log as the screen lists it: one row per change when grouped(flt)."""
+    if not grouped(flt):
+        return _with_batch_state(entries(flt, offset=offset, limit=limit), sizes=False)
+    query = _filtered(A.select(*_ROW_FIELDS).where(_CHANGE), flt).order_by(*NEWEST_FIRST)
+    rows = query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()
+    return _with_batch_state([ActivityRow(*row) for row in rows], sizes=True)
+
+
+def count_changes(flt: ActivityFilter | None = None) -> int:
+    if not grouped(flt):
+        return count(flt)
+    return _filtered(A.select(fn.COUNT(A.id)).where(_CHANGE), flt).scalar() or 0
+
+
+def _with_batch_state(rows: list[ActivityRow], *, sizes: bool) -> list[ActivityRow]:
+    """The rows with their batch's size (when listed as one row) and undo state."""
+    ids = sorted({row.batch for row in rows if row.batch})
+    if not ids:
+        return rows
+    size: dict[str, int] = {}
+    if sizes:
+        query = A.select(A.batch, fn.COUNT(A.id)).where(A.batch.in_(ids)).group_by(A.batch)
+        size = dict(query.tuples())
+    state = {
+        batch_id: "undo" if undoes else ("undone" if undone_by else "undoable")
+        for batch_id, undoes, undone_by in Batch.select(Batch.id, Batch.undoes, Batch.undone_by)
+        .where(Batch.id.in_(ids))
+        .tuples()
+    }
+    return [
+        replace(row, size=size.get(row.batch, 1), state=state.get(row.batch, ""))
+        if row.batch
+        else row
+        for row in rows
+    ]
+
+
+def batch_entries(batch: str, *, offset: int = 0, limit: int = 200) -> list[ActivityRow]:
+    """One page of a batch's entries, in the order they were written (the batch opened)."""
+    query = A.select(*_ROW_FIELDS).where(A.batch == batch).order_by(A.id)
+    rows = [ActivityRow(*row) for row in query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()]
+    return _with_batch_state(rows, sizes=False)
+
+
+def count_batch(batch: str) -> int:
+    return A.select(fn.COUNT(A.id)).where(A.batch == batch).scalar() or 0
 
 
 def iter_entries(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from extgw_tui import settings
 from extgw_tui.escapes import escape_controls
-from extgw_tui.models import AuditEvent, now
+from extgw_tui.models import AuditEvent, Batch, now
 
 _admin: str | None = None
 
@@ -48,6 +48,16 @@ def new_batch() -> str:
     return uuid.uuid4().hex
 
 
+def _batch_started(batch: str) -> bool:
+    """Whether the batch already has its first entry (a change written a chunk at a time)."""
+    return AuditEvent.select(AuditEvent.id).where(AuditEvent.batch == batch).exists()
+
+
+def _open_batch(batch: str, action: str, admin: str, when: datetime, undoes: str) -> None:
+    """The Batch row of an undoable change, written with its first entry."""
+    Batch.insert(id=batch, at=when, admin=admin, action=action, undoes=undoes).execute()
+
+
 def record(
     action: str,
     *,
@@ -57,17 +67,20 @@ def record(
     detail: str = "",
     batch: str = "",
     admin: str | None = None,
+    undoable: bool = False,
 ) -> None:
-    """Write one audit entry. Call inside the transaction of the change it describes."""
-    AuditEvent.create(
-        at=now(),
-        admin=clean(admin or current_admin())[:100],
-        action=action,
-        user_id=user_id,
-        target=clean(target)[:300],
+    """Write one audit entry. Call inside the transaction of the change it describes.
+
+    With a batch, the entry joins it (see record_many); undoable makes a new batch undoable.
+    """
+    record_many(
+        action,
+        [(user_id, target)],
         outcome=outcome,
-        detail=clean(detail),
+        detail=detail,
         batch=batch,
+        admin=admin,
+        undoable=undoable,
     )
 
 
@@ -80,16 +93,32 @@ def record_many(
     batch: str = "",
     admin: str | None = None,
     at: datetime | None = None,
+    undoable: bool = False,
+    undoes: str = "",
 ) -> int:
-    """Write one entry per (user_id, target) in bulk; returns how many were written."""
+    """Write one entry per (user_id, target) in bulk; returns how many were written.
+
+    Entries of one batch (one administrator's action, perhaps written a chunk at a time) are
+    one row in the activity log: the batch's first entry stands for it, the rest are marked
+    batch_tail. An undoable batch (undoable, or an undo: undoes names the batch it reverses)
+    also gets its Batch row with the first entry.
+    """
     when = at or now()
     who = clean(admin or current_admin())[:100]
     note = clean(detail)
     rows = [
-        (when, who, action, user_id, clean(target)[:300], outcome, note, batch)
+        (when, who, action, user_id, clean(target)[:300], outcome, note, batch, True)
         for user_id, target in targets
     ]
-    fields = ENTRY_FIELDS
+    if not rows:
+        return 0
+    if not batch or not _batch_started(batch):
+        rows[0] = rows[0][:-1] + (None,)
+        if batch and (undoable or undoes):
+            _open_batch(batch, action, who, when, undoes)
+    if not batch:
+        rows = [row[:-1] + (None,) for row in rows]
+    fields = (*ENTRY_FIELDS, AuditEvent.batch_tail)
     # Multi-row INSERTs written here: peewee's insert_many spends most of a 10,000-account
     # change building its query objects (1.3 s of 2 s, measured in benchmarks/).
     db = AuditEvent._meta.database

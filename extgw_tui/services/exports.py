@@ -267,6 +267,8 @@ def count_rows(request: ExportRequest) -> int:
     condition = _condition(request)
     if condition is not None:
         query = query.where(condition)
+    if model is U:
+        query = query.where(live(U.id))
     return query.scalar() or 0
 
 
@@ -300,6 +302,8 @@ def _chunks(
         where = model.id > last
         if condition is not None:
             where &= condition
+        if model is U:  # a deleted account holds no licence, so in_page needs no such test
+            where &= live(U.id)
         page = _fetch(model.select(*fields).where(where).order_by(model.id).limit(chunk))
         if not page:
             return

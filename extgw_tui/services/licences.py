@@ -13,8 +13,10 @@ from extgw_tui.models import (
     Pupil,
     database,
     licence_bit,
+    live_user,
 )
 from extgw_tui.services import audit
+from extgw_tui.services.accounts import keep_for_undo
 
 
 @dataclass(frozen=True)
@@ -95,19 +97,21 @@ def user_pupils(user_id: int) -> list[LinkedPupil]:
 
 
 def remove_pupil(user_id: int, pupil_id: int, *, reason: str = "") -> int:
-    """Remove every licence the user holds for the pupil, in one transaction; returns how many."""
+    """Remove every licence the user holds for the pupil, in one transaction; returns how many.
+
+    The removed licences are kept under the change's batch, so the activity log can undo it.
+    """
     with database.atomic():
-        user = ExternalUser.get_or_none(ExternalUser.id == user_id)
+        user = ExternalUser.get_or_none((ExternalUser.id == user_id) & live_user())
         if user is None:
             raise NotFound(
                 f"User {user_id} no longer exists; another administrator may have deleted it."
             )
         pupil = Pupil.get_or_none(Pupil.id == pupil_id)
-        removed = (
-            Licence.delete()
-            .where((Licence.user == user_id) & (Licence.pupil == pupil_id))
-            .execute()
-        )
+        batch = audit.new_batch()
+        held = (Licence.user == user_id) & (Licence.pupil == pupil_id)
+        keep_for_undo(batch, held)
+        removed = Licence.delete().where(held).execute()
         if not removed:
             raise NotFound(
                 f"{user.email} no longer has access to that pupil; the list was out of date."
@@ -119,5 +123,7 @@ def remove_pupil(user_id: int, pupil_id: int, *, reason: str = "") -> int:
             user_id=user_id,
             target=user.email,
             detail=f"{name}{form}; {removed} licence(s)" + (f"; {reason}" if reason else ""),
+            batch=batch,
+            undoable=True,
         )
     return removed

@@ -31,7 +31,7 @@ from peewee import fn
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
 from extgw_tui.logs import log
-from extgw_tui.models import ExternalUser, OutboxMessage, database, now
+from extgw_tui.models import ExternalUser, OutboxMessage, database, live_user, now, text_key
 from extgw_tui.services import audit, school_settings
 from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
@@ -117,11 +117,32 @@ class OutboxRow:
 
 
 class _Failure(Exception):
-    """A delivery failure in one sentence; `fatal` when no other message could get through."""
+    """A delivery failure in one sentence; `fatal` when no other message could get through,
+    `bounce` when the server refused the address for good (a 5xx reply to it)."""
 
-    def __init__(self, message: str, *, fatal: bool) -> None:
+    def __init__(self, message: str, *, fatal: bool, bounce: bool = False) -> None:
         super().__init__(message)
         self.fatal = fatal
+        self.bounce = bounce
+
+
+#: Replies to DATA that refuse the mailbox rather than the message (RFC 5321 4.2.2):
+#: 550 unavailable, 551 not local, 553 name not allowed.
+_MAILBOX_CODES = (550, 551, 553)
+
+
+def bouncing():
+    """The condition that a user's address bounces: the filter language's email:bouncing."""
+    return ExternalUser.bounced_at.is_null(False)
+
+
+def _mark_bounce(row: OutboxMessage, bounced: bool, when: datetime) -> None:
+    """Mark the account's address bouncing, or clear the mark after a delivery went through;
+    only while the account still has the address the message went to."""
+    if row.user_id is None:
+        return
+    same = (ExternalUser.id == row.user_id) & (ExternalUser.email_key == text_key(row.to_addr))
+    ExternalUser.update(bounced_at=when if bounced else None).where(same).execute()
 
 
 def _has_control(text: str) -> bool:
@@ -222,14 +243,22 @@ def _describe(exc: BaseException, cfg: SmtpSettings) -> _Failure:
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
-        return _Failure(f"The mail server refused the recipient ({replies}).", fatal=False)
+        permanent = all(500 <= code < 600 for code, _ in exc.recipients.values())
+        return _Failure(
+            f"The mail server refused the recipient ({replies}).", fatal=False, bounce=permanent
+        )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return _Failure(
             f"The mail server refused the sender {cfg.from_addr} ({_server_reply(exc)}).",
             fatal=True,
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return _Failure(f"The mail server refused the message ({_server_reply(exc)}).", fatal=False)
+        bounce = isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code in _MAILBOX_CODES
+        return _Failure(
+            f"The mail server refused the message ({_server_reply(exc)}).",
+            fatal=False,
+            bounce=bounce,
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return _Failure(
             f"The mail server {server} does not offer what the settings ask for ({exc}); "
@@ -342,7 +371,9 @@ def _send_smtp(cfg: SmtpSettings, msg: EmailMessage, to: str) -> None:
             _quit(client)
     except (OSError, smtplib.SMTPException) as exc:
         failure = _describe(exc, cfg)
-        raise _Failure(_scrub(str(failure), cfg), fatal=failure.fatal) from None
+        raise _Failure(
+            _scrub(str(failure), cfg), fatal=failure.fatal, bounce=failure.bounce
+        ) from None
 
 
 def delivery_wait() -> float:
@@ -392,7 +423,7 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
     Returns the result and whether the failure would stop every other message too.
     """
     status, error, eml_path = SENT, "", row.eml_path
-    fatal = False
+    fatal = bounce = False
     if cfg.configured and row.message_id.endswith(_LOCAL_DOMAIN):
         row.message_id = _new_message_id(cfg)
     try:
@@ -403,7 +434,7 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
             eml_path = _write_eml(msg, row.id)
             status = QUEUED
     except _Failure as failure:
-        status, error, fatal = FAILED, str(failure), failure.fatal
+        status, error, fatal, bounce = FAILED, str(failure), failure.fatal, failure.bounce
     when = now()
     with database.atomic():
         Msg.update(
@@ -420,6 +451,10 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
             notes.append(f"local outbox {eml_path}")
         if error:
             notes.append(error)
+        if bounce or status == SENT:
+            _mark_bounce(row, bounce, when)
+        if bounce:
+            notes.append("the address is marked as bouncing")
         audit.record(
             "email.send",
             user_id=row.user_id,
@@ -433,7 +468,11 @@ def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]
 
 def recipient(user_id: int) -> str:
     """The address a message to this user goes to: the one stored on the account."""
-    row = ExternalUser.select(ExternalUser.email).where(ExternalUser.id == user_id).first()
+    row = (
+        ExternalUser.select(ExternalUser.email)
+        .where((ExternalUser.id == user_id) & live_user())
+        .first()
+    )
     if row is None:
         raise NotFound(
             f"User {user_id} no longer exists; another administrator may have deleted it."

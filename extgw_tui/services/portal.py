@@ -13,7 +13,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import ExternalUser, LoginEvent, database, live_user, now, text_key
-from extgw_tui.services import audit
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
 from extgw_tui.services.login_summary import lock_account, note_login
@@ -23,6 +22,7 @@ from extgw_tui.services.passwords import (
     needs_rehash,
     verify_password,
 )
+from extgw_tui.services.purge import purge_deleted_address
 
 PORTAL = "portal"
 MIN_PASSWORD = 10
@@ -47,6 +47,7 @@ def register(
         raise InvalidInput("A surname is required.")
     password_hash = hash_password(password)
     with database.atomic():
+        purge_deleted_address(text_key(address))  # a deleted account's address, used again
         if ExternalUser.select().where(ExternalUser.email_key == text_key(address)).exists():
             raise InvalidInput("An account with this email address already exists.")
         return ExternalUser.create(
@@ -111,20 +112,11 @@ def complete_login(user: ExternalUser, password: str) -> None:
 def delete_own_account(email: str, password: str) -> bool:
     """The holder deletes their own account (password confirmed); False if the login fails.
 
-    Same rules as the review's deletion: licences go, login history stays without the personal
-    link, one "account.delete" audit entry (by the portal) in the same transaction.
+    Same rules as the review's deletion (accounts.delete_users): a soft delete, restorable
+    by undoing its batch until the purge, one "account.delete" audit entry by the portal.
     """
     user = check_credentials(email, password)
     if user is None:
         return False
-    with database.atomic():
-        if not delete_users([user.id]):
-            return False
-        audit.record(
-            "account.delete",
-            user_id=user.id,
-            target=user.email,
-            detail="self-service: the holder deleted their own account",
-            admin=PORTAL,
-        )
-    return True
+    detail = "self-service: the holder deleted their own account"
+    return bool(delete_users([user.id], detail=detail, admin=PORTAL))

@@ -36,8 +36,8 @@ from peewee import SQL, Case, Expression, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
-from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database
-from extgw_tui.services import audit, export_folder, exports, xlsx
+from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database, live_user
+from extgw_tui.services import audit, export_folder, exports, purge, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
 from extgw_tui.services.pupils import live
@@ -131,12 +131,21 @@ class ReviewRow:
 class ReviewDeleteResult:
     deleted: int
     kept: list[tuple[int, str]] = field(default_factory=list)
+    #: The deletion's batch: undoing it restores the accounts until they are purged.
+    batch: str = ""
+    retention_days: int = 0
 
     def summary(self) -> str:
         parts = [f"Deleted {plural(self.deleted, 'account')}"]
         if self.kept:
             parts.append(f"kept {len(self.kept):,} that no longer qualify")
-        return "; ".join(parts) + "."
+        text = "; ".join(parts) + "."
+        if self.deleted and self.batch:
+            text += (
+                f" They can be restored for {self.retention_days} days by undoing batch "
+                f"{self.batch[:8]} (activity log, or extgw-tui undo {self.batch[:8]})."
+            )
+        return text
 
 
 def check_months(months: int) -> int:
@@ -202,7 +211,7 @@ def _inactive(boundary: datetime) -> Expression:
     inactive = (U.last_login_at < boundary) | (
         U.last_login_at.is_null() & (U.created_at < boundary)
     )
-    return inactive & _no_licence() & _no_login_since(boundary)
+    return live(U.id) & inactive & _no_licence() & _no_login_since(boundary)
 
 
 def _still_there(cutoff: date) -> Expression:
@@ -341,7 +350,7 @@ def _kept_reasons(part: Sequence[int], boundary: datetime) -> dict[int, str]:
     existing = {
         user_id: (last_login, created)
         for user_id, last_login, created in U.select(U.id, U.last_login_at, U.created_at)
-        .where(U.id.in_(part))
+        .where(U.id.in_(part) & live_user())
         .tuples()
     }
     reasons = {i: "no longer exists" for i in part if i not in existing}
@@ -425,9 +434,10 @@ def delete_accounts(
     the rest.
 
     Each account is locked and re-checked inside the transaction; deletion goes through
-    accounts.delete_users (licences go, login history stays without the user), with one
-    "account.delete" audit entry per deleted account. progress(ids handled) is called after
-    each chunk; should_cancel() turning true rolls everything back (DeleteCancelled).
+    accounts.delete_users (a soft delete, restorable by undoing the batch until the purge),
+    with one "account.delete" audit entry per deleted account, all in one batch.
+    progress(ids handled) is called after each chunk; should_cancel() turning true rolls
+    everything back (DeleteCancelled).
     """
     ids = unique_ids(user_ids)
     boundary = _boundary(months, today)
@@ -438,6 +448,7 @@ def delete_accounts(
         detail = f"review: no pupils and no login for {threshold}"
     kept_reasons = _left_kept_reasons if rule == LEFT else _kept_reasons
     batch = audit.new_batch()
+    days = purge.retention_days()  # a bad setting is refused before anything is deleted
     kept: list[tuple[int, str]] = []
     deleted = done = 0
     with database.atomic():
@@ -449,14 +460,12 @@ def delete_accounts(
             reasons = kept_reasons(part, boundary)
             kept.extend((i, reasons[i]) for i in part if i in reasons)
             go = [i for i in part if i not in reasons]
-            targets = list(U.select(U.id, U.email).where(U.id.in_(go)).tuples())
-            deleted += delete_users([user_id for user_id, _ in targets])
-            audit.record_many("account.delete", targets, detail=detail, batch=batch)
+            deleted += delete_users(go, batch, detail=detail)
             done += len(part)
             if progress is not None:
                 progress(done)
         _check_cancel(should_cancel)
-    return ReviewDeleteResult(deleted=deleted, kept=kept)
+    return ReviewDeleteResult(deleted, kept, batch, days)
 
 
 def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:

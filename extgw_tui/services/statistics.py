@@ -21,6 +21,7 @@ from extgw_tui.models import (
     LoginEvent,
     LoginPeriodUsers,
     licence_bit,
+    live_user,
 )
 from extgw_tui.services import licences, periods
 from extgw_tui.services.login_summary import EVERYONE
@@ -201,6 +202,7 @@ def account_figures(group: Group, today: date | None = None) -> AccountFigures:
         _sum_if(U.last_login_at >= year),
         _sum_if(U.last_login_at.is_null()),
     )
+    query = query.where(live_user())  # a deleted account's past logins still count above
     if group.licence_type_id is not None:
         holders = Licence.select(Licence.user).where(Licence.licence_type == group.licence_type_id)
         query = query.where(U.id.in_(holders))

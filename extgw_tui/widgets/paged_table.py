@@ -67,7 +67,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from extgw_tui.escapes import escape_controls
-from extgw_tui.screens.dbwork import db_work
+from extgw_tui.textual_private import show_hover_cursor
+from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.pager import Page, Pager, Request
 
 #: Rows held in the widget at once.
@@ -106,18 +107,18 @@ class PagedTable(DataTable):
     """A database-backed DataTable holding one window of rows and a set of marked ids."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open the row", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g,ctrl+home", "first", "First row", show=False),
-        Binding("end,G,ctrl+end", "last", "Last row", show=False),
-        Binding("space", "toggle_mark", "Mark/unmark row", show=False),
-        Binding("a", "mark_all", "Mark all matches", show=False),
-        Binding("c", "clear_marks", "Clear marks", show=False),
-        Binding("o", "next_sort", "Sort: next column", show=False),
-        Binding("O", "reverse_sort", "Sort: reverse", show=False),
+        Binding("enter", "select_cursor", "Open the row", show=False, id="list.open"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("home,g,ctrl+home", "first", "First row", show=False, id="list.first"),
+        Binding("end,G,ctrl+end", "last", "Last row", show=False, id="list.last"),
+        Binding("space", "toggle_mark", "Mark/unmark row", show=False, id="list.mark"),
+        Binding("a", "mark_all", "Mark all matches", show=False, id="list.mark_all"),
+        Binding("c", "clear_marks", "Clear marks", show=False, id="list.clear_marks"),
+        Binding("o", "next_sort", "Sort: next column", show=False, id="list.sort_next"),
+        Binding("O", "reverse_sort", "Sort: reverse", show=False, id="list.sort_reverse"),
     ]
 
     class TableMessage(Message):
@@ -393,11 +394,17 @@ class PagedTable(DataTable):
         else:
             self._pending_scroll = 0
 
-    async def _on_idle(self, event: events.Idle) -> None:
-        """After DataTable has measured the new rows, restore the cursor's screen line."""
-        if self._require_update_dimensions:
-            await DataTable._on_idle(self, event)
-        if self._pending_scroll is not None and not self._require_update_dimensions:
+    def on_idle(self, event: events.Idle) -> None:
+        """After DataTable has measured the new rows, restore the cursor's screen line.
+
+        DataTable measures them in its own idle handler, which runs after this one; call_next
+        runs once every idle handler has.
+        """
+        if self._pending_scroll is not None:
+            self.call_next(self._restore_screen_line)
+
+    def _restore_screen_line(self) -> None:
+        if self._pending_scroll is not None:
             self.scroll_to(y=self._pending_scroll, animate=False, force=True, immediate=True)
             self._pending_scroll = None
 
@@ -407,7 +414,7 @@ class PagedTable(DataTable):
     def _current_screen_line(self) -> int:
         return max(self.cursor_row - round(self.scroll_y), 0)
 
-    def _on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         width = self.size.width - self.styles.scrollbar_size_vertical
         if self.pager.has_source and width != self._shown_width and not self.fetching:
             self._screen_line = self._current_screen_line()
@@ -442,7 +449,7 @@ class PagedTable(DataTable):
 
     def _go(self, target: int) -> None:
         """Move the cursor to absolute row `target`, loading another window if needed."""
-        self._set_hover_cursor(False)
+        show_hover_cursor(self, False)
         line = self._current_screen_line()
         fetching = self.fetching
         move = self.pager.go(target)
@@ -476,13 +483,13 @@ class PagedTable(DataTable):
         if not self._filling:
             self.pager.cursor_moved_to(new.row)  # mouse clicks move the cursor too
 
-    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         end = self.window_offset + len(self.rows_held)
         if self.scroll_y >= self.max_scroll_y and end < self.total:
             event.prevent_default()
             self._go(end)
 
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0 and self.window_offset > 0:
             event.prevent_default()
             self._go(self.window_offset - 1)
@@ -548,7 +555,7 @@ class PagedTable(DataTable):
 
     # ----- mouse on cells -----------------------------------------------------------------
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         meta = event.style.meta
         row_index, column_index = meta.get("row"), meta.get("column")
         if row_index is None or column_index is None or row_index < 0 or column_index < 0:
@@ -556,7 +563,7 @@ class PagedTable(DataTable):
         if not (0 <= row_index < len(self.rows_held)) or column_index >= len(self.ordered_columns):
             return
         event.prevent_default()  # DataTable would treat a click on the cursor row as enter
-        self._set_hover_cursor(True)
+        show_hover_cursor(self, True)
         row = self.rows_held[row_index]
         self.move_cursor(row=row_index, column=column_index, scroll=False)
         key = self.ordered_columns[column_index].key.value
