@@ -245,6 +245,9 @@ def make_database(url: str) -> peewee.Database:
             # a write blocked by another session fails after BUSY_TIMEOUT, as on SQLite
             options = f"-c lock_timeout={BUSY_TIMEOUT * 1000} "
             options += f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+            # JIT compiling costs more than it saves on queries of this size (coverage: 2.3 s
+            # of 3.7 s at 100,000 users was compilation)
+            options += " -c jit=off"
             return ReconnectingPostgresqlDatabase(**parse_url(url), options=options)
         except Exception as exc:  # bad URL or missing driver
             raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
@@ -309,14 +312,15 @@ def create_backend_indexes(db: peewee.Database) -> None:
     """
     if not isinstance(db, peewee.PostgresqlDatabase):
         return
-    for name, column in (
-        ("external_user_surname_pattern", "surname_key"),
-        ("external_user_forename_pattern", "forename_key"),
-        ("external_user_email_pattern", "email_key"),
+    for table, column in (
+        ("external_user", "surname_key"),
+        ("external_user", "forename_key"),
+        ("external_user", "email_key"),
+        ("pupil", "surname_key"),
+        ("pupil", "forename_key"),
     ):
-        db.execute_sql(
-            f"CREATE INDEX IF NOT EXISTS {name} ON external_user ({column} text_pattern_ops)"
-        )
+        name = f"{table}_{column.removesuffix('_key')}_pattern"
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column} text_pattern_ops)")
     try:
         with db.atomic():  # a savepoint: a refusal must not spoil the migration around it
             db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")

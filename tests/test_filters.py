@@ -139,6 +139,12 @@ def test_a_list_of_ids(school):
     assert found(text.replace(" ", ""), school) == {"angela", "pupil"}
 
 
+def test_bouncing_addresses(school):
+    ExternalUser.update(bounced_at=now()).where(ExternalUser.id == school["nobody"]).execute()
+    assert found("email:bouncing", school) == {"nobody"}
+    assert found("-email:bouncing wright", school) == {"angela", "wright"}
+
+
 def test_deleted_accounts_are_found_by_nothing(school):
     ExternalUser.update(deleted_at=now()).where(ExternalUser.id == school["angela"]).execute()
     assert found("wright", school) == {"wright", "nobody"}

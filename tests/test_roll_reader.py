@@ -134,7 +134,7 @@ def test_old_xls(tmp_path):
 
 
 def test_password_protected_xlsx(tmp_path):
-    msoffcrypto = pytest.importorskip("msoffcrypto")
+    import msoffcrypto  # the test extra (pyproject.toml): never skipped
     from msoffcrypto.format.ooxml import OOXMLFile
 
     plain = write_xlsx(tmp_path / "plain.xlsx", {"S": [pupil(1, "A", "B")]})

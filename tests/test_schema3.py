@@ -3,6 +3,7 @@ migrates on opening, and the throttle counts across a sliding window."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -232,6 +233,8 @@ def test_a_role_that_may_not_create_pg_trgm_still_searches(postgres_url, caplog)
     owner.execute_sql("GRANT CREATE ON SCHEMA public TO extgw_limited")
     owner.close()
     url = postgres_url.replace("postgres@", "extgw_limited@").rsplit("/", 1)[0] + "/extgw_no_trgm"
+    logger = logging.getLogger("extgw_tui")  # the CLI's logging set-up may stop propagation
+    logger.addHandler(caplog.handler)
     handle = open_database(url)
     try:
         assert "external_user_email_trigram" not in {
@@ -241,6 +244,7 @@ def test_a_role_that_may_not_create_pg_trgm_still_searches(postgres_url, caplog)
         ExternalUser.create(surname="Smith", email="jane@hotmail.example", password_hash="x")
         assert [u.surname for u in users.search_users("hotmail")] == ["Smith"]
     finally:
+        logger.removeHandler(caplog.handler)
         handle.close()
         admin = open_database_raw(postgres_url)
         admin.execute_sql("DROP DATABASE extgw_no_trgm")

@@ -68,6 +68,7 @@ def copy_database(
                 "copy only into a new, empty database."
             )
         report = _copy_into(target, target_url, progress, should_cancel)
+        target.execute_sql("ANALYZE")  # the planner's statistics, or the first queries crawl
     except BaseException:
         target.close()
         if created_file:

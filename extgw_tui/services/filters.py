@@ -18,6 +18,7 @@ from peewee import Expression, fn
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LicenceType, Pupil, name_key, now, text_key
+from extgw_tui.services import mail
 
 U = ExternalUser
 
@@ -242,13 +243,8 @@ def _ids(value: str) -> Expression:
 
 def _email(value: str) -> Expression:
     if value.lower() == "bouncing":
-        return bouncing()
+        return mail.bouncing()
     return contains(U.email_key, text_key(value)[:MAX_TERM])
-
-
-def bouncing() -> Expression:
-    """Accounts whose address a mail server refused for good (see services/mail.py)."""
-    return U.bounced_at.is_null(False)
 
 
 FILTERS: dict[str, Callable[[str], Expression]] = {

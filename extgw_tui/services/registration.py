@@ -38,10 +38,10 @@ from extgw_tui.models import (
     text_key,
 )
 from extgw_tui.services import audit, throttle
-from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.key_codes import Mistyped, key_digest
 from extgw_tui.services.passwords import dummy_hash, hash_password, verify_password
 from extgw_tui.services.portal import MIN_PASSWORD, PORTAL, normalise_email
+from extgw_tui.services.purge import purge_deleted_address
 
 #: Failed key attempts per client address or account within KEY_WINDOW before refusing all.
 KEY_ATTEMPTS = 10
@@ -182,13 +182,7 @@ def _free_address(address_key: str) -> None:
         return
     if holder.deleted_at is None:
         raise InvalidInput(EMAIL_IN_USE)
-    delete_users([holder.id])
-    audit.record(
-        "account.purge",
-        user_id=holder.id,
-        detail="deleted account purged: its email address registered a new account",
-        admin=PORTAL,
-    )
+    purge_deleted_address(address_key)  # audited there, one account.purge entry
 
 
 def register(
