@@ -228,9 +228,9 @@ def send_batch(
             last = row.id
             if should_cancel is not None and should_cancel():
                 return summary
-            if not mail._claim(row):  # another admin's run took it: never twice
+            if not mail.claim(row):  # another admin's run took it: never twice
                 continue
-            result, fatal = mail._attempt(cfg, row)
+            result, fatal = mail.attempt_delivery(cfg, row)
             if result.status == mail.SENT:
                 summary.sent += 1
                 with database.atomic():

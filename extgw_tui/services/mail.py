@@ -415,7 +415,7 @@ def _new_message_id(cfg: SmtpSettings) -> str:
     return make_msgid(domain=cfg.from_addr.rpartition("@")[2])
 
 
-def _attempt(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]:
+def attempt_delivery(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResult, bool]:
     """Deliver a claimed row (status "sending") and record the outcome with its audit entry.
 
     A message queued while no server was configured carries a Message-ID "@localhost"; once it
@@ -499,7 +499,7 @@ def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
             status=SENDING,
             attempts=1,
         )
-    return _attempt(cfg, row)[0]
+    return attempt_delivery(cfg, row)[0]
 
 
 def _retry_condition(cfg: SmtpSettings):
@@ -510,7 +510,7 @@ def _retry_condition(cfg: SmtpSettings):
     return condition
 
 
-def _claim(row: OutboxMessage, **changes: str) -> bool:
+def claim(row: OutboxMessage, **changes: str) -> bool:
     """Take the row for this process; False if another admin's retry took it first."""
     with database.atomic():
         taken = (
@@ -559,9 +559,9 @@ def retry_message(outbox_id: int, subject: str, body: str) -> OutboxResult:
     if row.status != FAILED:
         return _settled_elsewhere(outbox_id)
     _, subject, body = validate(row.to_addr, subject, body)
-    if not _claim(row, subject=subject, body=body):
+    if not claim(row, subject=subject, body=body):
         return _settled_elsewhere(outbox_id)
-    return _attempt(cfg, row)[0]
+    return attempt_delivery(cfg, row)[0]
 
 
 def discard_messages(ids: Collection[int]) -> int:
@@ -642,9 +642,9 @@ def retry_failed(
             last_id = row.id
             if should_cancel is not None and should_cancel():
                 return summary
-            if not _claim(row):
+            if not claim(row):
                 continue
-            result, fatal = _attempt(cfg, row)
+            result, fatal = attempt_delivery(cfg, row)
             if result.status == SENT:
                 summary.sent += 1
             elif result.status == QUEUED:
