@@ -32,7 +32,9 @@ from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
-from extgw_tui.services import audit
+from extgw_tui.screens.school_picker import SchoolPickerScreen
+from extgw_tui.services import audit, schools
+from extgw_tui.services.schools import School
 from extgw_tui.textual_private import ErrorFunnelApp, keep_for_pilot
 from extgw_tui.widgets.control_filter import DropControlCharacters
 from extgw_tui.widgets.dbwork import db_work, error_message, is_expected
@@ -70,10 +72,12 @@ class ExtgwApp(ErrorFunnelApp):
     #: of the notify-and-carry-on behaviour itself turn this off.
     reraise_bugs_headless = True
 
-    def __init__(self, db_url: str, theme_name: str | None = None) -> None:
+    def __init__(self, db_url: str | None, theme_name: str | None = None) -> None:
+        """db_url None: config.toml names several schools; the app asks which first."""
         super().__init__()
         self.db_url = db_url
-        self.sub_title = f"{database_title(db_url)} · admin {audit.current_admin()}"
+        if db_url is not None:
+            self._show_school(db_url)
         self.theme_name = theme_name
         self._asking_to_quit = False
         #: config.toml's [keys] in force (binding id -> keys); the help reads it too
@@ -97,6 +101,37 @@ class ExtgwApp(ErrorFunnelApp):
         self.theme_changed_signal.subscribe(self, self._match_no_color_filter)
         self._notify_config_warnings()
         self._apply_config_keys()
+        if self.db_url is None:
+            self.push_screen(SchoolPickerScreen(schools.configured()), self._open_school)
+            return
+        self._open_main()
+
+    def _show_school(self, db_url: str) -> None:
+        """The header's subtitle: the school in force first (several schools), the database, the
+        administrator."""
+        school = schools.current()
+        where = f"{school.label} · " if school else ""
+        self.sub_title = f"{where}{database_title(db_url)} · admin {audit.current_admin()}"
+
+    def _open_school(self, school: School | None) -> None:
+        """The picker's answer: that school's database, recorded in every audit entry."""
+        if school is None:
+            self.exit()
+            return
+        from extgw_tui.db import open_database
+
+        try:
+            open_database(school.database)
+        except Exception as exc:  # one sentence (logged when unexpected), then ask again
+            self.notify(error_message(exc), severity="error", timeout=10)
+            self.push_screen(SchoolPickerScreen(schools.configured()), self._open_school)
+            return
+        schools.set_current(school)
+        self.db_url = school.database
+        self._show_school(school.database)
+        self._open_main()
+
+    def _open_main(self) -> None:
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 

@@ -51,6 +51,13 @@ def _common(parser: argparse.ArgumentParser, default) -> None:
         "(default: $EXTGW_ADMIN, then your login name)",
     )
     parser.add_argument(
+        "--school",
+        metavar="NAME",
+        default=default,
+        help="the school to open, one of config.toml's [schools.<name>] "
+        "(default: $EXTGW_SCHOOL; with several and none named, the app asks)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         default=default,
@@ -278,11 +285,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_db_url(args: argparse.Namespace) -> str:
+def resolve_db_url(args: argparse.Namespace) -> str | None:
+    """The database to open; None when the app is to ask which school (several configured)."""
     if args.command == "demo" or args.demo:
         size = getattr(args, "size", None) if args.command == "demo" else None
         return settings.demo_db_url(size or args.demo_size or "small")
-    return settings.db_url(args.db)
+    from extgw_tui.services import schools
+
+    if getattr(args, "school", None) and args.db:
+        raise ExtgwError("Give --school or --db, not both: each school has its own database.")
+    if args.db:
+        return settings.db_url(args.db)
+    school = schools.chosen(getattr(args, "school", None))
+    known = ", ".join(s.key for s in schools.configured())
+    if school is None and not known:
+        return settings.db_url()
+    if school is None and args.command is not None:
+        raise ExtgwError(
+            f"Several schools are configured ({known}); name one with --school NAME "
+            "or EXTGW_SCHOOL."
+        )
+    schools.set_current(school)
+    return school.database if school else None
 
 
 class Stopped(KeyboardInterrupt):
@@ -369,7 +393,8 @@ def _run(args: argparse.Namespace) -> int:
 
         size = (getattr(args, "size", None) if args.command == "demo" else None) or args.demo_size
         ensure_demo(url, size or "small", force=getattr(args, "force", False))
-    open_database(url)
+    if url is not None:  # None: the app's school picker opens the chosen school's
+        open_database(url)
     if args.command is None:
         from extgw_tui.app import ExtgwApp
 

@@ -252,6 +252,8 @@ class AuditEvent(BaseModel):
     #: True on a batch's second and later entries: the activity log lists a batch as one row
     #: (its first entry) and shows these when the batch is opened. NULL on every other entry.
     batch_tail = BooleanField(null=True)
+    #: issue 17: the [schools.<key>] the administrator had open; NULL with one school only.
+    school = CharField(max_length=60, null=True)
 
     class Meta:
         # The activity log pages newest first within one admin, action or user; one row per

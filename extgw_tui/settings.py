@@ -106,6 +106,16 @@ SETTINGS: tuple[Setting, ...] = (
         kind=int,
         default=30,
     ),
+    # several schools from one seat: read by services/schools.py
+    Setting(
+        "chosen_school",
+        "the school to open (a [schools.<name>])",
+        "EXTGW_SCHOOL",
+        "--school",
+        in_file=False,
+    ),
+    Setting("schools.*.database", "that school's database URL"),
+    Setting("schools.*.name", "that school's display name"),
 )
 
 #: Tables of config.toml whose contents another module checks: table -> what reads it.

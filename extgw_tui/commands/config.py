@@ -13,6 +13,7 @@ from typing import Any
 from extgw_tui import settings
 from extgw_tui.db import redact_url
 from extgw_tui.escapes import escape_controls
+from extgw_tui.services import schools
 from extgw_tui.services.mail_config import SmtpSettings, load_smtp_settings
 
 EXIT_OK = 0
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
 def _resolve(args: argparse.Namespace, name: str, config: dict[str, Any]) -> tuple[Any, str]:
     if name == "database" and getattr(args, "demo", False):
         return settings.demo_db_url(getattr(args, "demo_size", None) or "small"), "option --demo"
-    option = {"database": "db", "admin": "admin"}.get(name)
+    if name == "database" and not getattr(args, "db", None):
+        school = schools.chosen(getattr(args, "school", None))
+        if school is not None:
+            return school.database, f"school {school.key} (config file)"
+    option = {"database": "db", "admin": "admin", "chosen_school": "school"}.get(name)
     given = getattr(args, option, None) if option else None
     return settings.resolve(name, given, config=config)
 
@@ -62,4 +67,4 @@ def _shown(row: settings.Setting, name: str, found: Any, source: str, smtp: Smtp
     if found is None or found == "":
         return "(not set)"
     text = str(found)
-    return escape_controls(redact_url(text) if name == "database" else text)
+    return escape_controls(redact_url(text) if name.endswith("database") else text)

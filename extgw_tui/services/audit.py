@@ -9,6 +9,7 @@ from datetime import datetime
 from extgw_tui import settings
 from extgw_tui.escapes import escape_controls
 from extgw_tui.models import AuditEvent, Batch, now
+from extgw_tui.services import schools
 
 _admin: str | None = None
 
@@ -118,7 +119,9 @@ def record_many(
             _open_batch(batch, action, who, when, undoes)
     if not batch:
         rows = [row[:-1] + (None,) for row in rows]
-    fields = (*ENTRY_FIELDS, AuditEvent.batch_tail)
+    open_school = schools.current()
+    fields = (*ENTRY_FIELDS, AuditEvent.batch_tail, AuditEvent.school)
+    rows = [(*row, open_school.key if open_school else None) for row in rows]
     # Multi-row INSERTs written here: peewee's insert_many spends most of a 10,000-account
     # change building its query objects (1.3 s of 2 s, measured in benchmarks/).
     db = AuditEvent._meta.database
