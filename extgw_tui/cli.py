@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", metavar="FILE", help="output file (default: proposed name)"
     )
+    export.add_argument(
+        "--force", action="store_true", help="replace the output file if it already exists"
+    )
 
     stats = sub.add_parser("stats", parents=[shared], help="login statistics")
     stats.add_argument("--licence", metavar="NAME", help="only holders of this licence type")
