@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
 from extgw_tui import keymap, settings
-from extgw_tui.db import redact_url
+from extgw_tui.db import database_name
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_BUG
 from extgw_tui.models import database
@@ -41,6 +41,13 @@ from extgw_tui.widgets.dbwork import db_work, error_message, is_expected
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
+
+
+def database_title(db_url: str) -> str:
+    """The database as the title names it: "DEMO" for a demo database, then its name."""
+    demos = {settings.demo_db_url(size) for size in ("small", "large")}
+    name = database_name(db_url)
+    return f"DEMO {name}" if db_url in demos else name
 
 
 class ExtgwApp(ErrorFunnelApp):
@@ -104,7 +111,7 @@ class ExtgwApp(ErrorFunnelApp):
         administrator."""
         school = schools.current()
         where = f"{school.label} · " if school else ""
-        self.sub_title = f"{where}{redact_url(db_url)} · admin {audit.current_admin()}"
+        self.sub_title = f"{where}{database_title(db_url)} · admin {audit.current_admin()}"
 
     def _open_school(self, school: School | None) -> None:
         """The picker's answer: that school's database, recorded in every audit entry."""

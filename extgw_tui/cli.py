@@ -89,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
     _common(shared, argparse.SUPPRESS)
 
-    demo = sub.add_parser("demo", parents=[shared], help="(re)generate the demo database")
+    demo = sub.add_parser(
+        "demo",
+        parents=[shared],
+        help="(re)generate the demo database; with --db postgresql://..., into that empty one",
+    )
     demo.add_argument("--size", choices=DEMO_SIZES, default="small")
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
     demo.add_argument(
@@ -105,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--search", metavar="TEXT", help="only users matching this search")
     export.add_argument(
         "-o", "--output", metavar="FILE", help="output file (default: proposed name)"
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace the output file if it already exists"
     )
 
     stats = sub.add_parser("stats", parents=[shared], help="login statistics")
@@ -284,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_db_url(args: argparse.Namespace) -> str | None:
     """The database to open; None when the app is to ask which school (several configured)."""
+    if args.command == "demo" and args.db:  # demo data into a new, empty database
+        return settings.db_url(args.db)
     if args.command == "demo" or args.demo:
         size = getattr(args, "size", None) if args.command == "demo" else None
         return settings.demo_db_url(size or args.demo_size or "small")

@@ -162,6 +162,16 @@ def redact_url(url: str) -> str:
     return url
 
 
+def database_name(url: str) -> str:
+    """What the title calls the database: the SQLite file's name, or the PostgreSQL database's
+    (the folder and the server are left out so the name fits an 80-column title)."""
+    path = sqlite_path(url)
+    if path is not None:
+        return path.name
+    name = urlparse(url).path.strip("/")
+    return name or redact_url(url)
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a sqlite:/// URL (sqlite:////abs/path or sqlite:///relative/path).
 

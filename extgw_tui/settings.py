@@ -66,7 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
         in_file=False,
         default=_login_name,
     ),
-    Setting("export_dir", "folder for exports", "EXTGW_EXPORT_DIR", default=Path.cwd),
+    Setting(
+        "export_dir",
+        "folder for exports (default: the last one used, else Downloads)",
+        "EXTGW_EXPORT_DIR",
+        default=platformdirs.user_downloads_dir,
+    ),
     Setting(
         "data_dir", "data folder", "EXTGW_DATA_DIR", in_file=False, default=_platform_dir("data")
     ),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from extgw_tui import settings
@@ -119,7 +120,8 @@ def test_where_each_value_comes_from(monkeypatch) -> None:
     assert settings.export_dir() == Path("~/exports").expanduser()
     write_config("")
     assert settings.resolve("database") == (settings.default_db_url(), "default")
-    assert settings.export_dir() == Path.cwd()
+    # never the current directory (the program's checkout under ./tasks demo): issue 13
+    assert settings.export_dir() == Path(platformdirs.user_downloads_dir())
 
 
 def test_a_new_table_is_one_row_wildcards_included(monkeypatch) -> None:

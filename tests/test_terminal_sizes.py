@@ -36,6 +36,8 @@ from extgw_tui.screens.key_generate import GenerateKeysModal
 from extgw_tui.screens.key_preview import KeyPreviewModal
 from extgw_tui.screens.key_send import SendKeysModal
 from extgw_tui.screens.licence_keys import LicenceKeysScreen
+from extgw_tui.screens.outbox import OutboxScreen
+from extgw_tui.screens.outbox_message import OutboxMessageModal
 from extgw_tui.screens.pupils import PupilsScreen
 from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.review import ReviewScreen
@@ -45,7 +47,7 @@ from extgw_tui.screens.saved_views import SavedViewsModal
 from extgw_tui.screens.settings import SettingsModal
 from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.screens.users import UsersScreen
-from extgw_tui.services import access, licences
+from extgw_tui.services import access, licences, mail
 from extgw_tui.services.key_mail import Preview
 from extgw_tui.services.portal import record_login
 from extgw_tui.widgets.dbwork import db_work
@@ -59,6 +61,7 @@ SCREENS: list[tuple[str, type[Screen]]] = [
     ("L", ActivityLogScreen),
     ("P", PupilsScreen),
     ("K", LicenceKeysScreen),
+    ("M", OutboxScreen),
 ]
 
 
@@ -119,6 +122,7 @@ def _seed() -> None:
                 record_login(person, at=now - timedelta(days=day + n * 20))
     access.set_access([p.id for p in people[::4]], False, reason="test\nwith a line break")
     licences.remove_pupil(people[0].id, Licence.get(Licence.user == people[0].id).pupil_id)
+    mail.send_to_user(people[1].id, "A subject long enough to be cut at 80 columns", "Hello\n")
 
 
 async def _settle(pilot, app) -> None:
@@ -224,6 +228,7 @@ DIALOGS: list[tuple[type[ModalScreen], Callable[[ExtgwApp, object], Awaitable[No
     (GenerateKeysModal, _keys("K", "n")),
     (KeyPreviewModal, _key_preview),
     (SendKeysModal, _send_keys),
+    (OutboxMessageModal, _keys("M", "e")),
     (SavedViewsModal, _keys("w")),
     (SettingsModal, _keys("S")),
 ]

@@ -1,17 +1,18 @@
 """`extgw-tui export users|holders|pupils-with|pupils-without|pupils-contacts|leavers
-[--licence NAME] [--search TEXT] [-o FILE]`: the Excel exports of the app, through the same
-service code.
+[--licence NAME] [--search TEXT] [-o FILE] [--force]`: the Excel exports of the app, through the
+same service code.
 
 Without -o the file gets the proposed name (kind, licence type, date) in the export folder
-($EXTGW_EXPORT_DIR, config.toml's export_dir, else the current directory). On a terminal a
-progress bar is drawn on stderr; the summary line goes to stdout either way. -o FOLDER puts the
-proposed name in that folder. Ctrl+C, SIGTERM or a closed terminal (SIGHUP) stops the export
-and leaves no partial file.
+($EXTGW_EXPORT_DIR, config.toml's export_dir, else the folder this administrator last exported
+to, else Downloads: services/export_folder.py); -o FOLDER puts the proposed name in that folder.
+An existing file is replaced only with --force. On a terminal a progress bar is drawn on
+stderr; the summary line goes to stdout either way. Ctrl+C, SIGTERM or a closed terminal
+(SIGHUP) stops the export and leaves no partial file.
 
 Exit codes:
   0  the file was written
   1  error: a missing, unknown or unwanted licence type, a search on a pupil export, an
-     unwritable path
+     unwritable path, a file that exists (without --force)
   2  the database cannot be opened (from cli.py)
   130, 143, 129  interrupted by Ctrl+C, SIGTERM, SIGHUP (from cli.py)
 """
@@ -72,9 +73,12 @@ def run(args: argparse.Namespace) -> int:
             "type, use `export holders --licence NAME`."
         )
     request = exports.make_request(kind, args.licence, args.search)
+    path = exports.output_path(args.output, request)
+    if path.exists() and not args.force:
+        raise InvalidInput(f"{path} already exists; add --force to replace it.")
     bar = ProgressBar(sys.stderr)
     try:
-        result = exports.run_export(request, args.output, progress=bar)
+        result = exports.run_export(request, path, progress=bar)
     finally:
         bar.finish()
     print(f"Exported {plural(result.rows, 'row')} ({request.label.lower()}) to {result.path}")

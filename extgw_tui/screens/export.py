@@ -17,10 +17,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Label, RadioButton, RadioSet, Select
 
-from extgw_tui import settings
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.export_dialog import ExportDialog
-from extgw_tui.services import exports
+from extgw_tui.services import export_folder, exports
 from extgw_tui.services.exports import ExportKind, ExportRequest
 from extgw_tui.services.xlsx import WriteResult
 from extgw_tui.text import plural
@@ -41,12 +40,12 @@ KINDS = (
 
 def _setup() -> tuple[list[str], Path]:
     """Runs in the worker: the licence types and the export folder."""
-    return exports.licence_choices(), settings.export_dir()
+    return exports.licence_choices(), export_folder.default_folder()
 
 
 class ExportChoices(RadioSet):
-    """The exports on offer: the highlight starts on the pressed one; enter picks the
-    highlighted one and goes on (to the licence type, or straight to the export)."""
+    """The exports on offer: up/down choose (no space needed); enter chooses the highlighted
+    one and goes on (to the licence type, or straight to the export)."""
 
     BINDINGS = [
         Binding(
@@ -57,7 +56,20 @@ class ExportChoices(RadioSet):
             show=False,
             id="export.choose",
         ),
+        Binding("down,j", "step(1)", "Next export", show=False, id="export.next"),
+        Binding("up,k", "step(-1)", "Previous export", show=False, id="export.previous"),
     ]
+
+    def action_step(self, step: int) -> None:
+        """Move the highlight and choose what it lands on, as a list of options does."""
+        if step > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
+        if self._selected is not None:
+            button = self.children[self._selected]
+            assert isinstance(button, RadioButton)
+            button.value = True
 
     def on_mount(self) -> None:
         # RadioSet highlights the first button whichever is pressed; enter would pick that one
@@ -158,9 +170,7 @@ class ExportModal(ExportDialog):
 
     @on(Select.Changed, "#export-licence")
     def _licence_changed(self, event: Select.Changed) -> None:
-        self._propose()
-        if event.select.has_focus:  # chosen by the admin: on to the file name
-            self.query_one("#export-path").focus()
+        self._propose()  # the focus stays where it is: tab goes on to the file name
 
     @on(ExportChoices.Chosen)
     def _chosen(self, event: ExportChoices.Chosen) -> None:

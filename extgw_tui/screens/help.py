@@ -104,6 +104,27 @@ def _ours(node: DOMNode, key: str, binding: Binding) -> bool:
     return False
 
 
+class HelpKeys(DataTable):
+    """The list of keys: every list key scrolls it (DataTable's own Home/End scroll sideways)."""
+
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="help.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="help.up"),
+        Binding("home,g", "first", "First key", show=False, id="help.first"),
+        Binding("end,G", "last", "Last key", show=False, id="help.last"),
+    ]
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
+
+
+#: Widths of the two columns, so a long description wraps instead of running off sideways.
+KEY_WIDTH, ACTION_WIDTH = 20, 38
+
+
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over; escape, ? or F1 closes it."""
 
@@ -124,22 +145,23 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static(f"Keys: {self.heading}", classes="dialog-title")
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield HelpKeys(id="help-keys", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "tab moves between fields · ctrl+p lists every action by name · escape closes",
                 id="help-hint",
             )
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Key", key="key")
-        table.add_column("Action", key="action")
-        for item in self.actions:
-            table.add_row(Text(item.keys, style="bold"), Text(item.description))
+        table = self.query_one(HelpKeys)
+        table.add_column("Key", key="key", width=KEY_WIDTH)
+        table.add_column("Action", key="action", width=ACTION_WIDTH)
+        rows = [(item.keys, item.description) for item in self.actions]
         if self.notes:
-            table.add_row(Text("In the search box", style="bold underline"), Text(""))
-        for example, meaning in self.notes:
-            table.add_row(Text(example, style="bold"), Text(meaning))
+            rows.append(("In the search box", ""))
+        rows.extend(self.notes)
+        for keys, meaning in rows:
+            style = "bold underline" if keys == "In the search box" and not meaning else "bold"
+            table.add_row(Text(keys, style=style), Text(meaning), height=None)
         table.focus()
 
     def action_close(self) -> None:

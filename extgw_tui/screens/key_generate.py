@@ -20,12 +20,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static, TextArea
 
-from extgw_tui import settings
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import PUPIL
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dialog import Dialog
-from extgw_tui.services import key_mail, licence_keys, licences
+from extgw_tui.services import export_folder, key_mail, licence_keys, licences
 from extgw_tui.services.exports import slug
 from extgw_tui.services.key_issue import issue
 from extgw_tui.services.licence_keys import Generated, KeyScope, Plan
@@ -183,9 +182,10 @@ class GenerateKeysModal(Dialog[int | None]):
         except InvalidInput:
             return
         field = self.query_one("#keygen-path", Input)
-        if not field.value.strip() or field.value.startswith(str(settings.export_dir())):
+        if not field.value.strip() or field.value.startswith(str(export_folder.default_folder())):
             field.value = str(
-                settings.export_dir() / f"licence-keys-{slug(name)}-{date.today():%Y-%m-%d}.xlsx"
+                export_folder.default_folder()
+                / f"licence-keys-{slug(name)}-{date.today():%Y-%m-%d}.xlsx"
             )
 
     # ----- the count preview -------------------------------------------------------------

@@ -125,6 +125,14 @@ class UsersScreen(Screen[None]):
         Binding("v", "review", "Review user accounts", show=False, id="main.review"),
         Binding("L", "activity", "Activity log", show=False, id="main.activity"),
         Binding(
+            "M",
+            "outbox",
+            "Outbox",
+            show=False,
+            id="main.outbox",
+            tooltip="Outbox: queued, sent, failed and discarded mail",
+        ),
+        Binding(
             "P",
             "pupils",
             "Pupils",
@@ -501,6 +509,11 @@ class UsersScreen(Screen[None]):
         from extgw_tui.screens.import_roll import ImportRollScreen
 
         self.app.push_screen(ImportRollScreen())
+
+    def action_outbox(self) -> None:
+        from extgw_tui.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen())
 
     def action_settings(self) -> None:
         from extgw_tui.screens.settings import SettingsModal

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from peewee import Expression, fn
 
-from extgw_tui import settings
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import AuditEvent, Batch, now
+from extgw_tui.services import export_folder
 
 A = AuditEvent
 
@@ -245,7 +245,7 @@ def actions() -> list[str]:
 def default_export_path(when: datetime | None = None) -> Path:
     """A proposed file in the export folder, e.g. activity-log_2026-11-28_1405.xlsx."""
     stamp = (when or now()).strftime("%Y-%m-%d_%H%M")
-    return settings.export_dir() / f"activity-log_{stamp}.xlsx"
+    return export_folder.default_folder() / f"activity-log_{stamp}.xlsx"
 
 
 def export_log(

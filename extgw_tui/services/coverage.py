@@ -18,7 +18,6 @@ from typing import Any
 
 from peewee import SQL, Case, Select, Value, fn
 
-from extgw_tui import settings
 from extgw_tui.models import (
     PARENT_GUARDIAN,
     PUPIL,
@@ -27,7 +26,7 @@ from extgw_tui.models import (
     Pupil,
     database,
 )
-from extgw_tui.services import exports, xlsx
+from extgw_tui.services import export_folder, exports, xlsx
 from extgw_tui.services.licences import licence_type_id
 from extgw_tui.services.pupils import live
 from extgw_tui.services.review import months_before
@@ -168,7 +167,7 @@ EXPORT_COLUMNS = [
 
 def default_export_path(today: date | None = None) -> Path:
     """e.g. coverage_2026-12-01.xlsx in the export folder."""
-    return settings.export_dir() / f"coverage_{(today or date.today()).isoformat()}.xlsx"
+    return export_folder.default_folder() / f"coverage_{(today or date.today()).isoformat()}.xlsx"
 
 
 def export_coverage(

@@ -22,11 +22,10 @@ from pathlib import Path
 
 from peewee import SQL, Case, Expression, Field, fn
 
-from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database
-from extgw_tui.services import activity, audit, xlsx
+from extgw_tui.services import activity, audit, export_folder, xlsx
 from extgw_tui.services.activity import ActivityFilter
 from extgw_tui.services.licences import licence_type_id, licence_types
 from extgw_tui.services.pupils import live
@@ -178,7 +177,7 @@ def proposed_name(request: ExportRequest, today: date | None = None) -> str:
 
 
 def proposed_path(request: ExportRequest, today: date | None = None) -> Path:
-    return settings.export_dir() / proposed_name(request, today)
+    return export_folder.default_folder() / proposed_name(request, today)
 
 
 def chosen_path(text: Path | str | None, proposed: Path) -> Path:
@@ -605,6 +604,7 @@ def record_export(what: str, result: WriteResult, facts: Sequence[str] = ()) -> 
     detail = "; ".join([f"export: {what}", *facts, f"rows: {result.rows}", f"path: {result.path}"])
     with database.atomic():
         audit.record("export", target=result.path.name, detail=detail)
+    export_folder.remember(Path(result.path).parent)
 
 
 def export_activity_log(

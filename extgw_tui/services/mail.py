@@ -18,11 +18,11 @@ import socket
 import ssl
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -36,6 +36,12 @@ from extgw_tui.services import audit, school_settings
 from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
 SENDING, SENT, QUEUED, FAILED, DISCARDED = "sending", "sent", "queued", "failed", "discarded"
+#: A licence key's message not sent yet (services/licence_keys.py sends it from its batch).
+PENDING = "pending"
+#: Every status, in the order the Outbox screen's filter offers them.
+STATUSES = (QUEUED, PENDING, SENDING, SENT, FAILED, DISCARDED)
+#: What the Outbox screen may discard: never sent and not a licence key's pending message.
+DISCARDABLE = (FAILED, QUEUED)
 MAX_SUBJECT = 250
 MAX_BODY = 100_000
 #: A message still "sending" after this long was interrupted (the app or the machine stopped).
@@ -178,9 +184,26 @@ def validate(to: str, subject: str, body: str) -> tuple[str, str, str]:
     return address, subject, body
 
 
+def with_sender(cfg: SmtpSettings) -> SmtpSettings:
+    """The settings with the school's sender when SMTP names none (smtp.from unset, so the
+    local outbox): "School name <bounce address>" from the school's Settings (S)."""
+    if cfg.from_addr != LOCAL_FROM:
+        return cfg
+    school = school_settings.load()
+    if not school.bounce_address:
+        return cfg
+    header = formataddr((school.school_name, school.bounce_address))
+    return replace(cfg, from_header=header, from_addr=school.bounce_address)
+
+
 def build_message(cfg: SmtpSettings, row: OutboxMessage) -> EmailMessage:
+    """The message as it goes out or into the local outbox. With no sender configured at all
+    it carries no From line (the mail program that sends the .eml adds its own), never a
+    made-up address."""
+    cfg = with_sender(cfg)
     msg = EmailMessage()
-    msg["From"] = cfg.from_header
+    if cfg.from_addr != LOCAL_FROM:
+        msg["From"] = cfg.from_header
     msg["To"] = row.to_addr
     msg["Subject"] = row.subject
     msg["Date"] = format_datetime(datetime.now().astimezone())
@@ -463,7 +486,7 @@ def send_to_user(user_id: int, subject: str, body: str) -> OutboxResult:
     Raises InvalidInput for something to fix in the text, NotFound for a deleted user and
     ExtgwError for wrong SMTP settings: in those cases nothing is recorded or sent.
     """
-    cfg = load_smtp_settings()
+    cfg = with_sender(load_smtp_settings())
     to, subject, body = validate(recipient(user_id), subject, body)
     with database.atomic():
         row = Msg.create(
@@ -541,6 +564,37 @@ def retry_message(outbox_id: int, subject: str, body: str) -> OutboxResult:
     return attempt_delivery(cfg, row)[0]
 
 
+def discard_messages(ids: Collection[int]) -> int:
+    """Give up on these messages where they are failed or queued (the Outbox screen's discard):
+    each becomes "discarded" with its audit entry; returns how many did. Others are left as
+    they are (sent, pending licence-key mail, already discarded)."""
+    done = 0
+    for outbox_id in sorted(ids):
+        with database.atomic():
+            row = Msg.get_or_none(Msg.id == outbox_id)
+            if row is None or row.status not in DISCARDABLE:
+                continue
+            taken = (
+                Msg.update(status=DISCARDED)
+                .where((Msg.id == outbox_id) & (Msg.status == row.status))
+                .execute()
+            )
+            if taken:
+                _audit_discard(row)
+                done += 1
+    return done
+
+
+def _audit_discard(row: OutboxMessage) -> None:
+    audit.record(
+        "email.discard",
+        user_id=row.user_id,
+        target=row.to_addr,
+        outcome=DISCARDED,
+        detail=f"{row.subject}; not sent after {row.attempts} attempt(s)",
+    )
+
+
 def discard_message(outbox_id: int) -> OutboxResult:
     """Give up on a failed message: it becomes "discarded", which no retry ever sends.
 
@@ -554,13 +608,7 @@ def discard_message(outbox_id: int) -> OutboxResult:
             .execute()
         )
         if taken:
-            audit.record(
-                "email.discard",
-                user_id=row.user_id,
-                target=row.to_addr,
-                outcome=DISCARDED,
-                detail=f"{row.subject}; not sent after {row.attempts} attempt(s)",
-            )
+            _audit_discard(row)
     if not taken:
         return _settled_elsewhere(outbox_id)
     log.info("email %s to %s: discarded", row.id, row.to_addr)
@@ -569,16 +617,20 @@ def discard_message(outbox_id: int) -> OutboxResult:
 
 def retry_failed(
     *,
+    ids: Collection[int] | None = None,
     progress: Callable[[int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> RetrySummary:
     """Resend failed messages (and queued ones once a server is configured), oldest first.
 
     Stops at the first failure that would stop every message (server unreachable, login
-    refused) and counts the rest as untried.
+    refused) and counts the rest as untried. With `ids`, only those of them that can be retried
+    (the Outbox screen's marked rows).
     """
     cfg = load_smtp_settings()
     condition = _retry_condition(cfg)
+    if ids is not None:
+        condition &= Msg.id.in_(sorted(ids))
     summary = RetrySummary()
     last_id = 0
     while True:
@@ -639,3 +691,23 @@ def outbox_counts() -> dict[str, int]:
     """How many messages are in each status, counted in SQL."""
     rows = Msg.select(Msg.status, fn.COUNT(Msg.id)).group_by(Msg.status).tuples()
     return {status: count for status, count in rows}
+
+
+def _of_status(query, status: str | None):
+    return query if status is None else query.where(Msg.status == status)
+
+
+def outbox_page(status: str | None, offset: int, limit: int) -> list[OutboxRow]:
+    """One page of the outbox, newest first, of one status or all (the Outbox screen)."""
+    query = _of_status(Msg.select(*_LIST_FIELDS), status)
+    query = query.order_by(Msg.id.desc()).offset(offset).limit(limit)
+    return [OutboxRow(*values) for values in query.tuples()]
+
+
+def outbox_count(status: str | None) -> int:
+    return _of_status(Msg.select(Msg.id), status).count()
+
+
+def outbox_body(outbox_id: int) -> str:
+    """The text of one message (the list leaves bodies out)."""
+    return _outbox_row(outbox_id).body

@@ -34,11 +34,10 @@ from pathlib import Path
 
 from peewee import SQL, Case, Expression, fn
 
-from extgw_tui import settings
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database, live_user
-from extgw_tui.services import audit, exports, purge, xlsx
+from extgw_tui.services import audit, export_folder, exports, purge, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
 from extgw_tui.services.pupils import live
@@ -506,7 +505,7 @@ def default_export_path(
     day = (today or date.today()).isoformat()
     threshold = months_text(check_months(months)).replace(" ", "-")
     stem = "review-pupils-left" if check_rule(rule) == LEFT else "review-accounts"
-    return settings.export_dir() / f"{stem}_{threshold}_{day}.xlsx"
+    return export_folder.default_folder() / f"{stem}_{threshold}_{day}.xlsx"
 
 
 def export_candidates(
