@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
+from app_helpers import settle
 from textual.app import App
 from textual.widgets import Input, Select
 
@@ -14,7 +15,6 @@ from extgw_tui.screens.activity import TYPING_PAUSE, ActivityLogScreen
 from extgw_tui.screens.activity_entry import ActivityEntryModal
 from extgw_tui.screens.activity_export import ActivityExportModal
 from extgw_tui.services import audit
-from extgw_tui.widgets.paged_table import PagedTable
 
 T0 = datetime(2026, 3, 1, 9, 0, 0)
 ADMINS = ("alice", "bob", "carol")
@@ -57,16 +57,6 @@ class LogApp(App):
 
     def _screen_closed(self, _: None) -> None:
         self.screen_closed = True
-
-
-async def settle(pilot, app: App) -> PagedTable:
-    for _ in range(500):
-        await pilot.pause()
-        table = app.screen.query(PagedTable).first() if app.screen.query(PagedTable) else None
-        if table is not None and not table.fetching and not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            return table
-    raise AssertionError("the screen never settled")
 
 
 def _status(app: App) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from app_helpers import settle
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import DataTable, Sparkline, Static
@@ -70,12 +71,6 @@ def family(db) -> dict:
     return {"jones": jones.id, "shaw": shaw.id, "amy": amy.id, "ben": ben.id}
 
 
-async def settle(app: App, pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def text(screen: Screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
@@ -92,7 +87,7 @@ def pupils_of(user_id: int) -> set[int]:
 async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
     app = Host(lambda: RemovePupilModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "Mrs Ann Jones <ann.jones@example.org>" in text(app.screen, "#remove-holder")
         assert table_rows(app.screen) == [
             ["Amy Jones", "Year 7", "7B", "Parent/Guardian"],
@@ -111,7 +106,7 @@ async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert app.result is True
     assert pupils_of(family["jones"]) == {family["amy"]}
     assert pupils_of(family["shaw"]) == {family["amy"]}
@@ -127,7 +122,7 @@ async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
 async def test_chooser_escape_changes_nothing(family) -> None:
     app = Host(lambda: RemovePupilModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("escape")
         await pilot.pause()
         assert app.result is False
@@ -139,7 +134,7 @@ async def test_chooser_says_when_there_is_nothing_to_remove(family) -> None:
     app = Host(lambda: RemovePupilModal(family["shaw"]))
     Licence.delete().where(Licence.user == family["shaw"]).execute()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert text(app.screen, "#remove-status") == "This account has no pupils to remove."
         await pilot.press("r")
         await pilot.pause()
@@ -149,12 +144,12 @@ async def test_chooser_says_when_there_is_nothing_to_remove(family) -> None:
 async def test_removal_by_another_admin_meanwhile_is_explained(family) -> None:
     app = Host(lambda: RemovePupilModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         Licence.delete().where(Licence.pupil == family["amy"]).execute()
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, RemovePupilModal) and app.result is UNSET
         assert "no longer has access to that pupil" in text(app.screen, "#remove-status")
         assert table_rows(app.screen)[0][0] == "Ben Jones"
@@ -187,7 +182,7 @@ def month_labels(today: date) -> list[str]:
 async def test_edit_shows_details_pupils_and_adr_note(family) -> None:
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         screen = app.screen
         assert "Mrs Ann Jones <ann.jones@example.org>" in text(screen, "#edit-title")
         details = text(screen, "#edit-details")
@@ -226,7 +221,7 @@ async def test_adr_note_is_true_for_an_older_account_and_fits_one_line(family) -
     )
     app = Host(lambda: EditUserModal(older.id))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "ADR      ✗ no (read-only)" in text(app.screen, "#edit-details")
         note = text(app.screen, "#edit-adr-note")
         assert "new users" in note and "every account" not in note
@@ -236,7 +231,7 @@ async def test_adr_note_is_true_for_an_older_account_and_fits_one_line(family) -
 async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> None:
     app = Host(lambda: EditUserModal(family["shaw"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "Last login  Never" in text(app.screen, "#edit-details")
         assert "First login: Never   Last login: Never" in text(app.screen, "#edit-stats")
 
@@ -244,14 +239,14 @@ async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> N
 async def test_edit_removes_a_pupil_and_refreshes(family) -> None:
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
         question = text(app.screen, "#confirm-question")
         assert "Amy Jones (form 7B, Year 7)" in question and "ann.jones@example.org" in question
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, EditUserModal)
         assert [row[0] for row in table_rows(app.screen)] == ["Ben Jones"]
         assert text(app.screen, "#edit-pupils-title").startswith("Pupils: 1 pupil ")
@@ -269,15 +264,15 @@ async def test_after_a_removal_the_cursor_stays_on_the_same_row(family) -> None:
     Licence.create(user=family["jones"], pupil=cat, licence_type=LicenceType.get(name="Pupil"))
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         table = app.screen.query_one(DataTable)
         assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones", "Ben Jones", "Cat Jones"]
         await pilot.press("down", "r", "y")  # remove Ben, the middle one
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones", "Cat Jones"]
         assert table.cursor_row == 1  # on Cat, who followed Ben
         await pilot.press("r", "y")  # remove Cat, the last one
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert [row[0] for row in table_rows(app.screen)] == ["Amy Jones"]
         assert table.cursor_row == 0 and app.focused is table
     assert pupils_of(family["jones"]) == {family["amy"]}
@@ -287,7 +282,7 @@ async def test_edit_statistics_match_the_login_events(family, logins) -> None:
     moments, today = logins["moments"], logins["today"]
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         stats = text(app.screen, "#edit-stats")
         labels = month_labels(today)
         since = datetime.strptime(labels[0], "%Y-%m").strftime("1 %b %Y")  # 11 months ago
@@ -305,7 +300,7 @@ async def test_edit_statistics_match_the_login_events(family, logins) -> None:
 async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> None:
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(120, 50)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         plot = app.screen.query_one(PlotextPlot)
         assert plot.display and not app.screen.query_one(Sparkline).display
         assert "Logins per month" in plot.render().plain
@@ -314,7 +309,7 @@ async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> N
 async def test_chooser_works_by_mouse(family) -> None:
     app = Host(lambda: RemovePupilModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         table = app.screen.query_one(DataTable)
         assert await pilot.click(DataTable, offset=(3, 2))  # header row, then Amy, then Ben
         await pilot.pause()
@@ -324,7 +319,7 @@ async def test_chooser_works_by_mouse(family) -> None:
         assert isinstance(app.screen, ConfirmModal)
         assert "Ben Jones" in text(app.screen, "#confirm-question")
         assert await pilot.click("#yes")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert app.result is True
     assert pupils_of(family["jones"]) == {family["amy"]}
 
@@ -332,7 +327,7 @@ async def test_chooser_works_by_mouse(family) -> None:
 async def test_edit_fits_80x24_with_buttons_shown(family, logins) -> None:
     app = Host(lambda: EditUserModal(family["jones"]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         screen = app.screen.region
         for button in ("#remove", "#close"):
             region = app.screen.query_one(button).region
@@ -375,7 +370,7 @@ async def test_help_lists_each_key_of_the_dialog_in_words(family, make_screen, e
     """`?` shows binding.tooltip (the footer keeps the short description)."""
     app = Host(lambda: make_screen(family))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         shown = {item.description for item in screen_actions(app.screen)}
         assert expected <= shown, shown
         for binding in type(app.screen).BINDINGS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import settle
 from smtp_helpers import Recorder, smtp_server
 from textual import events
 from textual.app import App
@@ -56,11 +57,6 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*(keys.get(ch, ch) for ch in text))
 
 
-async def settle(app: App, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def status(app: App) -> str:
     return str(app.screen.query_one("#email-status", Static).render())
 
@@ -74,12 +70,12 @@ def down_port() -> int:
 
 async def fail_once(app: App, pilot) -> None:
     """Write "Trip" / "Bring a coat." and send it to a server that is down."""
-    await settle(app, pilot)
+    await settle(pilot, app, typed=False)
     await type_text(pilot, "Trip")
     await pilot.press("tab")
     await type_text(pilot, "Bring a coat.")
     await pilot.press("ctrl+s")
-    await settle(app, pilot)
+    await settle(pilot, app, typed=False)
     assert "Not sent to tom@example.org" in status(app)
 
 
@@ -88,7 +84,7 @@ async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypa
         smtp_to(monkeypatch, port)
         app = Host(user_id)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             to_line = str(app.screen.query_one("#email-to", Static).render())
             assert "tom@example.org" in to_line and "Mr Tom Evans" in to_line
             await type_text(pilot, "Sports day")
@@ -98,7 +94,7 @@ async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypa
             await pilot.press("tab")
             assert isinstance(app.focused, Button) and app.focused.id == "send"
             await pilot.press("enter")
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             assert status(app) == "Sent to tom@example.org."
             assert app.focused is not None and app.focused.id == "cancel"
             await pilot.press("escape")
@@ -119,12 +115,12 @@ async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monke
     smtp_to(monkeypatch, port)
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await type_text(pilot, "Trip")
         await pilot.press("tab")
         await type_text(pilot, "Bring a coat.")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "Not sent to tom@example.org" in status(app)
         assert "cannot be reached" in status(app) and "Retry" in status(app)
         assert app.screen.query_one("#email-subject", Input).value == "Trip"
@@ -133,7 +129,7 @@ async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monke
         assert str(send.label).startswith("Retry") and app.focused is send
         with smtp_server(port) as (server, _):
             await pilot.press("enter")
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
         assert status(app) == "Sent to tom@example.org."
         await pilot.press("escape")
         await pilot.pause()
@@ -148,14 +144,14 @@ async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) ->
         smtp_to(monkeypatch, port)
         app = Host(user_id)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             await pilot.press("ctrl+s")
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             assert status(app) == "Enter a subject."
             assert app.focused is app.screen.query_one("#email-subject", Input)
             await type_text(pilot, "Hello")
             await pilot.press("enter")  # enter in the subject line sends: the body is empty
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             assert status(app) == "Enter the message text."
             assert isinstance(app.focused, TextArea)
     assert server.received == [] and OutboxMessage.select().count() == 0
@@ -164,12 +160,12 @@ async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) ->
 async def test_no_server_queues_in_the_local_outbox_and_says_where(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await type_text(pilot, "Welcome")
         await pilot.press("tab")
         await type_text(pilot, "Hello.")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         row = OutboxMessage.get()
         assert row.status == "queued" and row.eml_path
         assert "local outbox" in status(app) and row.eml_path in status(app)
@@ -178,7 +174,7 @@ async def test_no_server_queues_in_the_local_outbox_and_says_where(user_id) -> N
 async def test_escape_asks_before_discarding_typed_text(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await type_text(pilot, "Draft")
         await pilot.press("escape")
         await pilot.pause()
@@ -198,7 +194,7 @@ async def test_escape_asks_before_discarding_typed_text(user_id) -> None:
 async def test_escape_with_nothing_typed_closes_at_once(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("escape")
         await pilot.pause()
         assert app.result is False
@@ -209,11 +205,11 @@ async def test_mouse_can_send(user_id, monkeypatch) -> None:
         smtp_to(monkeypatch, port)
         app = Host(user_id)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             app.screen.query_one("#email-subject", Input).value = "Clicked"
             app.screen.query_one("#email-body", TextArea).text = "By mouse."
             assert await pilot.click("#send")
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             assert status(app) == "Sent to tom@example.org."
             assert await pilot.click("#cancel")
             await pilot.pause()
@@ -224,12 +220,12 @@ async def test_mouse_can_send(user_id, monkeypatch) -> None:
 async def test_fits_80x24_even_with_a_long_outcome(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await type_text(pilot, "Welcome")
         await pilot.press("tab")
         await type_text(pilot, "Hello.")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         screen = app.screen.region
         close = app.screen.query_one("#cancel", Button)
         status_widget = app.screen.query_one("#email-status", Static)
@@ -251,7 +247,7 @@ async def test_discarding_a_failed_message_means_no_retry_sends_it(
         assert isinstance(app.screen, ConfirmModal)
         assert "It was not sent, and no retry will send it" in app.screen.question
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert app.result is False
     (row,) = OutboxMessage.select()
     assert row.status == "discarded"
@@ -273,7 +269,7 @@ async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypat
         with smtp_server(port) as (server, _):
             assert mail.retry_failed().sent == 1  # `outbox --retry` in another terminal
             await pilot.press("ctrl+s")  # the modal's Retry
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
         assert status(app) == "Already sent to tom@example.org by another retry."
         assert not app.screen.query_one("#send", Button).display
         assert app.focused is app.screen.query_one("#cancel", Button)
@@ -286,7 +282,7 @@ async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypat
 async def test_a_multi_line_paste_into_the_subject_says_what_it_kept(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         subject = app.screen.query_one("#email-subject", Input)
         app.post_message(events.Paste("Sports day\nis on Friday"))
         await pilot.pause()
@@ -301,7 +297,7 @@ async def test_a_multi_line_paste_into_the_subject_says_what_it_kept(user_id) ->
 async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         app.post_message(events.Paste("x" * 300))
         await pilot.pause()
         assert len(app.screen.query_one("#email-subject", Input).value) == 300
@@ -309,7 +305,7 @@ async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -
         await pilot.press("tab")
         await type_text(pilot, "Body.")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert status(app) == "The subject is too long (300 characters; at most 250)."
         assert app.focused is app.screen.query_one("#email-subject", Input)
     assert OutboxMessage.select().count() == 0
@@ -318,14 +314,14 @@ async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -
 async def test_a_validation_message_goes_once_the_text_changes(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert status(app) == "Enter a subject."
         await type_text(pilot, "Hello")
         assert status(app) == ""
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert status(app) == "Enter the message text."
         await type_text(pilot, "Hi")  # the focus moved to the message box
         assert status(app) == ""
@@ -336,7 +332,7 @@ async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) 
         smtp_to(monkeypatch, port)  # EXTGW_SMTP_TIMEOUT=5
         app = Host(user_id)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             await type_text(pilot, "Slow")
             await pilot.press("tab")
             await type_text(pilot, "Server.")
@@ -348,7 +344,7 @@ async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) 
                 "Still sending to tom@example.org: please wait, at most 5 seconds more."
             )
             assert isinstance(app.screen, EmailUserModal)
-            await settle(app, pilot)
+            await settle(pilot, app, typed=False)
             assert status(app) == "Sent to tom@example.org."
     assert len(server.received) == 1
 
@@ -356,7 +352,7 @@ async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) 
 async def test_help_lists_the_keys_in_words(user_id) -> None:
     app = Host(user_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         shown = {item.description for item in screen_actions(app.screen)}
         assert {
             "Close without sending (asks if you typed)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from itertools import pairwise
 
+from app_helpers import settle
 from busy_pilot import send_key, wait_until
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -47,17 +48,6 @@ class TableApp(App):
             lambda: users.user_ids_matching(term),
             lambda ids: users.count_among(term, ids),
         )
-
-
-async def settle(pilot, app: App) -> PagedTable:
-    """Wait until every query has landed (a landed window may start the next one)."""
-    table = app.query_one(PagedTable)
-    for _ in range(500):
-        await pilot.pause()
-        if not table.fetching and not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            return table
-    raise AssertionError("the table never settled")
 
 
 def ordered_ids(term: str | None = None, sort: str = "surname", descending: bool = False):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from app_helpers import settle
 from openpyxl import load_workbook
 from textual.widgets import DataTable, Input, Static
 
 from extgw_tui.app import ExtgwApp
-from extgw_tui.models import AuditEvent, Contact, ExternalUser, Licence, Pupil
+from extgw_tui.models import AuditEvent, Contact, ExternalUser, Licence, Pupil, live_user
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.coverage import CoverageScreen
 from extgw_tui.screens.coverage_export import CoverageExportModal
@@ -79,18 +80,6 @@ def seed() -> dict[str, int]:
     Licence.create(user=leaver_parent.id, pupil=gone.id, licence_type=1)
     ids["leaver_parent"] = leaver_parent.id
     return ids
-
-
-async def settle(pilot, app, *, typed: bool = False) -> None:
-    """Let every query land (after typing, the search's debounce fire first)."""
-    await pilot.pause(0.3 if typed else 0)
-    for _ in range(400):
-        await pilot.pause(0.02)
-        tables = app.screen.query(PagedTable)
-        if not any(w.is_running for w in app.workers) and not any(t.fetching for t in tables):
-            await pilot.pause()
-            return
-    raise AssertionError("the screen never settled")
 
 
 def screen_text(app) -> str:
@@ -252,8 +241,11 @@ async def test_review_switches_to_the_left_rule_and_deletes(sqlite_db, size):
         assert "whose pupils all left the roll at least 12 months ago" in app.screen.question
         await pilot.press("y")
         await settle(pilot, app)
-        assert not ExternalUser.select().where(ExternalUser.id == ids["leaver_parent"]).exists()
-        assert ExternalUser.select().count() == 2
+        live = ExternalUser.select().where(live_user())
+        # deleted (soft: restorable until the purge), gone for everyone else
+        assert not live.where(ExternalUser.id == ids["leaver_parent"]).exists()
+        assert ExternalUser.get_by_id(ids["leaver_parent"]).deleted_at is not None
+        assert live.count() == 2
         await pilot.press("t")  # back to the inactive rule, with its own threshold
         await settle(pilot, app)
         assert app.screen.query_one("#review-months", Input).value == "12"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import settle
 from busy_pilot import send_key
 from textual.filter import NoColor
 from textual.widgets import DataTable, Input, RadioButton, Select, Static
@@ -18,19 +19,6 @@ from extgw_tui.services.accounts import delete_users
 from extgw_tui.widgets.paged_table import PagedTable
 
 PASSWORD = "correct horse battery"
-
-
-async def settle(pilot, app, *, typed: bool = True) -> PagedTable:
-    """Let the search debounce fire (after typing) and every query land."""
-    await pilot.pause(0.2 if typed else 0)
-    for _ in range(500):
-        await pilot.pause()
-        busy = any(w.is_running for w in app.workers)
-        table = app.screen.query(PagedTable).first() if app.screen.query(PagedTable) else None
-        if not busy and (table is None or not table.fetching):
-            await pilot.pause()
-            return table
-    raise AssertionError("the screen never settled")
 
 
 def text_of(app, selector: str) -> str:
