@@ -193,7 +193,9 @@ def test_config_command_lists_every_setting_and_its_source(isolated_env: Path) -
     assert result.returncode == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:]}
     assert [name for name in lines if not name.startswith("[")] == [
-        s.name for s in settings.SETTINGS if "*" not in s.name  # [schools.x]: none configured
+        s.name
+        for s in settings.SETTINGS
+        if "*" not in s.name  # [schools.x]: none configured
     ]
     assert lines["database"].endswith("config file") and "***" in lines["database"]
     assert lines["admin"].split()[1:] == ["head", "option", "--admin"]
