@@ -18,20 +18,38 @@ BULK_USERS = 10_000
 
 
 def search_terms(count: int, seed: int = 8) -> list[str]:
-    """`count` varied terms, as administrators type them: surname prefixes of 1-6 letters,
-    fragments of email addresses (local parts and domains), and terms that match nobody."""
+    """`count` varied terms, as administrators type them: surname prefixes of 1-6 letters, full
+    names in either order, IDs, names typed with an apostrophe or hyphen, fragments of email
+    addresses (local parts and domains), and terms that match nobody. No term twice: the app
+    does not search again for the term already shown, and the probe would wait for it."""
     from extgw_tui.models import ExternalUser as U
 
     rng = random.Random(seed)
-    rows = list(U.select(U.surname_key, U.email_key).where(U.id % 97 == 0).limit(400).tuples())
+    rows = list(
+        U.select(U.id, U.forename, U.surname, U.surname_key, U.email_key)
+        .where(U.id % 97 == 0)
+        .limit(400)
+        .tuples()
+    )
     rng.shuffle(rows)
-    n_surname, n_email = round(count * 0.45), round(count * 0.35)
-    n_none = count - n_surname - n_email
+    shares = {"surname": 0.35, "full": 0.1, "id": 0.05, "typed": 0.05, "email": 0.25}
+    counts = {kind: round(count * share) for kind, share in shares.items()}
+    n_none = count - sum(counts.values())
+    picks = iter(rows)
     terms: list[str] = []
-    for i, (surname, _) in enumerate(rows[:n_surname]):
-        terms.append(surname[: 1 + i % 6])
-    for i, (_, email) in enumerate(rows[n_surname : n_surname + n_email]):
-        local, _, domain = email.partition("@")
+    for i in range(counts["surname"]):
+        terms.append(next(picks)[3][: 1 + i % 6])
+    for i in range(counts["full"]):
+        _, forename, surname, _, _ = next(picks)
+        terms.append(f"{forename} {surname}" if i % 2 else f"{surname} {forename[:3]}")
+    for i in range(counts["id"]):
+        user_id = next(picks)[0]
+        terms.append(f"#{user_id}" if i % 2 else str(user_id))
+    for i in range(counts["typed"]):
+        surname = next(picks)[2]
+        terms.append(f"{surname[0]}'{surname[1:4]}" if i % 2 else f"{surname[:3]}-")
+    for i in range(counts["email"]):
+        local, _, domain = next(picks)[4].partition("@")
         if i % 3 == 2:
             terms.append(domain.split(".")[0])
         else:
@@ -41,7 +59,7 @@ def search_terms(count: int, seed: int = 8) -> list[str]:
     for i in range(n_none):
         terms.append("".join(rng.choice(letters) for _ in range(3 + i % 4)) + "@nowhere")
     rng.shuffle(terms)
-    return terms
+    return list(dict.fromkeys(terms))
 
 
 #: The rows PagedTable fetches for a new search at 80x24: three terminal heights (window_rows).

@@ -89,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
     _common(shared, argparse.SUPPRESS)
 
-    demo = sub.add_parser("demo", parents=[shared], help="(re)generate the demo database")
+    demo = sub.add_parser(
+        "demo",
+        parents=[shared],
+        help="(re)generate the demo database; with --db postgresql://..., into that empty one",
+    )
     demo.add_argument("--size", choices=DEMO_SIZES, default="small")
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
     demo.add_argument(
@@ -287,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_db_url(args: argparse.Namespace) -> str | None:
     """The database to open; None when the app is to ask which school (several configured)."""
+    if args.command == "demo" and args.db:  # demo data into a new, empty database
+        return settings.db_url(args.db)
     if args.command == "demo" or args.demo:
         size = getattr(args, "size", None) if args.command == "demo" else None
         return settings.demo_db_url(size or args.demo_size or "small")

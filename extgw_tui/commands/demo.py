@@ -8,6 +8,7 @@ generation (Ctrl+C, a full disk) leaves either the old demo database or none.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -15,9 +16,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from extgw_tui.db import open_database, sqlite_path
+import peewee
+
+from extgw_tui.db import make_database, open_database, redact_url, sqlite_path
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_OK
+from extgw_tui.models import ALL_MODELS
 from extgw_tui.services import demo, users
 
 #: Fast settings for a scratch file nobody else has open; the normal ones return on next open.
@@ -48,7 +52,8 @@ def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
     """Generate the demo database at `url` if it is missing or empty (or `force`), then close it."""
     path = sqlite_path(url)
     if path is None:
-        raise ExtgwError("The demo database must be an SQLite file.")
+        _demo_on_server(url, size)
+        return
     if not force and path.is_file() and path.stat().st_size > 0:
         return
     try:
@@ -85,6 +90,42 @@ def ensure_demo(url: str, size: str, *, force: bool = False) -> None:
     )
 
 
+def _demo_on_server(url: str, size: str) -> None:
+    """The demo data into an EMPTY PostgreSQL database (`extgw-tui demo --db URL`).
+
+    A database with any table in it is refused; an interrupted or failed generation drops the
+    tables it made, so the database is left empty again.
+    """
+    probe = make_database(url)
+    try:
+        probe.connect()
+        if probe.get_tables():
+            raise ExtgwError(
+                f"The database {redact_url(url)} is not empty; "
+                "demo data goes only into a new, empty database."
+            )
+    finally:
+        probe.close()
+    tty = sys.stderr.isatty()
+    started = time.perf_counter()
+    db = open_database(url)
+    try:
+        summary = demo.generate(size, today=date.today(), progress=_reporter(tty))
+        db.execute_sql("ANALYZE")  # the planner's statistics, or the first queries crawl
+    except BaseException:
+        with contextlib.suppress(peewee.DatabaseError):  # the first error is the one to tell
+            db.rollback()
+            db.drop_tables(ALL_MODELS, safe=True, cascade=True)
+        raise
+    finally:
+        if tty:
+            print(file=sys.stderr)
+    print(
+        f"{summary.text()} Made in {time.perf_counter() - started:.1f} s: {redact_url(url)}",
+        file=sys.stderr,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """`extgw-tui demo`: ensure_demo has run; say where the demo database is and what it holds
     (and with --roll-file, write a roll file matching it, to try the import on)."""
@@ -95,8 +136,13 @@ def run(args: argparse.Namespace) -> int:
     totals = users.totals()
     print(
         f"The demo database holds {totals.users:,} users ({totals.denied:,} denied); "
-        f"open it with: extgw-tui --demo"
-        f"{' --demo-size ' + args.size if args.size != 'small' else ''}. "
+        f"open it with: {_open_with(args)}. "
         f"Every demo account's portal password is {demo.DEMO_PASSWORD!r}."
     )
     return EXIT_OK
+
+
+def _open_with(args: argparse.Namespace) -> str:
+    if getattr(args, "db", None):
+        return f"extgw-tui --db {redact_url(args.db)}"
+    return f"extgw-tui --demo{' --demo-size ' + args.size if args.size != 'small' else ''}"
