@@ -14,6 +14,7 @@ from conftest import open_database_raw
 
 from extgw_tui.cli import main
 from extgw_tui.db import open_database
+from extgw_tui.errors import DatabaseProblem
 from extgw_tui.models import (
     ALL_MODELS,
     AuditEvent,
@@ -184,3 +185,14 @@ def test_a_table_keyed_by_text_is_copied_too(tmp_path: Path):
     finally:
         ALL_MODELS.remove(Note)
         database.close()
+
+
+def test_a_source_without_a_table_of_this_release_is_refused_before_copying(tmp_path: Path):
+    source = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    handle = open_database(source)
+    handle.execute_sql('DROP TABLE "saved_view"')
+    target = tmp_path / "b.sqlite3"
+    with pytest.raises(DatabaseProblem, match="lacks the tables saved_view"):
+        db_copy.copy_database(f"sqlite:///{target}")
+    assert not target.exists()
+    database.close()

@@ -78,6 +78,17 @@ def copy_database(
     return report
 
 
+def _check_source(models: list) -> None:
+    """Every table of this release is in the source, before anything is copied."""
+    have = set(database.get_tables())
+    missing = [m._meta.table_name for m in models if m._meta.table_name not in have]
+    if missing:
+        raise DatabaseProblem(
+            f"The source database lacks the tables {', '.join(missing)} of this release; "
+            "nothing was copied."
+        )
+
+
 def _copy_into(
     target: peewee.Database,
     target_url: str,
@@ -85,6 +96,7 @@ def _copy_into(
     should_cancel: Callable[[], bool],
 ) -> CopyReport:
     models = peewee.sort_models(ALL_MODELS)  # referenced tables first
+    _check_source(models)
     report = CopyReport(target=redact_url(target_url))
     with snapshot(), target.atomic():
         with target.bind_ctx(models, bind_refs=False, bind_backrefs=False):
