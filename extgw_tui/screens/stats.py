@@ -10,6 +10,7 @@ terminal's size, the theme, and NO_COLOR (bars told apart by their marker, not t
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.color import Color
@@ -40,6 +41,10 @@ class LoginChart(PlotextPlot):
         if self.size.height < self.MIN_ROWS:
             return Text(" Enlarge the window to see the chart.", style="italic")
         return super().render()
+
+
+#: Why the licence types' figures need not add up to All's.
+OVERLAP_NOTE = "Types overlap (an account may hold both, or none), so need not add up to All."
 
 
 class StatsScreen(Screen[None]):
@@ -101,8 +106,13 @@ class StatsScreen(Screen[None]):
             yield LoginChart(id="stats-plot")
             yield Static("", id="stats-links")
             yield Static("", id="stats-figures", markup=False)
+            yield Static(OVERLAP_NOTE, id="stats-note", markup=False)
         yield Static("", id="stats-period")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The note on overlapping licence types gives way first in a small window."""
+        self.query_one("#stats-note").display = event.size.width >= 80 and event.size.height >= 24
 
     def on_mount(self) -> None:
         self._show_links()
@@ -203,8 +213,8 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-figures", Static).update(
             f"{f.accounts:,} accounts · {f.allowed:,} allowed · "
             f"{f.denied:,} denied · {sum(series.logins):,} logins shown\n"
-            f"Logged in: last 30 days {f.last_30_days:,} · last 12 months "
-            f"{f.last_12_months:,} · never {f.never:,}"
+            f"Logged in: last 30 days {f.last_30_days:,} · since {f.year_from:%-d %b %Y} "
+            f"(12 months) {f.last_12_months:,} · never {f.never:,}"
         )
         self._draw()
 

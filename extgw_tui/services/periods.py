@@ -6,6 +6,7 @@ on both backends without date functions.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -104,3 +105,17 @@ def short_label(mode: str, label: str) -> str:
     if mode == WEEKS:
         return label.split("-")[1]
     return label[2:]
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier, clamped to the end of a shorter month."""
+    index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def rolling_year_start(today: date) -> date:
+    """The first day of "the last 12 months", counted as the review counts them: the day after
+    the same day a year earlier (services/review.cutoff_day(12))."""
+    return months_before(today, 12) + timedelta(days=1)

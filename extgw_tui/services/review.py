@@ -26,7 +26,6 @@ account whose pupil rejoined the roll, or that gained a pupil, is kept.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,6 +39,7 @@ from extgw_tui.models import ExternalUser, Licence, LoginEvent, Pupil, database,
 from extgw_tui.services import audit, export_folder, exports, purge, xlsx
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.services.periods import months_before
 from extgw_tui.services.pupils import live
 from extgw_tui.text import plural
 
@@ -164,14 +164,6 @@ def check_months(months: int) -> int:
 def months_text(months: int) -> str:
     """The threshold in words: "1 month", "12 months"."""
     return plural(months, "month")
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day `months` calendar months earlier, clamped to the end of a shorter month."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def cutoff_day(months: int, today: date | None = None) -> date:

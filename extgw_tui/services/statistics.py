@@ -47,8 +47,9 @@ class AccountFigures:
     allowed: int
     denied: int
     last_30_days: int
-    last_12_months: int
+    last_12_months: int  # rolling: since year_from, the review's rule
     never: int
+    year_from: date
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,8 @@ def account_figures(group: Group, today: date | None = None) -> AccountFigures:
     today = today or date.today()
     U = ExternalUser
     recent = _midnight(today - timedelta(days=RECENT_DAYS))
-    year = _midnight(periods.last_months(today)[0].start)
+    year_from = periods.rolling_year_start(today)
+    year = _midnight(year_from)
     query = U.select(
         fn.COUNT(U.id),
         _sum_if(U.access_allowed == True),  # noqa: E712
@@ -207,7 +209,7 @@ def account_figures(group: Group, today: date | None = None) -> AccountFigures:
         holders = Licence.select(Licence.user).where(Licence.licence_type == group.licence_type_id)
         query = query.where(U.id.in_(holders))
     accounts, allowed, last_30, last_12, never = (int(v or 0) for v in query.tuples().get())
-    return AccountFigures(accounts, allowed, accounts - allowed, last_30, last_12, never)
+    return AccountFigures(accounts, allowed, accounts - allowed, last_30, last_12, never, year_from)
 
 
 @dataclass(frozen=True)
