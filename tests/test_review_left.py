@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from extgw_tui.cli import main
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil, now
-from extgw_tui.services import review
+from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil, live_user, now
+from extgw_tui.services import purge, review
 
 TODAY = date(2026, 5, 15)
 CUTOFF = date(2025, 11, 15)  # six months before TODAY
@@ -105,7 +105,9 @@ def test_delete_rechecks_inside_the_transaction(families):
     assert kept[families["Recent"]] == "a pupil left on 2025-11-16, too recently"
     assert kept[families["Undated"]] == "a pupil's leaving date is not known"
     assert kept[families["Nopupils"]].startswith("holds no pupil")
-    assert not ExternalUser.select().where(ExternalUser.id == families["Both"]).exists()
+    both = ExternalUser.select().where(ExternalUser.id == families["Both"])
+    assert not both.where(live_user()).exists()  # gone for everyone (soft: until the purge)
+    assert both.get().deleted_at is not None
     entry = AuditEvent.get(AuditEvent.action == "account.delete")
     assert entry.user_id == families["Both"] and "left the roll" in entry.detail
     assert not Licence.select().where(Licence.user == families["Both"]).exists()
@@ -114,6 +116,8 @@ def test_delete_rechecks_inside_the_transaction(families):
 def test_delete_keeps_the_login_history(families):
     LoginEvent.create(user=families["Both"], at=datetime(2024, 1, 1))
     review.delete_accounts([families["Both"]], 6, today=TODAY, rule=review.LEFT)
+    assert LoginEvent.select().count() == 1  # linked until the purge (an undo restores it)
+    purge.purge_due(days=0, when=now() + timedelta(seconds=1))
     assert LoginEvent.select().where(LoginEvent.user.is_null()).count() == 1
 
 
@@ -143,5 +147,5 @@ def test_command_lists_and_deletes(sqlite_db, capsys):
     assert capsys.readouterr().out.startswith("0 accounts")
     assert main(["review", "--db", url, "--rule", "left", "--delete", "--yes"]) == 0
     assert "Deleted 1 account" in capsys.readouterr().out
-    assert {u.surname for u in ExternalUser.select()} == {"Staying"}
+    assert {u.surname for u in ExternalUser.select().where(live_user())} == {"Staying"}
     assert main(["review", "--db", url, "--rule", "left", "--months", "0"]) == 1

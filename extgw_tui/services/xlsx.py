@@ -24,6 +24,7 @@ import errno
 import os
 import re
 import secrets
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -159,6 +160,9 @@ def write_workbook(
     """
     target = Path(path).expanduser().absolute()
     _check_target(target)
+    # The stdlib's first tempfile call probes the scratch folder with a file of its own, which a
+    # signal arriving just then would leave behind; done now, before any file of the export.
+    tempfile.gettempdir()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(safe_sheet_title(sheet_title))
     temp: Path | None = None
