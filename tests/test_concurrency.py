@@ -19,7 +19,7 @@ from pathlib import Path
 import peewee
 import psycopg2
 import pytest
-from test_statistics import _summary_rows
+from login_summary_rows import summary_rows
 
 from extgw_tui import db as dbmod
 from extgw_tui.app import ExtgwApp
@@ -210,9 +210,9 @@ def test_the_same_accounts_logging_in_at_once_all_count(db, db_url):
         assert proc.exitcode == 0
     assert outs == [[], []]
     assert LoginEvent.select().count() == 2 * rounds * len(ids)
-    kept = _summary_rows()
+    kept = summary_rows()
     rebuild_login_summary()  # what the upkeep counted, login by login, equals a recount
-    assert _summary_rows() == kept
+    assert summary_rows() == kept
 
 
 def _hold_write_lock(path: Path) -> sqlite3.Connection:

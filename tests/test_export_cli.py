@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from export_world import World, build_world, bulk_users
 from openpyxl import load_workbook
-from test_exports import World, build_world, bulk_users
 
 from extgw_tui import cli
 from extgw_tui.services.exports import export_rows, make_request

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_export_modal import ModalApp, rows_of, settle, status
-from test_exports import World, build_world
+from export_modal_app import ModalApp, rows_of, settle, status
+from export_world import World, build_world
 from textual.widgets import Input, RadioSet, Select
 
 from extgw_tui.screens.export import ExportModal

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from export_world import build_world
 from openpyxl import load_workbook
-from test_exports import build_world
 
 from extgw_tui import cli
 from extgw_tui.services import audit, export_folder

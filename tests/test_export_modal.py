@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from busy_pilot import send_key, wait_until
-from openpyxl import load_workbook
-from test_exports import World, build_world, bulk_users
+from export_modal_app import ModalApp, rows_of, settle, status
+from export_world import World, build_world, bulk_users
 from textual.app import App
 from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Select, Static
 
@@ -26,32 +26,6 @@ from extgw_tui import cli
 from extgw_tui.models import ExternalUser
 from extgw_tui.screens.export import KINDS, ExportModal
 from extgw_tui.services.exports import LABELS, ExportKind
-
-
-class ModalApp(App):
-    """Just enough app to host the modal; records what it dismissed with."""
-
-    def __init__(self, search: str | None = None) -> None:
-        super().__init__()
-        self.search = search
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(ExportModal(self.search), self.results.append)
-
-
-def rows_of(path: Path) -> list[list]:
-    ws = load_workbook(path).worksheets[0]
-    return [list(r) for r in ws.iter_rows(values_only=True)]
-
-
-def status(app: App) -> str:
-    return str(app.screen.query_one("#export-status", Static).render())
-
-
-async def settle(app: App, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def replace_path(pilot, path: Path) -> None:

@@ -20,3 +20,15 @@ def test_the_import_contracts_hold():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " 0 broken" in done.stdout
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in helper modules (app_helpers, export_world ...), so running one
+    test file never runs, or depends on the fixtures of, another."""
+    offenders = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("from test_", "import test_"))
+    ]
+    assert offenders == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from login_summary_rows import summary_rows
 
 from extgw_tui.models import (
     PARENT_GUARDIAN,
@@ -17,9 +18,6 @@ from extgw_tui.models import (
     ExternalUser,
     Licence,
     LicenceType,
-    LoginDay,
-    LoginPeriodUsers,
-    LoginUserPeriod,
     Pupil,
     database,
 )
@@ -47,14 +45,6 @@ LOGINS = [
     ("alice", D(2026, 3, 16, 9, 0)),  # 2026-W12
     ("alice", D(2026, 3, 17, 10, 0)),
 ]
-
-
-def _summary_rows() -> tuple[set, set, set]:
-    days = set(LoginDay.select(LoginDay.day, LoginDay.licence_mask, LoginDay.logins).tuples())
-    P, U = LoginUserPeriod, LoginPeriodUsers
-    seen = set(P.select(P.kind, P.start, P.user_id, P.licence_mask).tuples())
-    counts = set(U.select(U.kind, U.start, U.licence_type, U.users).tuples())
-    return days, seen, counts
 
 
 @pytest.fixture
@@ -162,16 +152,16 @@ def test_groups_are_all_then_every_licence_type(fixture_db):
 
 
 def test_summary_kept_by_record_login_equals_a_rebuild(fixture_db):
-    kept = _summary_rows()
+    kept = summary_rows()
     assert sum(n for _, _, n in kept[0]) == len(LOGINS)
     rebuild_login_summary()
-    assert _summary_rows() == kept
+    assert summary_rows() == kept
     # and it keeps equal as more logins are recorded after the rebuild
     record_login(ExternalUser.get_by_id(fixture_db["dave"]), at=D(2026, 3, 18, 7, 0))
     record_login(ExternalUser.get_by_id(fixture_db["dave"]), at=D(2026, 3, 18, 8, 0))
-    kept = _summary_rows()
+    kept = summary_rows()
     rebuild_login_summary()
-    assert _summary_rows() == kept
+    assert summary_rows() == kept
     series = statistics.login_series(_group("Carer"), periods.MONTHS, TODAY)
     assert (series.logins[-1], series.users[-1]) == (2, 1)
     # the deleted account's periods survive the rebuild (LoginEvent no longer names her)
@@ -188,9 +178,9 @@ def test_a_new_licence_type_mid_period_counts_the_user_once_per_group(fixture_db
         for name in ("All", PARENT_GUARDIAN, PUPIL)
     }
     assert users == {"All": 3, PARENT_GUARDIAN: 2, PUPIL: 2}
-    kept = _summary_rows()
+    kept = summary_rows()
     rebuild_login_summary()
-    assert _summary_rows() == kept
+    assert summary_rows() == kept
 
 
 def test_user_login_summary(fixture_db):

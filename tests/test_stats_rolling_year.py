@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from test_stats_screen import StatsApp, _settle
+from stats_app import StatsApp, settle_stats
 
 from extgw_tui.models import ExternalUser
 from extgw_tui.services import periods, review, statistics
@@ -31,7 +31,7 @@ def test_last_12_months_is_rolling_as_in_the_review(db) -> None:
 async def test_the_screen_names_the_period_and_why_types_overlap(sqlite_db) -> None:
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         text = str(screen.query_one("#stats-figures").render())
         since = periods.rolling_year_start(date.today())
         assert f"since {since:%-d %b %Y} (12 months)" in text

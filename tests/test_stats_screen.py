@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from textual.app import App
+from stats_app import StatsApp, settle_stats
 from textual.color import Color
 from textual.command import CommandList
 from textual.widgets import DataTable, Footer, Static
@@ -19,11 +19,6 @@ from extgw_tui.screens.stats import LoginChart, StatsScreen
 from extgw_tui.services import periods
 from extgw_tui.services.licences import add_licence_type
 from extgw_tui.services.portal import record_login
-
-
-class StatsApp(App[None]):
-    def on_mount(self) -> None:
-        self.push_screen(StatsScreen())
 
 
 @pytest.fixture
@@ -41,15 +36,6 @@ def logins(sqlite_db):
         record_login(parent, at=start + timedelta(minutes=minutes))
     record_login(child, at=start + timedelta(minutes=4))
     return sqlite_db
-
-
-async def _settle(app: App, pilot) -> StatsScreen:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    screen = app.screen
-    assert isinstance(screen, StatsScreen)
-    return screen
 
 
 def _plot_text(screen: StatsScreen) -> str:
@@ -71,66 +57,66 @@ async def _open_over_users(app: ExtgwApp, pilot) -> StatsScreen:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.press("s")
-    return await _settle(app, pilot)
+    return await settle_stats(app, pilot)
 
 
 async def test_links_keys_and_clicks_change_the_chart(logins):
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert [g.name for g in screen.groups] == ["All", PARENT_GUARDIAN, PUPIL, "Carer"]
         assert screen.shown.group.name == "All"
         assert (screen.shown.series.logins[-1], screen.shown.series.users[-1]) == (4, 2)
         all_chart = _plot_text(screen)
 
         await pilot.press("right")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name == PARENT_GUARDIAN
         assert (screen.shown.series.logins[-1], screen.shown.series.users[-1]) == (3, 1)
         assert _plot_text(screen) != all_chart
 
         await pilot.press("4")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name == "Carer"
         assert sum(screen.shown.series.logins) == 0
 
         # a click on "3 Pupil" in the links line: " 1 All   2 Parent/Guardian   3 Pupil "
         links = str(screen.query_one("#stats-links", Static).render())
         await pilot.click("#stats-links", offset=(links.index("3 Pupil") + 2, 0))
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name == PUPIL
         assert screen.shown.series.logins[-1] == 1
         assert screen.shown.figures.accounts == 1
 
         await pilot.press("left", "left")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name == "All"
 
 
 async def test_period_switch_and_refresh(logins):
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         await pilot.press("p")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.series.mode == periods.WEEKS
         assert len(screen.shown.series.labels) == 12
         await pilot.press("p")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.series.mode == periods.YEARS
         assert sum(screen.shown.series.logins) == 4
         await pilot.press("p")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.series.mode == periods.MONTHS
 
         record_login(ExternalUser.get(ExternalUser.surname == "Child"))
         await pilot.press("ctrl+r")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.series.logins[-1] == 5
 
         period = str(screen.query_one("#stats-period", Static).render())
         await pilot.click("#stats-period", offset=(period.index("years") + 2, 0))
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.series.mode == periods.YEARS
 
         await pilot.press("escape")
@@ -142,11 +128,11 @@ async def test_a_licence_type_name_is_shown_as_typed_never_as_markup(logins):
     add_licence_type("[b]Carer[/b] [@click=app.quit]x")
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         links = str(screen.query_one("#stats-links", Static).render())
         assert "5 [b]Carer[/b] [@click=app.quit]x" in links
         await pilot.press("5")
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name.startswith("[b]Carer")
 
 
@@ -169,7 +155,7 @@ async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
     """The chart gives way in a small window; from 80x24 up all three are there to read."""
     app = StatsApp()
     async with app.run_test(size=size) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         for selector in ("#stats-title", "#stats-links", "#stats-figures", "#stats-period"):
             region = screen.query_one(selector).region
             assert region.height >= 1 and region.bottom <= size[1] - 1, selector  # above footer
@@ -192,7 +178,7 @@ async def test_y_axis_ticks_have_thousands_separators(logins):
         record_login(ExternalUser.get(ExternalUser.surname == "Child"))
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         chart = _plot_text(screen)
         assert "1,000┤" in chart and "1,500┤" in chart and "1000" not in chart
 
@@ -200,7 +186,7 @@ async def test_y_axis_ticks_have_thousands_separators(logins):
 async def test_a_theme_change_redraws_the_bars_in_its_colours(logins):
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         before = Color.parse(app.theme_variables["primary"]).rgb
         assert before in _bar_colours(screen)
         app.theme = "nord"  # what ctrl+p "Change theme" does
@@ -247,7 +233,7 @@ async def test_help_and_palette_name_the_links_there_are(logins):
         assert "Show Pupil" in [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         await pilot.press("escape")
         await pilot.press("5")  # no fifth link: nothing happens
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         assert screen.shown.group.name == "All"
 
 
@@ -255,7 +241,7 @@ async def test_no_color_draws_without_colours(logins, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = StatsApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _settle(app, pilot)
+        screen = await settle_stats(app, pilot)
         plot = screen.query_one(LoginChart)
         assert plot.theme == "clear"
         assert "▒" in _plot_text(screen)  # the distinct-users bars, told apart by their marker
