@@ -122,7 +122,7 @@ async def test_delete_marked_with_recheck(sqlite_db):
         assert isinstance(app.screen, ConfirmModal)
         assert "Delete 3 accounts" in app.screen.question
         # between drawing the list and confirming, one of them logs in
-        record_login(ExternalUser.get_by_id(ids["Newer"]))
+        record_login(ExternalUser.get_by_id(ids["Newer"]), at=NOW)
         await pilot.press("y")
         await _settle(pilot, app)
         remaining = {u.id for u in ExternalUser.select(ExternalUser.id).where(live_user())}
