@@ -256,6 +256,12 @@ class _Generator:
         self.days = [self.start + timedelta(days=i) for i in range(HISTORY_DAYS)]
         self.cum = list(accumulate(day_weight(d) for d in self.days))
         self.hour_cum = list(accumulate(HOUR_WEIGHTS))
+        #: Each history day's 'YYYY-MM-DD ' and each hour's 3,600 'HH:MM:SS', for the logins.
+        self.day_texts = [f"{day.isoformat()} " for day in self.days]
+        self.clock = [
+            [f"{hour:02d}:{rest // 60:02d}:{rest % 60:02d}" for rest in range(3600)]
+            for hour in range(24)
+        ]
         self.surname_cum = list(accumulate(1 / (rank + 8) for rank in range(len(names.SURNAMES))))
         self.emails: set[str] = set()
         self.pupils: list[tuple] = []
@@ -616,9 +622,23 @@ class _Generator:
         lo, hi = window
         return self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)
 
-    def _day_between(self, lo: int, hi: int) -> int:
-        low = self.cum[lo - 1] if lo else 0.0
-        return min(bisect_left(self.cum, low + self.rng.random() * (self.cum[hi] - low)), hi)
+    def _logins_between(self, lo: int, hi: int, count: int) -> list[tuple[int, str]]:
+        """`count` logins on days lo..hi (each day as likely as its weight), as (day index,
+        time text): _stamp's draws, inlined with its texts made once (the huge demo makes
+        20,000,000)."""
+        random, bits, cum, hour_cum = self.rng.random, self.rng.getrandbits, self.cum, self.hour_cum
+        low = cum[lo - 1] if lo else 0.0
+        span, hours = cum[hi] - low, hour_cum[-1]
+        days, clock = self.day_texts, self.clock
+        logins = []
+        for _ in range(count):
+            day = min(bisect_left(cum, low + random() * span), hi)
+            hour = bisect_left(hour_cum, random() * hours)
+            rest = bits(12)  # randrange(3600), as the random module draws it
+            while rest >= 3600:
+                rest = bits(12)
+            logins.append((day, days[day] + clock[hour][rest]))
+        return logins
 
     def _login_time(self, day: int) -> str:
         return self._stamp(self.days[day])
@@ -678,16 +698,15 @@ class _Generator:
             if account.last_login_day is not None:
                 chunk.append((self._login_time(account.last_login_day), account.id, mask))
                 count -= 1
-            for _ in range(count):
-                chunk.append((self._login_time(self._day_between(lo, hi)), account.id, mask))
+            user = account.id
+            chunk.extend((at, user, mask) for _, at in self._logins_between(lo, hi, count))
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
         for account, count in zip(deleted, self._deleted_counts(deleted, orphan), strict=True):
             lo, hi = account.window
-            for _ in range(count):
-                day = self._day_between(lo, hi)
-                chunk.append((self._login_time(day), None, account.licence_mask))
+            for day, at in self._logins_between(lo, hi, count):
+                chunk.append((at, None, account.licence_mask))
                 for kind in KIND.values():
                     start = period_start(kind, self.days[day]).isoformat()
                     periods.add((kind, start, account.id, account.licence_mask))
