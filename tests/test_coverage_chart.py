@@ -8,6 +8,7 @@ import re
 
 import pytest
 from chart_helpers import inside_plot
+from host_app import HostApp
 from textual.app import App
 from textual.color import Color
 from textual.widgets import Static
@@ -18,11 +19,6 @@ from extgw_tui.services import bar_chart, coverage
 from extgw_tui.widgets.bar_chart import BarChart
 
 PARENT, OWN = 1, 2
-
-
-class CoverageApp(App[None]):
-    def on_mount(self) -> None:
-        self.push_screen(CoverageScreen())
 
 
 @pytest.fixture
@@ -55,7 +51,7 @@ async def _settle(app: App, pilot) -> CoverageScreen:
 
 @pytest.mark.parametrize("size", [(80, 24), (140, 40)])
 async def test_the_legend_is_above_the_plot_in_the_bars_colours(school, size):
-    app = CoverageApp()
+    app = HostApp(CoverageScreen)
     async with app.run_test(size=size) as pilot:
         screen = await _settle(app, pilot)
         shares = [bar.values for bar in screen.query_one(BarChart).bars.series]
@@ -77,7 +73,7 @@ async def test_the_legend_is_above_the_plot_in_the_bars_colours(school, size):
 
 async def test_no_color_legend_tells_the_series_apart_by_marker(school, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = CoverageApp()
+    app = HostApp(CoverageScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _settle(app, pilot)
         text = screen.query_one("#coverage-legend", Static).content

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from chart_helpers import inside_plot
 from peewee import fn
-from stats_app import StatsApp, settle_stats
+from stats_app import settle_stats, stats_app
 
 from extgw_tui.cli import main
 from extgw_tui.models import ExternalUser, LoginEvent
@@ -72,7 +72,7 @@ async def test_each_bar_shows_the_sql_count_and_no_legend_covers_the_bars(month_
     logins = _sql_counts(fn.COUNT(LoginEvent.id))
     users = _sql_counts(fn.COUNT(LoginEvent.user.distinct()))
     assert logins[-3:] == [250, 17, 3] and users[-3:] == [5, 4, 1]  # the fixture is as meant
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=size) as pilot:
         screen = await settle_stats(app, pilot)
         for chart_id, counts, title in (
@@ -93,7 +93,7 @@ async def test_the_screen_and_the_command_name_the_period_alike(month_logins, ca
     name = f"last 12 calendar months ({first:%-d %b %Y} to {today:%-d %b %Y})"
     series = statistics.login_series(statistics.ALL, periods.MONTHS)
     assert statistics.period_name(series) == name
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await settle_stats(app, pilot)
         title = str(screen.query_one("#stats-title").render())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from stats_app import StatsApp, settle_stats
+from stats_app import settle_stats, stats_app
 from textual.color import Color
 from textual.command import CommandList
 from textual.widgets import DataTable, Footer, Static
@@ -62,7 +62,7 @@ async def _open_over_users(app: ExtgwApp, pilot) -> StatsScreen:
 
 
 async def test_links_keys_and_clicks_change_the_chart(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         assert [g.name for g in screen.groups] == ["All", PARENT_GUARDIAN, PUPIL, "Carer"]
@@ -95,7 +95,7 @@ async def test_links_keys_and_clicks_change_the_chart(logins):
 
 
 async def test_period_switch_and_refresh(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         await pilot.press("p")
@@ -127,7 +127,7 @@ async def test_period_switch_and_refresh(logins):
 
 async def test_a_licence_type_name_is_shown_as_typed_never_as_markup(logins):
     add_licence_type("[b]Carer[/b] [@click=app.quit]x")
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         links = str(screen.query_one("#stats-links", Static).render())
@@ -154,7 +154,7 @@ async def test_the_palette_shows_a_licence_type_name_as_typed(logins):
 @pytest.mark.parametrize("size", [(40, 12), (80, 24), (140, 40), (200, 60)])
 async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
     """The chart gives way in a small window; from 80x24 up all three are there to read."""
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=size) as pilot:
         screen = await settle_stats(app, pilot)
         for selector in ("#stats-title", "#stats-links", "#stats-figures", "#stats-period"):
@@ -179,7 +179,7 @@ async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
 async def test_y_axis_ticks_have_thousands_separators(logins):
     for _ in range(1_500):
         record_login(ExternalUser.get(ExternalUser.surname == "Child"))
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         chart = _plot_text(screen)
@@ -188,7 +188,7 @@ async def test_y_axis_ticks_have_thousands_separators(logins):
 
 
 async def test_a_theme_change_redraws_the_bars_in_its_colours(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         before = Color.parse(app.theme_variables["primary"]).rgb
@@ -246,7 +246,7 @@ async def test_help_and_palette_name_the_links_there_are(logins):
 
 async def test_no_color_draws_without_colours(logins, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         for chart, title in (("#stats-logins", "Logins per"), ("#stats-users", "Distinct users")):
