@@ -27,7 +27,7 @@ from extgw_tui.portal_api.errors import ApiError, error_response
 from extgw_tui.portal_api.guard import Guard
 from extgw_tui.portal_api.openapi import document
 from extgw_tui.portal_api.pool import Pools
-from extgw_tui.services import audit, portal, portal_sessions
+from extgw_tui.services import audit, mail, portal, portal_sessions
 
 #: Seconds between two clean-ups of ended sessions and used reset codes.
 HOUSEKEEPING = 3600
@@ -79,10 +79,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _housekeeping(pools: Pools) -> None:
-    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise)."""
+    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise);
+    discard reset messages that could not go within their code's hour (services/mail.py)."""
     while True:
         try:
             await pools.query(portal_sessions.purge_expired)
+            await pools.query(mail.discard_expired)
         except Exception:  # the next round tries again; the portal itself goes on
             log.exception("portal: housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING)
