@@ -8,9 +8,11 @@ understood raises InvalidInput with one sentence naming it. HELP is what the `?`
 from __future__ import annotations
 
 import difflib
+import functools
+import operator
 import re
 from calendar import monthrange
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from peewee import Expression, fn
@@ -339,15 +341,13 @@ def search_condition(text: str | None) -> Expression | None:
                 parts.append(~condition)
         else:
             words.append(token)
-    free = text_condition(" ".join(words))
-    if free is not None:
-        parts.insert(0, free)
-    if not parts:
-        return None
-    condition = parts[0]
-    for part in parts[1:]:
-        condition &= part
-    return condition
+    return all_of([text_condition(" ".join(words)), *parts])
+
+
+def all_of(parts: Iterable[Expression | None]) -> Expression | None:
+    """The conditions ANDed in their order, the Nones left out; None when none is left."""
+    found = [part for part in parts if part is not None]
+    return functools.reduce(operator.and_, found) if found else None
 
 
 def check(text: str | None) -> str | None:

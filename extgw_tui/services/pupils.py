@@ -16,9 +16,9 @@ from datetime import date, datetime
 
 from peewee import Expression, fn
 
-from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput, NotFound
 from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, name_key
+from extgw_tui.services.filters import prefix as _prefix
 from extgw_tui.services.users import normalise_term
 
 P, U = Pupil, ExternalUser
@@ -132,13 +132,6 @@ def check_roll(roll: str) -> str:
     if roll not in ROLL_FILTERS:
         raise InvalidInput(f"The roll filter must be one of {', '.join(ROLL_FILTERS)}.")
     return roll
-
-
-def _prefix(field, key: str) -> Expression:
-    """`field` starts with `key`: an index range on SQLite's binary keys, LIKE on PostgreSQL."""
-    if is_sqlite():
-        return (field >= key) & (field < key + "\U0010ffff")
-    return field.startswith(key)
 
 
 def _name_condition(text: str) -> Expression | None:
