@@ -32,7 +32,7 @@ from extgw_tui.logs import log, setup_logging
 if TYPE_CHECKING:
     from extgw_tui.app import ExtgwApp
 
-DEMO_SIZES = ("small", "large")
+DEMO_SIZES = ("small", "large", "huge")  # huge: PostgreSQL only (demo --db URL)
 
 
 def _common(parser: argparse.ArgumentParser, default) -> None:

@@ -102,20 +102,16 @@ def text_condition(text: str) -> Expression | None:
 
 
 def names_condition(
-    words: list[str],
-    whole: str,
-    forename_key: Field,
-    surname_key: Field,
-    starts: Callable[[Field, str], Expression] = prefix,
+    words: list[str], whole: str, forename_key: Field, surname_key: Field
 ) -> Expression:
     """Surname or forename starting with `whole` (the folded text), or the words split in two
     as forename + surname either way round: "anna smith" and "smith anna" both find her."""
-    condition = starts(surname_key, whole) | starts(forename_key, whole)
+    condition = prefix(surname_key, whole) | prefix(forename_key, whole)
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
         if first and rest:
-            condition |= starts(forename_key, first) & starts(surname_key, rest)
-            condition |= starts(surname_key, first) & starts(forename_key, rest)
+            condition |= prefix(forename_key, first) & prefix(surname_key, rest)
+            condition |= prefix(surname_key, first) & prefix(forename_key, rest)
     return condition
 
 
