@@ -9,26 +9,15 @@ Preview and apply each run in a child process (probe_import.py) for their own pe
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from common import BENCH, ROOT, parse
+from common import BENCH, run_probe
 
 PREVIEW_LIMIT, APPLY_LIMIT, MEMORY_LIMIT = 10.0, 30.0, 300.0
 
 
 def _probe(env: dict, *args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "probe_import.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"probe_import.py {args[0]} failed:\n{done.stderr[-3000:]}")
-    return parse(done.stdout)
+    return run_probe([str(BENCH / "probe_import.py"), *args], env, f"probe_import.py {args[0]}")
 
 
 def measure(env: dict, url: str, roll: Path) -> dict:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import import_roll
 import portal_load
-from common import BENCH, ROOT, child_env, machine, median, p95, parse
+from common import BENCH, child_env, machine, median, p95, run_probe
 from measure import (
     bulk_access,
     login_statistics,
@@ -176,19 +175,9 @@ class Runner:
     # ----- child processes ---------------------------------------------------------------
 
     def probe(self, script: str, *args: str) -> dict:
-        launched = time.time()
-        done = subprocess.run(
-            [sys.executable, str(BENCH / script), args[0], repr(launched), *args[1:]]
-            if script == "probe_app.py"
-            else [sys.executable, str(BENCH / script), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{script} {args[0]} failed:\n{done.stderr[-3000:]}")
-        return parse(done.stdout)
+        if script == "probe_app.py":  # the app's clock starts from the moment of launch
+            args = (args[0], repr(time.time()), *args[1:])
+        return run_probe([str(BENCH / script), *args], self.env, f"{script} {args[0]}")
 
     # ----- the measurements ----------------------------------------------------------------
 

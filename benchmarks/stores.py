@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from common import BENCH, ROOT, parse
+from common import BENCH, ROOT, run_probe
 
 #: The code a demo database is made from: when any of it changes, the database is made again.
 SOURCES = (
@@ -56,18 +54,10 @@ def now_text() -> str:
 def generate(url: str, size: str, env: dict) -> dict:
     """Generate the demo of `size` at `url` in a child process (what `extgw-tui demo` runs)."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _GENERATE, url, size],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=BENCH,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"generating the {size} demo failed:\n{done.stderr[-3000:]}")
+    done = run_probe(["-c", _GENERATE, url, size], env, f"generating the {size} demo", BENCH)
     return {
         "seconds": time.perf_counter() - started,
-        "vmhwm_mb": parse(done.stdout)["vmhwm_mb"],
+        "vmhwm_mb": done["vmhwm_mb"],
         "built_at": now_text(),
         "source": source_hash(),
     }
