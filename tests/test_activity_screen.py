@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 from app_helpers import settle
+from host_app import HostApp
 from textual.app import App
 from textual.widgets import Input, Select
 
@@ -46,26 +47,13 @@ def _seed(count: int = 450) -> None:
         AuditEvent.insert_many(rows[start : start + 200], fields=fields).execute()
 
 
-class LogApp(App):
-    def __init__(self, user_id: int | None = None) -> None:
-        super().__init__()
-        self.user_id = user_id
-        self.screen_closed = False
-
-    def on_mount(self) -> None:
-        self.push_screen(ActivityLogScreen(self.user_id), self._screen_closed)
-
-    def _screen_closed(self, _: None) -> None:
-        self.screen_closed = True
-
-
 def _status(app: App) -> str:
     return str(app.screen.query_one("#activity-status").render())
 
 
 async def test_lists_newest_first_and_pages_the_whole_log(sqlite_db):
     _seed()
-    app = LogApp()
+    app = HostApp(ActivityLogScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         assert table.total == 450
@@ -88,12 +76,12 @@ async def test_lists_newest_first_and_pages_the_whole_log(sqlite_db):
         assert table.current_row.detail == "entry 449"
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen_closed
+        assert app.closed
 
 
 async def test_filters_by_admin_action_user_and_text(sqlite_db):
     _seed()
-    app = LogApp()
+    app = HostApp(ActivityLogScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         admin = app.screen.query_one("#activity-admin", Select)
@@ -140,13 +128,13 @@ async def test_filters_by_admin_action_user_and_text(sqlite_db):
         assert table.total == 0  # user 3's entries have no target with "user4"
         await pilot.press("escape")  # leaves the box, not the screen
         assert app.screen.focused is table
-        assert not app.screen_closed
+        assert not app.closed
 
 
 async def test_open_entry_and_narrow_to_its_user(sqlite_db):
     _seed(30)
     audit.record("note", user_id=99, target="long\ntarget", detail="x" * 500)
-    app = LogApp()
+    app = HostApp(ActivityLogScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         assert table.current_row.action == "note"
@@ -168,7 +156,7 @@ async def test_open_entry_and_narrow_to_its_user(sqlite_db):
 
 async def test_starts_on_one_user(sqlite_db):
     _seed(70)
-    app = LogApp(user_id=2)
+    app = HostApp(lambda: ActivityLogScreen(2))
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         assert table.total == 10
@@ -187,7 +175,7 @@ async def back_on_the_log(pilot, app: App) -> None:
 async def test_export_writes_the_filtered_log(sqlite_db, tmp_path, monkeypatch):
     monkeypatch.setenv("EXTGW_EXPORT_DIR", str(tmp_path))
     _seed()
-    app = LogApp()
+    app = HostApp(ActivityLogScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         app.screen.query_one("#activity-admin", Select).value = "carol"
@@ -214,7 +202,7 @@ async def test_export_writes_the_filtered_log(sqlite_db, tmp_path, monkeypatch):
 async def test_export_to_a_missing_folder_then_into_a_folder(sqlite_db, tmp_path):
     """A missing folder is refused in one sentence; a folder gets the proposed name inside."""
     _seed(10)
-    app = LogApp()
+    app = HostApp(ActivityLogScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("x")

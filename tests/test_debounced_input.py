@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from host_app import HostApp
 from textual.widgets import Input
 
 from extgw_tui.widgets.debounced_input import DebouncedInput
@@ -10,51 +10,51 @@ from extgw_tui.widgets.debounced_input import DebouncedInput
 DELAY = 0.2
 
 
-class BoxApp(App):
-    def __init__(self) -> None:
-        super().__init__()
-        self.settled: list[tuple[str | None, str]] = []
-        self.submitted: list[str] = []
+def box_app() -> HostApp:
+    """A host with one DebouncedInput, keeping its Settled and Submitted messages."""
+    return HostApp(
+        widgets=lambda: [DebouncedInput(id="box", delay=DELAY)],
+        record=(DebouncedInput.Settled, Input.Submitted),
+    )
 
-    def compose(self) -> ComposeResult:
-        yield DebouncedInput(id="box", delay=DELAY)
 
-    def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:
-        self.settled.append((event.control.id, event.value))
+def settled(app: HostApp) -> list[tuple[str | None, str]]:
+    return [(m.control.id, m.value) for m in app.seen if isinstance(m, DebouncedInput.Settled)]
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.submitted.append(event.value)
+
+def submitted(app: HostApp) -> list[str]:
+    return [m.value for m in app.seen if isinstance(m, Input.Submitted)]
 
 
 async def test_typing_settles_once_after_the_pause_with_the_whole_value():
-    app = BoxApp()
+    app = box_app()
     async with app.run_test() as pilot:
         await pilot.press(*"smith")
-        assert app.settled == []  # still typing
+        assert settled(app) == []  # still typing
         await pilot.pause(DELAY + 0.2)
-        assert app.settled == [("box", "smith")]
+        assert settled(app) == [("box", "smith")]
         await pilot.press("backspace")
         await pilot.pause(DELAY + 0.2)
-        assert app.settled == [("box", "smith"), ("box", "smit")]
+        assert settled(app) == [("box", "smith"), ("box", "smit")]
 
 
 async def test_enter_acts_at_once_and_cancels_the_pending_settle():
-    app = BoxApp()
+    app = box_app()
     async with app.run_test() as pilot:
         await pilot.press(*"jones", "enter")
-        assert app.submitted == ["jones"]
+        assert submitted(app) == ["jones"]
         await pilot.pause(DELAY + 0.2)
-        assert app.settled == []
+        assert settled(app) == []
 
 
 async def test_a_change_under_prevent_starts_no_wait():
-    app = BoxApp()
+    app = box_app()
     async with app.run_test() as pilot:
         box = app.query_one(DebouncedInput)
         with box.prevent(Input.Changed):
             box.value = "quiet"
         await pilot.pause(DELAY + 0.2)
-        assert app.settled == []
+        assert settled(app) == []
         box.value = "loud"
         await pilot.pause(DELAY + 0.2)
-        assert app.settled == [("box", "loud")]
+        assert settled(app) == [("box", "loud")]

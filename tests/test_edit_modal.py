@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from app_helpers import settle
-from textual.app import App
+from host_app import UNSET, HostApp
 from textual.screen import Screen
 from textual.widgets import DataTable, Sparkline, Static
 from textual_plotext import PlotextPlot
@@ -19,31 +19,11 @@ from extgw_tui.models import (
     LoginEvent,
     Pupil,
 )
-from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.help import screen_actions
 from extgw_tui.screens.remove_pupil import RemovePupilModal
 from extgw_tui.screens.row_actions import RowActionsModal
-
-UNSET = object()
-
-
-class Host(App):
-    """Pushes one modal (with the app's shared styles) and keeps what it dismissed with."""
-
-    CSS_PATH = stylesheet("app.tcss")
-
-    def __init__(self, make_screen) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.result: object = UNSET
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen(), self._record_result)
-
-    def _record_result(self, value: bool | None) -> None:
-        self.result = value
 
 
 @pytest.fixture
@@ -85,7 +65,7 @@ def pupils_of(user_id: int) -> set[int]:
 
 
 async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
-    app = Host(lambda: RemovePupilModal(family["jones"]))
+    app = HostApp(lambda: RemovePupilModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         assert "Mrs Ann Jones <ann.jones@example.org>" in text(app.screen, "#remove-holder")
@@ -120,7 +100,7 @@ async def test_chooser_confirms_names_the_pupil_and_removes(family) -> None:
 
 
 async def test_chooser_escape_changes_nothing(family) -> None:
-    app = Host(lambda: RemovePupilModal(family["jones"]))
+    app = HostApp(lambda: RemovePupilModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await pilot.press("escape")
@@ -131,7 +111,7 @@ async def test_chooser_escape_changes_nothing(family) -> None:
 
 
 async def test_chooser_says_when_there_is_nothing_to_remove(family) -> None:
-    app = Host(lambda: RemovePupilModal(family["shaw"]))
+    app = HostApp(lambda: RemovePupilModal(family["shaw"]), styled=True)
     Licence.delete().where(Licence.user == family["shaw"]).execute()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
@@ -142,7 +122,7 @@ async def test_chooser_says_when_there_is_nothing_to_remove(family) -> None:
 
 
 async def test_removal_by_another_admin_meanwhile_is_explained(family) -> None:
-    app = Host(lambda: RemovePupilModal(family["jones"]))
+    app = HostApp(lambda: RemovePupilModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         Licence.delete().where(Licence.pupil == family["amy"]).execute()
@@ -180,7 +160,7 @@ def month_labels(today: date) -> list[str]:
 
 
 async def test_edit_shows_details_pupils_and_adr_note(family) -> None:
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         screen = app.screen
@@ -219,7 +199,7 @@ async def test_adr_note_is_true_for_an_older_account_and_fits_one_line(family) -
         adr=False,
         created_at=datetime(2023, 2, 14, 8, 0),
     )
-    app = Host(lambda: EditUserModal(older.id))
+    app = HostApp(lambda: EditUserModal(older.id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         assert "ADR      ✗ no (read-only)" in text(app.screen, "#edit-details")
@@ -229,7 +209,7 @@ async def test_adr_note_is_true_for_an_older_account_and_fits_one_line(family) -
 
 
 async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> None:
-    app = Host(lambda: EditUserModal(family["shaw"]))
+    app = HostApp(lambda: EditUserModal(family["shaw"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         assert "Last login  Never" in text(app.screen, "#edit-details")
@@ -237,7 +217,7 @@ async def test_edit_shows_never_for_an_account_that_never_logged_in(family) -> N
 
 
 async def test_edit_removes_a_pupil_and_refreshes(family) -> None:
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await pilot.press("r")
@@ -262,7 +242,7 @@ async def test_edit_removes_a_pupil_and_refreshes(family) -> None:
 async def test_after_a_removal_the_cursor_stays_on_the_same_row(family) -> None:
     cat = Pupil.create(forename="Cat", surname="Jones", year_group=5, form="5A")
     Licence.create(user=family["jones"], pupil=cat, licence_type=LicenceType.get(name="Pupil"))
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         table = app.screen.query_one(DataTable)
@@ -280,7 +260,7 @@ async def test_after_a_removal_the_cursor_stays_on_the_same_row(family) -> None:
 
 async def test_edit_statistics_match_the_login_events(family, logins) -> None:
     moments, today = logins["moments"], logins["today"]
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         stats = text(app.screen, "#edit-stats")
@@ -298,7 +278,7 @@ async def test_edit_statistics_match_the_login_events(family, logins) -> None:
 
 
 async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> None:
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot, app, typed=False)
         plot = app.screen.query_one(PlotextPlot)
@@ -307,7 +287,7 @@ async def test_edit_draws_the_bar_chart_where_there_is_room(family, logins) -> N
 
 
 async def test_chooser_works_by_mouse(family) -> None:
-    app = Host(lambda: RemovePupilModal(family["jones"]))
+    app = HostApp(lambda: RemovePupilModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         table = app.screen.query_one(DataTable)
@@ -325,7 +305,7 @@ async def test_chooser_works_by_mouse(family) -> None:
 
 
 async def test_edit_fits_80x24_with_buttons_shown(family, logins) -> None:
-    app = Host(lambda: EditUserModal(family["jones"]))
+    app = HostApp(lambda: EditUserModal(family["jones"]), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         screen = app.screen.region
@@ -368,7 +348,7 @@ async def test_edit_fits_80x24_with_buttons_shown(family, logins) -> None:
 )
 async def test_help_lists_each_key_of_the_dialog_in_words(family, make_screen, expected) -> None:
     """`?` shows binding.tooltip (the footer keeps the short description)."""
-    app = Host(lambda: make_screen(family))
+    app = HostApp(lambda: make_screen(family), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         shown = {item.description for item in screen_actions(app.screen)}

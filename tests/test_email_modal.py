@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from app_helpers import settle
+from host_app import UNSET, HostApp
 from smtp_helpers import Recorder, smtp_server
 from textual import events
 from textual.app import App
@@ -11,30 +12,10 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from extgw_tui import cli
 from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
-from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.email_user import EmailUserModal
 from extgw_tui.screens.help import screen_actions
 from extgw_tui.services import mail
-
-UNSET = object()
-
-
-class Host(App):
-    """Pushes the modal (with the app's shared styles) and keeps what it dismissed with."""
-
-    CSS_PATH = stylesheet("app.tcss")
-
-    def __init__(self, user_id: int) -> None:
-        super().__init__()
-        self.user_id = user_id
-        self.result: object = UNSET
-
-    def on_mount(self) -> None:
-        self.push_screen(EmailUserModal(self.user_id), self._record_result)
-
-    def _record_result(self, value: bool | None) -> None:
-        self.result = value
 
 
 @pytest.fixture
@@ -82,7 +63,7 @@ async def fail_once(app: App, pilot) -> None:
 async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypatch) -> None:
     with smtp_server() as (server, port):
         smtp_to(monkeypatch, port)
-        app = Host(user_id)
+        app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
             to_line = str(app.screen.query_one("#email-to", Static).render())
@@ -113,7 +94,7 @@ async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monke
     with smtp_server() as (_, port):
         pass  # nothing listens on this port until the second server starts
     smtp_to(monkeypatch, port)
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await type_text(pilot, "Trip")
@@ -142,7 +123,7 @@ async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monke
 async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) -> None:
     with smtp_server() as (server, port):
         smtp_to(monkeypatch, port)
-        app = Host(user_id)
+        app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
             await pilot.press("ctrl+s")
@@ -158,7 +139,7 @@ async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) ->
 
 
 async def test_no_server_queues_in_the_local_outbox_and_says_where(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await type_text(pilot, "Welcome")
@@ -172,7 +153,7 @@ async def test_no_server_queues_in_the_local_outbox_and_says_where(user_id) -> N
 
 
 async def test_escape_asks_before_discarding_typed_text(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await type_text(pilot, "Draft")
@@ -192,7 +173,7 @@ async def test_escape_asks_before_discarding_typed_text(user_id) -> None:
 
 
 async def test_escape_with_nothing_typed_closes_at_once(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await pilot.press("escape")
@@ -203,7 +184,7 @@ async def test_escape_with_nothing_typed_closes_at_once(user_id) -> None:
 async def test_mouse_can_send(user_id, monkeypatch) -> None:
     with smtp_server() as (server, port):
         smtp_to(monkeypatch, port)
-        app = Host(user_id)
+        app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
             app.screen.query_one("#email-subject", Input).value = "Clicked"
@@ -218,7 +199,7 @@ async def test_mouse_can_send(user_id, monkeypatch) -> None:
 
 
 async def test_fits_80x24_even_with_a_long_outcome(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await type_text(pilot, "Welcome")
@@ -238,7 +219,7 @@ async def test_discarding_a_failed_message_means_no_retry_sends_it(
 ) -> None:
     port = down_port()
     smtp_to(monkeypatch, port)
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await fail_once(app, pilot)
         assert "failed email to tom@example.org" in app.screen.unsaved_work()
@@ -263,7 +244,7 @@ async def test_discarding_a_failed_message_means_no_retry_sends_it(
 async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypatch) -> None:
     port = down_port()
     smtp_to(monkeypatch, port)
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await fail_once(app, pilot)
         with smtp_server(port) as (server, _):
@@ -280,7 +261,7 @@ async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypat
 
 
 async def test_a_multi_line_paste_into_the_subject_says_what_it_kept(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         subject = app.screen.query_one("#email-subject", Input)
@@ -295,7 +276,7 @@ async def test_a_multi_line_paste_into_the_subject_says_what_it_kept(user_id) ->
 
 
 async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         app.post_message(events.Paste("x" * 300))
@@ -312,7 +293,7 @@ async def test_a_too_long_paste_stays_whole_and_sending_says_how_long(user_id) -
 
 
 async def test_a_validation_message_goes_once_the_text_changes(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         await pilot.press("ctrl+s")
@@ -330,7 +311,7 @@ async def test_a_validation_message_goes_once_the_text_changes(user_id) -> None:
 async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) -> None:
     with smtp_server(recorder=Recorder(delay=0.4)) as (server, port):
         smtp_to(monkeypatch, port)  # EXTGW_SMTP_TIMEOUT=5
-        app = Host(user_id)
+        app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
             await type_text(pilot, "Slow")
@@ -350,7 +331,7 @@ async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) 
 
 
 async def test_help_lists_the_keys_in_words(user_id) -> None:
-    app = Host(user_id)
+    app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
         shown = {item.description for item in screen_actions(app.screen)}

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from export_modal_app import ModalApp, rows_of, settle, status
+from app_helpers import settle
+from export_modal_helpers import rows_of, status
 from export_world import World, build_world
+from host_app import HostApp
 from textual.widgets import Input, RadioSet, Select
 
 from extgw_tui.screens.export import ExportModal
@@ -28,9 +30,9 @@ def _border(widget) -> str:
 async def test_up_down_choose_and_the_focus_stays_where_the_admin_put_it(
     world: World, tmp_path: Path
 ) -> None:
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         modal = app.screen
         assert isinstance(modal, ExportModal) and app.no_color
         choices = modal.query_one(RadioSet)
@@ -38,17 +40,17 @@ async def test_up_down_choose_and_the_focus_stays_where_the_admin_put_it(
         assert app.focused is choices and _border(choices) == "double"
         assert _border(field) != "double"  # the focus is told by the border's shape
         await pilot.press("down")  # chooses "holders" without space
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert modal.kind is ExportKind.HOLDERS and choices.pressed_index == 1
         assert "external-users_parent-guardian_" in field.value
         await pilot.press("down", "up")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert modal.kind is ExportKind.HOLDERS
         await pilot.press("tab")  # to the licence type
         select = modal.query_one("#export-licence", Select)
         assert app.focused is select
         await pilot.press("enter", "down", "enter")  # another licence type, by keyboard
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert select.value == "Pupil"
         assert app.focused is select  # no jump to "Save as"
         await pilot.press("tab")
@@ -56,6 +58,6 @@ async def test_up_down_choose_and_the_focus_stays_where_the_admin_put_it(
         target = tmp_path / "chosen.xlsx"
         field.value = str(target)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert f"to {target}" in status(app)
         assert len(rows_of(target)) > 1

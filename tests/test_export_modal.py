@@ -16,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from app_helpers import settle
 from busy_pilot import send_key, wait_until
-from export_modal_app import ModalApp, rows_of, settle, status
+from export_modal_helpers import rows_of, status
 from export_world import World, build_world, bulk_users
+from host_app import HostApp
 from textual.app import App
 from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Select, Static
 
@@ -44,7 +46,7 @@ async def paste_path(pilot, path: Path) -> None:
 
 async def start_writing(app: App, pilot, path: Path) -> None:
     """Start "All external users" into `path`; return once rows are being written."""
-    await settle(app, pilot)
+    await settle(pilot, app, typed=False)
     await pilot.press("tab")
     await paste_path(pilot, path)
     send_key(app, "enter")  # without Pilot's wait for idle: the export keeps the CPU busy
@@ -61,9 +63,9 @@ def world(sqlite_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 async def test_keyboard_only_pupils_with_export_matches_the_cli(
     world: World, sqlite_db, tmp_path: Path
 ) -> None:
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         modal = app.screen
         assert isinstance(modal, ExportModal)
         assert not modal.query_one("#export-licence-row").display  # "all users" needs none
@@ -82,7 +84,7 @@ async def test_keyboard_only_pupils_with_export_matches_the_cli(
         target = tmp_path / "from-modal.xlsx"
         await replace_path(pilot, target)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert f"Saved 2 rows to {target}" in status(app)
         assert app.screen is modal  # stays open to show where the file went
         await pilot.press("escape")
@@ -109,35 +111,35 @@ async def test_keyboard_only_pupils_with_export_matches_the_cli(
 async def test_enter_on_a_choice_without_licence_exports_at_once(
     world: World, tmp_path: Path
 ) -> None:
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("enter")  # "All external users" is highlighted: enter is Export
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         written = tmp_path / f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
         assert f"to {written}" in status(app)
         assert len(rows_of(written)) == 1 + ExternalUser.select().count()
 
 
 async def test_users_as_currently_listed(world: World, tmp_path: Path) -> None:
-    app = ModalApp(search="smith")
+    app = HostApp(lambda: ExportModal("smith"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         modal = app.screen
         radios = modal.query_one(RadioSet)
         assert radios.pressed_button.name == ExportKind.SEARCH.value  # preselected
         assert "search-smith" in modal.query_one("#export-path", Input).value
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         written = next(tmp_path.glob("external-users_search-smith_*.xlsx"))
         assert str(written) in status(app)
         assert [r[0] for r in rows_of(written)[1:]] == [world.ann]
 
 
 async def test_no_search_no_search_choice(world: World) -> None:
-    app = ModalApp(search="   ")
+    app = HostApp(lambda: ExportModal("   "))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         names = [b.name for b in app.screen.query("RadioButton")]
         assert ExportKind.SEARCH.value not in names and len(names) == 6  # help page + roll
 
@@ -145,38 +147,38 @@ async def test_no_search_no_search_choice(world: World) -> None:
 async def test_existing_file_asks_before_replacing(world: World, tmp_path: Path) -> None:
     target = tmp_path / "keep.xlsx"
     target.write_bytes(b"precious")
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("tab")
         await paste_path(pilot, target)
         await pilot.press("enter")
         await pilot.pause()
         assert "Replace" in str(app.screen.query_one("#confirm-question", Static).render())
         await pilot.press("n")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert target.read_bytes() == b"precious"
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert len(rows_of(target)) == 5  # header + four users
         assert "Saved 4 rows" in status(app)
 
 
 async def test_unwritable_folder_message_in_the_modal(world: World, tmp_path: Path) -> None:
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("tab")
         await paste_path(pilot, Path("/proc/nope.xlsx"))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "cannot be saved in /proc" in status(app)
         assert isinstance(app.focused, Input)
         await paste_path(pilot, tmp_path / "missing" / "x.xlsx")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "does not exist" in status(app)
 
 
@@ -186,12 +188,12 @@ async def test_escape_cancels_a_running_export_and_leaves_no_file(
     bulk_users(30_000)
     out = tmp_path / "out"
     out.mkdir()
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_writing(app, pilot, out / "big.xlsx")
         assert app.screen.running is not None
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "cancelled; no file was written" in status(app)
         assert isinstance(app.screen, ExportModal)  # the first escape only cancels
         assert list(out.iterdir()) == []
@@ -201,9 +203,9 @@ async def test_escape_cancels_a_running_export_and_leaves_no_file(
 
 
 async def test_mouse_and_the_other_exports_ignore_the_search(world: World, tmp_path: Path) -> None:
-    app = ModalApp(search="smith")
+    app = HostApp(lambda: ExportModal("smith"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         modal = app.screen
         holders = next(b for b in modal.query(RadioButton) if b.name == ExportKind.HOLDERS.value)
         assert await pilot.click(holders)
@@ -212,7 +214,7 @@ async def test_mouse_and_the_other_exports_ignore_the_search(world: World, tmp_p
         path = modal.query_one("#export-path", Input).value
         assert "external-users_parent-guardian_" in path and "search" not in path
         assert await pilot.click("#export")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert f"Saved 2 rows to {path}" in status(app)  # both holders, not just the Smiths
         assert await pilot.click("#close")
         await pilot.pause()
@@ -221,11 +223,11 @@ async def test_mouse_and_the_other_exports_ignore_the_search(world: World, tmp_p
 
 async def test_enter_with_a_search_exports_only_the_matches(world: World, tmp_path: Path) -> None:
     """The search choice is pressed and highlighted, so enter exports it, under its own name."""
-    app = ModalApp(search="smith")
+    app = HostApp(lambda: ExportModal("smith"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         [written] = tmp_path.glob("*.xlsx")
         assert written.name == f"external-users_search-smith_{datetime.now():%Y-%m-%d}.xlsx"
         assert [r[0] for r in rows_of(written)[1:]] == [world.ann]
@@ -236,15 +238,15 @@ async def test_enter_exports_the_highlighted_choice_under_its_name(
     world: World, tmp_path: Path
 ) -> None:
     """Space presses "holders" (its name is proposed); up, enter: all users, under their name."""
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         field = app.screen.query_one("#export-path", Input)
         await pilot.press("down", "space")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         assert "external-users_parent-guardian_" in field.value
         await pilot.press("up", "enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         [written] = tmp_path.glob("*.xlsx")
         assert written.name == f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
         assert len(rows_of(written)) == 1 + ExternalUser.select().count()
@@ -252,9 +254,9 @@ async def test_enter_exports_the_highlighted_choice_under_its_name(
 
 
 async def test_the_choices_are_the_service_labels(world: World) -> None:
-    app = ModalApp(search="[b]smith")
+    app = HostApp(lambda: ExportModal("[b]smith"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         labels = [str(b.label) for b in app.screen.query(RadioButton)]
         assert labels == [LABELS[k] for k in KINDS] + [f"{LABELS[ExportKind.SEARCH]}: [b]smith"]
 
@@ -262,13 +264,13 @@ async def test_the_choices_are_the_service_labels(world: World) -> None:
 async def test_a_folder_in_save_as_gets_the_proposed_name(world: World, tmp_path: Path) -> None:
     folder = tmp_path / "reports"
     folder.mkdir()
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         await pilot.press("tab")
         await paste_path(pilot, folder)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot, app, typed=False)
         written = folder / f"external-users_{datetime.now():%Y-%m-%d}.xlsx"
         assert f"Saved 4 rows to {written}" in status(app)
         assert not (tmp_path / "reports.xlsx").exists()
@@ -276,7 +278,7 @@ async def test_a_folder_in_save_as_gets_the_proposed_name(world: World, tmp_path
 
 async def test_enter_during_an_export_does_not_cancel_it(world: World, tmp_path: Path) -> None:
     bulk_users(30_000)
-    app = ModalApp()
+    app = HostApp(ExportModal)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_writing(app, pilot, tmp_path / "big.xlsx")
         assert app.focused is None  # not the Cancel button: enter has nothing to press

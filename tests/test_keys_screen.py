@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from busy_pilot import wait_until
+from host_app import HostApp
 from key_helpers import add_contact, add_pupil, keys_for, read_letters
 from smtp_helpers import smtp_server
 from textual.app import App
@@ -10,25 +11,10 @@ from textual.widgets import DataTable, Input, Static
 
 from extgw_tui.models import AuditEvent, KeyBatch, LicenceKey
 from extgw_tui.screens.confirm import ConfirmModal
+from extgw_tui.screens.edit_user import EditUserModal
 from extgw_tui.screens.key_generate import GenerateKeysModal
 from extgw_tui.screens.key_send import SendKeysModal
 from extgw_tui.screens.licence_keys import KeyTable, LicenceKeysScreen
-
-
-class KeysApp(App[None]):
-    CSS_PATH = "../styles/app.tcss"
-
-    def __init__(self, pupil_ids=()) -> None:
-        super().__init__()
-        self.pupil_ids = pupil_ids
-        self.messages: list[str] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(LicenceKeysScreen(self.pupil_ids))
-
-    def notify(self, message: str, **kwargs) -> None:
-        self.messages.append(message)
-        super().notify(message, **kwargs)
 
 
 def _status(app: App) -> str:
@@ -39,7 +25,7 @@ async def test_list_filter_totals_and_revoke(sqlite_db, tmp_path):
     a, b = add_pupil("Able", form="7A"), add_pupil("Baker", year=8, form="8B")
     keys_for(tmp_path, a, name="a.xlsx")
     keys_for(tmp_path, b, per_pupil=1, name="b.xlsx")
-    app = KeysApp()
+    app = HostApp(LicenceKeysScreen, styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(KeyTable)
         await wait_until(lambda: "rows 1-3 of 3" in _status(app))
@@ -68,7 +54,7 @@ async def test_generate_letters_from_the_dialog_and_send_emails(sqlite_db, tmp_p
     marked = add_pupil("Marked", form="9C")
     add_contact(marked, 1, "carer@example.org")
     add_pupil("Other", form="9C")
-    app = KeysApp(pupil_ids=(marked.id,))
+    app = HostApp(lambda: LicenceKeysScreen((marked.id,)), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         dialog = app.screen
@@ -127,7 +113,7 @@ async def test_a_generation_cancelled_by_escape_leaves_nothing(sqlite_db, tmp_pa
             for n in range(20000)
         ]
     ).execute()
-    app = KeysApp()
+    app = HostApp(LicenceKeysScreen, styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         dialog = app.screen
@@ -143,19 +129,6 @@ async def test_a_generation_cancelled_by_escape_leaves_nothing(sqlite_db, tmp_pa
     assert list((tmp_path / "out").iterdir()) == []
 
 
-class EditApp(App[None]):
-    CSS_PATH = "../styles/app.tcss"
-
-    def __init__(self, user_id: int) -> None:
-        super().__init__()
-        self.user_id = user_id
-
-    def on_mount(self) -> None:
-        from extgw_tui.screens.edit_user import EditUserModal
-
-        self.push_screen(EditUserModal(self.user_id))
-
-
 async def test_the_edit_dialog_says_how_each_licence_was_obtained(sqlite_db, tmp_path):
     from extgw_tui.models import Licence, LicenceType
     from extgw_tui.services.registration import register
@@ -165,7 +138,7 @@ async def test_the_edit_dialog_says_how_each_licence_was_obtained(sqlite_db, tmp
     user = register("p@example.org", "correct horse battery", "", "P", "Jones", key, "ip")
     Licence.create(user=user.id, pupil=given.id, licence_type=LicenceType.get_by_id(2))
     key_id = LicenceKey.get().id
-    app = EditApp(user.id)
+    app = HostApp(lambda: EditUserModal(user.id), styled=True)
     async with app.run_test(size=(80, 24)):
         obtained = app.screen.query_one("#edit-obtained", Static)
         await wait_until(lambda: "How obtained" in str(obtained.render()))
@@ -218,7 +191,7 @@ async def test_mark_all_and_enter_opens_the_pupil(sqlite_db, tmp_path):
 
     pupil = add_pupil("Zebra", form="7Z")
     keys_for(tmp_path, pupil, per_pupil=3)
-    app = KeysApp()
+    app = HostApp(LicenceKeysScreen, styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(KeyTable)
         await wait_until(lambda: "rows 1-3 of 3" in _status(app))

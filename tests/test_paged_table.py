@@ -7,8 +7,8 @@ from itertools import pairwise
 
 from app_helpers import settle
 from busy_pilot import send_key, wait_until
+from host_app import HostApp
 from textual import events, on
-from textual.app import App, ComposeResult
 from user_rows import make_users
 
 from extgw_tui.services import users
@@ -26,28 +26,27 @@ def render(row: users.UserRow) -> tuple:
     return (str(row.id), row.surname, row.email, f"{row.created_at:%Y-%m-%d %H:%M}")
 
 
-class TableApp(App):
-    def __init__(self, term: str | None = None) -> None:
-        super().__init__()
-        self.term = term
+def show(app: HostApp, term: str | None) -> None:
+    """Page the users matching `term` (None: everyone) into the host's table."""
+    app.query_one(PagedTable).set_source(
+        lambda offset, limit, sort, descending: users.search_users(
+            term, sort=sort, descending=descending, offset=offset, limit=limit
+        ),
+        lambda: users.count_users(term),
+        lambda: users.user_ids_matching(term),
+        lambda ids: users.count_among(term, ids),
+    )
 
-    def compose(self) -> ComposeResult:
-        yield PagedTable(COLUMNS, render, lambda row: row.id, sort="surname")
 
-    def on_mount(self) -> None:
-        self.query_one(PagedTable).focus()
-        self.use(self.term)
+def users_table(term: str | None = None, **host) -> HostApp:
+    """A host with one focused PagedTable of the users matching `term`."""
 
-    def use(self, term: str | None) -> None:
-        table = self.query_one(PagedTable)
-        table.set_source(
-            lambda offset, limit, sort, descending: users.search_users(
-                term, sort=sort, descending=descending, offset=offset, limit=limit
-            ),
-            lambda: users.count_users(term),
-            lambda: users.user_ids_matching(term),
-            lambda ids: users.count_among(term, ids),
-        )
+    def setup(app: HostApp) -> None:
+        app.query_one(PagedTable).focus()
+        show(app, term)
+
+    table = lambda: [PagedTable(COLUMNS, render, lambda row: row.id, sort="surname")]  # noqa: E731
+    return HostApp(widgets=table, setup=setup, **host)
 
 
 def ordered_ids(term: str | None = None, sort: str = "surname", descending: bool = False):
@@ -60,7 +59,7 @@ def ordered_ids(term: str | None = None, sort: str = "surname", descending: bool
 async def test_end_and_home_reach_both_ends_of_a_large_result(sqlite_db):
     make_users(1_050)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         assert table.total == 1_050
@@ -88,7 +87,7 @@ async def test_end_and_home_reach_both_ends_of_a_large_result(sqlite_db):
 async def test_page_down_walks_every_window_to_the_last_row(sqlite_db):
     make_users(1_050)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         seen = []
@@ -111,7 +110,7 @@ async def test_page_down_walks_every_window_to_the_last_row(sqlite_db):
 async def test_down_and_up_cross_window_edges_without_a_seam(sqlite_db):
     make_users(450)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         while table.position < 180:
@@ -142,7 +141,7 @@ async def test_down_and_up_cross_window_edges_without_a_seam(sqlite_db):
 async def test_marks_survive_paging_and_requerying(sqlite_db):
     make_users(600)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         await pilot.press("space", "down", "space")
@@ -153,13 +152,13 @@ async def test_marks_survive_paging_and_requerying(sqlite_db):
         await pilot.press("space")
         assert table.marks == {*expected[:2], expected[-1]}
         first = users.user_row(expected[0]).email
-        app.use(first)  # a search that hides two of the three marks
+        show(app, first)  # a search that hides two of the three marks
         table = await settle(pilot, app)
         assert table.total == 1
         assert table.marks == {*expected[:2], expected[-1]}
         assert table.marks_hidden == 2
         assert table.marks_text() == "3 marked (2 not in view)"
-        app.use(None)
+        show(app, None)
         table = await settle(pilot, app)
         assert table.marks_hidden == 0
         assert str(table.get_cell_at((0, 0))) == "[x]"
@@ -170,7 +169,7 @@ async def test_marks_survive_paging_and_requerying(sqlite_db):
 
 async def test_mark_all_marks_every_match_in_sql(sqlite_db):
     make_users(500)
-    app = TableApp("adams")
+    app = users_table("adams")
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         await pilot.press("a")
@@ -181,7 +180,7 @@ async def test_mark_all_marks_every_match_in_sql(sqlite_db):
 
 async def test_sort_keys_and_header_click_reorder_from_the_database(sqlite_db):
     make_users(300)
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         await pilot.press("O")
@@ -203,13 +202,7 @@ async def test_sort_keys_and_header_click_reorder_from_the_database(sqlite_db):
 
 async def test_clicks_toggle_marks_and_report_cells(sqlite_db):
     make_users(30)
-    clicked = []
-
-    class ClickApp(TableApp):
-        def on_paged_table_cell_clicked(self, event: PagedTable.CellClicked) -> None:
-            clicked.append((event.row.id, event.column_key))
-
-    app = ClickApp()
+    app = users_table(record=(PagedTable.CellClicked,))
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         second = table.rows_held[1].id
@@ -219,12 +212,13 @@ async def test_clicks_toggle_marks_and_report_cells(sqlite_db):
         assert table.position == 1
         await pilot.click(PagedTable, offset=(30, 2))  # its email cell
         await pilot.pause()
+        clicked = [(event.row.id, event.column_key) for event in app.seen]
         assert clicked == [(second, "email")]
 
 
 async def test_narrow_table_drops_columns_in_order(sqlite_db):
     make_users(10)
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(60, 20)) as pilot:
         table = await settle(pilot, app)
         keys = [c.key.value for c in table.ordered_columns]
@@ -238,11 +232,11 @@ async def test_narrow_table_drops_columns_in_order(sqlite_db):
 
 async def test_newest_query_wins(sqlite_db):
     make_users(200)
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         for term in ("a", "ad", "ada", "adams00008", "brown"):
-            app.use(term)
+            show(app, term)
         table = await settle(pilot, app)
         assert table.total == users.count_users("brown") == 25
         assert {r.id for r in table.rows_held} == set(users.user_ids_matching("brown"))
@@ -256,7 +250,7 @@ def wheel(table: PagedTable, down: bool) -> None:
 async def test_the_mouse_wheel_at_a_window_edge_loads_the_next_window(sqlite_db):
     make_users(450)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         table.scroll_end(animate=False, immediate=True)  # the wheel has reached the edge
@@ -278,7 +272,7 @@ async def test_the_mouse_wheel_at_a_window_edge_loads_the_next_window(sqlite_db)
 async def test_keys_pressed_while_a_window_loads_act_on_the_row_it_brings(sqlite_db):
     make_users(1_050)
     expected = ordered_ids()
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         send_key(app, "end")  # the last window is on its way when space arrives
@@ -289,7 +283,7 @@ async def test_keys_pressed_while_a_window_loads_act_on_the_row_it_brings(sqlite
         send_key(app, "space")
         table = await settle(pilot, app)
         assert table.marks == set()
-        app.use("user0000")  # a new query: space waits for its first row
+        show(app, "user0000")  # a new query: space waits for its first row
         send_key(app, "space")
         table = await settle(pilot, app)
         assert table.marks == {users.search_users("user0000", limit=1)[0].id}
@@ -297,7 +291,7 @@ async def test_keys_pressed_while_a_window_loads_act_on_the_row_it_brings(sqlite
 
 async def test_the_status_names_the_rows_on_screen(sqlite_db):
     make_users(300)
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         table = await settle(pilot, app)
         shown = table.size.height - 1
@@ -319,7 +313,7 @@ async def test_the_first_rows_show_before_the_count_and_end_waits_for_it(sqlite_
         release.wait(10)
         return users.count_users(None)
 
-    app = TableApp()
+    app = users_table()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         table = app.query_one(PagedTable)
@@ -343,25 +337,29 @@ async def test_messages_carry_their_table_as_control_so_on_can_pick_one(sqlite_d
     make_users(5)
     loaded = []
 
-    class TwoTables(App):
-        def compose(self) -> ComposeResult:
-            yield PagedTable(COLUMNS, render, lambda row: row.id, id="first")
-            yield PagedTable(COLUMNS, render, lambda row: row.id, id="second")
-
-        def on_mount(self) -> None:
-            for table in self.query(PagedTable):
-                table.set_source(
-                    lambda offset, limit, sort, descending: users.search_users(
-                        None, sort=sort, descending=descending, offset=offset, limit=limit
-                    ),
-                    lambda: users.count_users(None),
-                )
+    class SecondOnly(HostApp):
+        """The host plus the handler under test: `@on` with a selector."""
 
         @on(PagedTable.Loaded, "#second")
         def second_loaded(self, event: PagedTable.Loaded) -> None:
             loaded.append(event.control.id)
 
-    app = TwoTables()
+    def two_tables() -> list[PagedTable]:
+        return [
+            PagedTable(COLUMNS, render, lambda row: row.id, id="first"),
+            PagedTable(COLUMNS, render, lambda row: row.id, id="second"),
+        ]
+
+    def setup(app: HostApp) -> None:
+        for table in app.query(PagedTable):
+            table.set_source(
+                lambda offset, limit, sort, descending: users.search_users(
+                    None, sort=sort, descending=descending, offset=offset, limit=limit
+                ),
+                lambda: users.count_users(None),
+            )
+
+    app = SecondOnly(widgets=two_tables, setup=setup)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(lambda: bool(loaded) and not any(w.is_running for w in app.workers))
         await pilot.pause()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from busy_pilot import send_key, wait_until
+from host_app import HostApp
 from openpyxl import load_workbook
 from textual.app import App
 from textual.widgets import Footer, Input, ProgressBar, Static
@@ -23,21 +24,6 @@ from extgw_tui.services.portal import record_login
 from extgw_tui.widgets.paged_table import PagedTable
 
 NOW = datetime.now().replace(microsecond=0)
-
-
-class ReviewApp(App[None]):
-    """Hosts the screen and keeps every notification, so a test can read what the admin read."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(ReviewScreen())
-
-    def notify(self, message: str, **kwargs) -> None:
-        self.messages.append(message)
-        super().notify(message, **kwargs)
 
 
 def _seed() -> dict[str, int]:
@@ -80,7 +66,7 @@ def _count_text(app: App) -> str:
 
 async def test_list_threshold_and_marks(sqlite_db):
     ids = _seed()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         table = app.screen.query_one(PagedTable)
@@ -113,7 +99,7 @@ async def test_list_threshold_and_marks(sqlite_db):
 
 async def test_delete_marked_with_recheck(sqlite_db):
     ids = _seed()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("space", "j", "space", "j", "space")
@@ -141,7 +127,7 @@ async def test_delete_marked_with_recheck(sqlite_db):
 
 async def test_delete_declined_and_cursor_row(sqlite_db):
     ids = _seed()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("delete")
@@ -164,7 +150,7 @@ async def test_delete_declined_and_cursor_row(sqlite_db):
 async def test_export_the_list(sqlite_db, tmp_path):
     ids = _seed()
     target = tmp_path / "before-deleting"
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("x")
@@ -204,7 +190,7 @@ async def test_export_into_a_folder(sqlite_db, tmp_path):
     _seed()
     folder = tmp_path / "records"
     folder.mkdir()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("x")
@@ -221,7 +207,7 @@ async def test_export_into_a_folder(sqlite_db, tmp_path):
 async def test_names_show_as_typed(sqlite_db):
     """A surname that looks like markup is shown literally, never interpreted (or a crash)."""
     ids = _seed()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         table = app.screen.query_one(PagedTable)
@@ -248,7 +234,7 @@ def _many_candidates(count: int) -> None:
 
 async def test_export_can_be_cancelled(sqlite_db, tmp_path):
     _many_candidates(30_000)
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("x")
@@ -277,7 +263,7 @@ async def test_export_can_be_cancelled(sqlite_db, tmp_path):
 
 async def test_deletion_can_be_stopped(sqlite_db):
     _many_candidates(30_000)
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("a")
@@ -310,7 +296,7 @@ async def test_enter_opens_the_user(sqlite_db):
     from extgw_tui.screens.edit_user import EditUserModal
 
     ids = _seed()
-    app = ReviewApp()
+    app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
         await pilot.press("enter")
@@ -347,7 +333,7 @@ async def test_at_80_columns_access_shows_and_the_main_keys_fit(sqlite_db):
             if key.region.width and key.region.right <= app.size.width
         }
         assert {"Mark", "Mark all", "Threshold", "Delete", "Export", "Help"} <= shown
-    wide = ReviewApp()
+    wide = HostApp(ReviewScreen)
     async with wide.run_test(size=(140, 40)) as pilot:
         await _settle(pilot, wide)
         table = wide.screen.query_one(PagedTable)

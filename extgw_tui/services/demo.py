@@ -22,7 +22,7 @@ import math
 import random
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -75,7 +75,14 @@ class Size:
 SIZES = {
     "small": Size(users=1_500, pupils=1_800, logins=40_000),
     "large": Size(users=100_000, pupils=120_000, logins=2_000_000),
+    "huge": Size(users=1_000_000, pupils=1_200_000, logins=20_000_000),
 }
+#: Sizes made only in PostgreSQL, streamed with COPY (services/demo_copy.py).
+SERVER_ONLY = frozenset({"huge"})
+SERVER_ONLY_REFUSAL = (
+    "The huge demo (1,000,000 users) is made only in PostgreSQL: "
+    "extgw-tui demo --db postgresql://... --size huge."
+)
 
 #: Shares of all accounts for the kinds without pupils (the rest are parents and pupils).
 PUPIL_ACCOUNTS = 0.10
@@ -121,6 +128,31 @@ DENY_REASONS = (
     "Requested by the safeguarding lead",
     "Parent asked for the account to be suspended",
 )
+
+
+def _columns(model: type[Model], names: str) -> tuple[Field, ...]:
+    return tuple(getattr(model, name) for name in names.split())
+
+
+#: The columns of the generator's rows, per table, in their order.
+PUPIL_FIELDS = _columns(
+    Pupil,
+    "id forename forename_key surname surname_key year_group form admission_number upn on_roll "
+    "left_on",
+)
+CONTACT_FIELDS = _columns(
+    Contact,
+    "pupil priority title forename surname relationship email email_key "
+    "parental_responsibility address",
+)
+USER_FIELDS = _columns(
+    ExternalUser,
+    "id title forename forename_key surname surname_key email email_key password_hash "
+    "created_at adr access_allowed",
+)
+LICENCE_FIELDS = _columns(Licence, "user pupil licence_type created_at")
+LOGIN_FIELDS = _columns(LoginEvent, "at user licence_mask")
+PERIOD_FIELDS = _columns(LoginUserPeriod, "kind start user_id licence_mask")
 
 
 @dataclass(frozen=True)
@@ -224,6 +256,12 @@ class _Generator:
         self.days = [self.start + timedelta(days=i) for i in range(HISTORY_DAYS)]
         self.cum = list(accumulate(day_weight(d) for d in self.days))
         self.hour_cum = list(accumulate(HOUR_WEIGHTS))
+        #: Each history day's 'YYYY-MM-DD ' and each hour's 3,600 'HH:MM:SS', for the logins.
+        self.day_texts = [f"{day.isoformat()} " for day in self.days]
+        self.clock = [
+            [f"{hour:02d}:{rest // 60:02d}:{rest % 60:02d}" for rest in range(3600)]
+            for hour in range(24)
+        ]
         self.surname_cum = list(accumulate(1 / (rank + 8) for rank in range(len(names.SURNAMES))))
         self.emails: set[str] = set()
         self.pupils: list[tuple] = []
@@ -409,6 +447,10 @@ class _Generator:
                 account.left_day = None if left is None else self._day_index(left)
 
     def plan_contacts(self) -> None:
+        """Each family's contacts in the MIS (iter_contacts), held for the inserts."""
+        self.contacts.extend(self.iter_contacts())
+
+    def iter_contacts(self) -> Iterator[tuple]:
         """Each family's contacts in the MIS, the same for every child: its account holders
         first (same name and email), then people without an account, to one or two."""
         rng = self.rng
@@ -435,19 +477,17 @@ class _Generator:
             for priority, (title, forename, last, email) in enumerate(people, start=1):
                 relationship, responsible = self._relationship(title, last != surname, priority)
                 for pupil_id in family:
-                    self.contacts.append(
-                        (
-                            pupil_id,
-                            priority,
-                            title,
-                            forename,
-                            last,
-                            relationship,
-                            email,
-                            text_key(email) if email else None,
-                            responsible,
-                            address,
-                        )
+                    yield (
+                        pupil_id,
+                        priority,
+                        title,
+                        forename,
+                        last,
+                        relationship,
+                        email,
+                        text_key(email) if email else None,
+                        responsible,
+                        address,
                     )
 
     def _relationship(self, title: str, other_surname: bool, priority: int) -> tuple[str, bool]:
@@ -521,28 +561,36 @@ class _Generator:
         """Rows for users and licences, and each account's licence bit set (for its logins)."""
         user_rows, licence_rows, masks = [], [], {}
         for a in self.accounts:
-            created = self._stamp(a.created)
-            adr = a.created >= ADR_DEFAULT_FROM or self.rng.random() < 0.3
-            user_rows.append(
-                (
-                    a.id,
-                    a.title,
-                    a.forename,
-                    name_key(a.forename),
-                    a.surname,
-                    name_key(a.surname),
-                    a.email,
-                    text_key(a.email),
-                    password_hash,
-                    created,
-                    adr,
-                    a.denied_on is None,
-                )
+            user, licences, masks[a.id] = self.account_row(
+                a, password_hash, parent_type, pupil_type
             )
-            type_id = pupil_type if a.kind == "pupil" else parent_type
-            masks[a.id] = licence_bit(type_id) if a.pupils else 0
-            licence_rows.extend((a.id, pupil_id, type_id, created) for pupil_id in a.pupils)
+            user_rows.append(user)
+            licence_rows.extend(licences)
         return user_rows, licence_rows, masks
+
+    def account_row(
+        self, a: _Account, password_hash: str, parent_type: int, pupil_type: int
+    ) -> tuple[tuple, list[tuple], int]:
+        """One account's user row (USER_FIELDS), its licence rows (LICENCE_FIELDS) and mask."""
+        created = self._stamp(a.created)
+        adr = a.created >= ADR_DEFAULT_FROM or self.rng.random() < 0.3
+        user = (
+            a.id,
+            a.title,
+            a.forename,
+            name_key(a.forename),
+            a.surname,
+            name_key(a.surname),
+            a.email,
+            text_key(a.email),
+            password_hash,
+            created,
+            adr,
+            a.denied_on is None,
+        )
+        type_id = pupil_type if a.kind == "pupil" else parent_type
+        mask = licence_bit(type_id) if a.pupils else 0
+        return user, [(a.id, pupil_id, type_id, created) for pupil_id in a.pupils], mask
 
     # -- logins --------------------------------------------------------------------------------
 
@@ -574,9 +622,23 @@ class _Generator:
         lo, hi = window
         return self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)
 
-    def _day_between(self, lo: int, hi: int) -> int:
-        low = self.cum[lo - 1] if lo else 0.0
-        return min(bisect_left(self.cum, low + self.rng.random() * (self.cum[hi] - low)), hi)
+    def _logins_between(self, lo: int, hi: int, count: int) -> list[tuple[int, str]]:
+        """`count` logins on days lo..hi (each day as likely as its weight), as (day index,
+        time text): _stamp's draws, inlined with its texts made once (the huge demo makes
+        20,000,000)."""
+        random, bits, cum, hour_cum = self.rng.random, self.rng.getrandbits, self.cum, self.hour_cum
+        low = cum[lo - 1] if lo else 0.0
+        span, hours = cum[hi] - low, hour_cum[-1]
+        days, clock = self.day_texts, self.clock
+        logins = []
+        for _ in range(count):
+            day = min(bisect_left(cum, low + random() * span), hi)
+            hour = bisect_left(hour_cum, random() * hours)
+            rest = bits(12)  # randrange(3600), as the random module draws it
+            while rest >= 3600:
+                rest = bits(12)
+            logins.append((day, days[day] + clock[hour][rest]))
+        return logins
 
     def _login_time(self, day: int) -> str:
         return self._stamp(self.days[day])
@@ -619,11 +681,19 @@ class _Generator:
             counts[i % len(counts)] += 1
         return counts
 
-    def login_rows(self, masks: dict[int, int], deleted: list[_Deleted], periods: set[tuple]):
+    def login_rows(
+        self,
+        masks: dict[int, int],
+        deleted: list[_Deleted],
+        periods: set[tuple],
+        on_account: Callable[[int, int, list[int]], None] | None = None,
+    ):
         """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once.
 
         The deleted accounts' logins have no user; the periods they logged in during are
         added to `periods` as LoginUserPeriod rows, as the summary kept them when they did.
+        `on_account(user_id, mask, day indexes)` hears each account's logins (a deleted one's
+        under its former id), for summaries kept as the rows are made.
         """
         counts = self.login_counts()
         orphan = max(self.size.logins - sum(counts), 0) if deleted else 0
@@ -633,19 +703,25 @@ class _Generator:
                 continue
             lo, hi = account.window  # type: ignore[misc]
             mask = masks[account.id]
+            days = []
             if account.last_login_day is not None:
                 chunk.append((self._login_time(account.last_login_day), account.id, mask))
+                days.append(account.last_login_day)
                 count -= 1
-            for _ in range(count):
-                chunk.append((self._login_time(self._day_between(lo, hi)), account.id, mask))
+            user, logins = account.id, self._logins_between(lo, hi, count)
+            chunk.extend((at, user, mask) for _, at in logins)
+            if on_account is not None:
+                on_account(user, mask, days + [day for day, _ in logins])
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
         for account, count in zip(deleted, self._deleted_counts(deleted, orphan), strict=True):
             lo, hi = account.window
-            for _ in range(count):
-                day = self._day_between(lo, hi)
-                chunk.append((self._login_time(day), None, account.licence_mask))
+            logins = self._logins_between(lo, hi, count)
+            if on_account is not None and logins:
+                on_account(account.id, account.licence_mask, [day for day, _ in logins])
+            for day, at in logins:
+                chunk.append((at, None, account.licence_mask))
                 for kind in KIND.values():
                     start = period_start(kind, self.days[day]).isoformat()
                     periods.add((kind, start, account.id, account.licence_mask))
@@ -713,22 +789,13 @@ def _reserve_ids(highest: dict[type[Model], int]) -> None:
             )
 
 
-def generate(
-    size: str,
-    *,
-    today: date,
-    seed: int = DEFAULT_SEED,
-    progress: Progress | None = None,
-) -> DemoSummary:
-    """Fill the bound, empty database with demo data of `size` ("small" or "large")."""
-    if size not in SIZES:
-        raise ExtgwError(f"Unknown demo size {size!r}; choose one of: {', '.join(SIZES)}.")
-    if ExternalUser.select().exists() or Pupil.select().exists():
-        raise ExtgwError("Demo data can only be generated into an empty database.")
-    spec = SIZES[size]
+def plan(
+    spec: Size, today: date, seed: int, progress: Progress | None
+) -> tuple[_Generator, list[tuple]]:
+    """Plan the pupils, families and accounts (and their login windows) of a demo of `spec`;
+    with the audit rows of the denials. Contacts and rows come next, in generate's order."""
     gen = _Generator(spec, today, seed, progress)
-    report = gen.progress
-    report("people", 0.0)
+    gen.progress("people", 0.0)
     families = gen.plan_pupils()
     shares = (CANDIDATES, NEAR_CANDIDATES, NEW_ACCOUNTS, FORMER_PARENTS)
     without = [round(spec.users * share) for share in shares]
@@ -739,6 +806,27 @@ def generate(
         gen.plan_without_pupils(kind, count)
     audits = gen.shuffle_and_deny()
     gen.plan_windows()
+    return gen, audits
+
+
+def generate(
+    size: str,
+    *,
+    today: date,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Fill the bound, empty database with demo data of `size` ("small" or "large"; "huge" is
+    demo_copy.generate_copy's)."""
+    if size not in SIZES:
+        raise ExtgwError(f"Unknown demo size {size!r}; choose one of: {', '.join(SIZES)}.")
+    if size in SERVER_ONLY:
+        raise ExtgwError(SERVER_ONLY_REFUSAL)
+    if ExternalUser.select().exists() or Pupil.select().exists():
+        raise ExtgwError("Demo data can only be generated into an empty database.")
+    spec = SIZES[size]
+    gen, audits = plan(spec, today, seed, progress)
+    report = gen.progress
     gen.plan_contacts()
 
     type_ids = dict(LicenceType.select(LicenceType.name, LicenceType.id).tuples())
@@ -746,60 +834,14 @@ def generate(
     password_hash = hash_password(DEMO_PASSWORD)
     report("people", 0.05)
 
-    U, P, L, E = ExternalUser, Pupil, Licence, LoginEvent
+    U, E = ExternalUser, LoginEvent
     with database.atomic():
-        _insert(
-            (
-                P.id,
-                P.forename,
-                P.forename_key,
-                P.surname,
-                P.surname_key,
-                P.year_group,
-                P.form,
-                P.admission_number,
-                P.upn,
-                P.on_roll,
-                P.left_on,
-            ),
-            gen.pupils,
-        )
-        C = Contact
-        with _indexes_deferred(C):  # three indexes, each built once over 200,000 rows
-            _insert(
-                (
-                    C.pupil,
-                    C.priority,
-                    C.title,
-                    C.forename,
-                    C.surname,
-                    C.relationship,
-                    C.email,
-                    C.email_key,
-                    C.parental_responsibility,
-                    C.address,
-                ),
-                gen.contacts,
-            )
+        _insert(PUPIL_FIELDS, gen.pupils)
+        with _indexes_deferred(Contact):  # three indexes, each built once over 200,000 rows
+            _insert(CONTACT_FIELDS, gen.contacts)
         user_rows, licence_rows, masks = gen.account_rows(password_hash, parent_type, pupil_type)
-        _insert(
-            (
-                U.id,
-                U.title,
-                U.forename,
-                U.forename_key,
-                U.surname,
-                U.surname_key,
-                U.email,
-                U.email_key,
-                U.password_hash,
-                U.created_at,
-                U.adr,
-                U.access_allowed,
-            ),
-            user_rows,
-        )
-        _insert((L.user, L.pupil, L.licence_type, L.created_at), licence_rows)
+        _insert(USER_FIELDS, user_rows)
+        _insert(LICENCE_FIELDS, licence_rows)
         _insert(audit.ENTRY_FIELDS, sorted(audits))
         report("logins", 0.1)
         done = 0
@@ -807,18 +849,18 @@ def generate(
         deleted_periods: set[tuple] = set()
         with _indexes_deferred(E):
             for chunk in gen.login_rows(masks, deleted, deleted_periods):
-                _insert((E.at, E.user, E.licence_mask), chunk)
+                _insert(LOGIN_FIELDS, chunk)
                 done += len(chunk)
                 report("logins", 0.1 + 0.75 * done / spec.logins)
             report("indexing", 0.85)
         report("summaries", 0.9)
-        S = LoginUserPeriod  # a rebuild keeps the deleted accounts' rows and counts them
-        _insert((S.kind, S.start, S.user_id, S.licence_mask), sorted(deleted_periods))
+        # a rebuild keeps the deleted accounts' rows and counts them
+        _insert(PERIOD_FIELDS, sorted(deleted_periods))
         rebuild_login_summary()  # the statistics read these, not the raw events
         report("finishing", 0.97)
         latest = E.select(fn.MAX(E.at)).where(E.user == U.id)
         U.update(last_login_at=latest).execute()
-        _reserve_ids({U: len(user_rows) + len(deleted), P: len(gen.pupils)})
+        _reserve_ids({U: len(user_rows) + len(deleted), Pupil: len(gen.pupils)})
     report("finishing", 1.0)
     return DemoSummary(
         size=size,

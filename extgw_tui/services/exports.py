@@ -27,6 +27,7 @@ from extgw_tui.errors import InvalidInput
 from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, database
 from extgw_tui.services import activity, audit, export_folder, xlsx
 from extgw_tui.services.activity import ActivityFilter
+from extgw_tui.services.filters import all_of
 from extgw_tui.services.licences import licence_type_id, licence_types
 from extgw_tui.services.pupils import live
 from extgw_tui.services.users import ROW_FIELDS, search_condition
@@ -84,6 +85,15 @@ PUPIL_COLUMNS = [
     Column("Form", 8),
     Column("Admission number", 12),
 ]
+#: The pupil's id, then PUPIL_COLUMNS' fields (the pupil exports and the leavers' start so).
+PUPIL_FIELDS = (
+    Pupil.id,
+    Pupil.forename,
+    Pupil.surname,
+    Pupil.year_group,
+    Pupil.form,
+    Pupil.admission_number,
+)
 HOLDER_COLUMNS = [Column("Holders", 36), Column("Holders' emails", 44)]
 CONTACT_COLUMNS = [
     Column("UPN", 15),
@@ -102,11 +112,7 @@ CONTACT_COLUMNS = [
     Column("Address", 40),
 ]
 LEAVER_COLUMNS = [
-    Column("Forename", 16),
-    Column("Surname", 18),
-    Column("Year", 6),
-    Column("Form", 8),
-    Column("Admission number", 12),
+    *PUPIL_COLUMNS,
     Column("UPN", 15),
     Column("Left on", 12),
     Column("Holders", 40),
@@ -241,13 +247,7 @@ def _condition(request: ExportRequest) -> Expression | None:
     else:
         has = _pupil_has(request.licence_id)
         parts = [Pupil.on_roll == True, has if request.kind is ExportKind.PUPILS_WITH else ~has]  # noqa: E712
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return None
-    condition = parts[0]
-    for part in parts[1:]:
-        condition &= part
-    return condition
+    return all_of(parts)
 
 
 def _model(request: ExportRequest):
@@ -354,16 +354,8 @@ def _user_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
 
 
 def _pupil_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
-    fields = (
-        Pupil.id,
-        Pupil.forename,
-        Pupil.surname,
-        Pupil.year_group,
-        Pupil.form,
-        Pupil.admission_number,
-    )
     with_holders = request.kind is ExportKind.PUPILS_WITH
-    for page, in_page in _chunks(request, fields, chunk):
+    for page, in_page in _chunks(request, PUPIL_FIELDS, chunk):
         holders: dict[int, tuple[list[str], list[str]]] = {}
         if with_holders:
             rows = _fetch(
@@ -423,16 +415,7 @@ def _contact_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
 
 def _leaver_rows(request: ExportRequest, chunk: int) -> Iterator[tuple]:
     """A row per pupil off the roll whom a live account still holds a licence for."""
-    fields = (
-        Pupil.id,
-        Pupil.forename,
-        Pupil.surname,
-        Pupil.year_group,
-        Pupil.form,
-        Pupil.admission_number,
-        Pupil.upn,
-        Pupil.left_on,
-    )
+    fields = (*PUPIL_FIELDS, Pupil.upn, Pupil.left_on)
     on_roll = Pupil.alias("on_roll_pupil")
     other = Licence.alias("other")
     still_linked = fn.EXISTS(

@@ -8,12 +8,14 @@ understood raises InvalidInput with one sentence naming it. HELP is what the `?`
 from __future__ import annotations
 
 import difflib
+import functools
+import operator
 import re
 from calendar import monthrange
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from peewee import Expression, fn
+from peewee import Expression, Field, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
@@ -93,14 +95,23 @@ def text_condition(text: str) -> Expression | None:
     email = text_key(text)
     if not whole:  # only punctuation: "´" or "'" alone
         return contains(U.email_key, email)
-    condition = prefix(U.surname_key, whole) | prefix(U.forename_key, whole)
+    condition = names_condition(words, whole, U.forename_key, U.surname_key)
+    if len(words) == 1:
+        condition |= contains(U.email_key, email)
+    return condition
+
+
+def names_condition(
+    words: list[str], whole: str, forename_key: Field, surname_key: Field
+) -> Expression:
+    """Surname or forename starting with `whole` (the folded text), or the words split in two
+    as forename + surname either way round: "anna smith" and "smith anna" both find her."""
+    condition = prefix(surname_key, whole) | prefix(forename_key, whole)
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
         if first and rest:
-            condition |= prefix(U.forename_key, first) & prefix(U.surname_key, rest)
-            condition |= prefix(U.surname_key, first) & prefix(U.forename_key, rest)
-    if len(words) == 1:
-        condition |= contains(U.email_key, email)
+            condition |= prefix(forename_key, first) & prefix(surname_key, rest)
+            condition |= prefix(surname_key, first) & prefix(forename_key, rest)
     return condition
 
 
@@ -339,15 +350,13 @@ def search_condition(text: str | None) -> Expression | None:
                 parts.append(~condition)
         else:
             words.append(token)
-    free = text_condition(" ".join(words))
-    if free is not None:
-        parts.insert(0, free)
-    if not parts:
-        return None
-    condition = parts[0]
-    for part in parts[1:]:
-        condition &= part
-    return condition
+    return all_of([text_condition(" ".join(words)), *parts])
+
+
+def all_of(parts: Iterable[Expression | None]) -> Expression | None:
+    """The conditions ANDed in their order, the Nones left out; None when none is left."""
+    found = [part for part in parts if part is not None]
+    return functools.reduce(operator.and_, found) if found else None
 
 
 def check(text: str | None) -> str | None:

@@ -500,6 +500,44 @@ def default_export_path(
     return export_folder.default_folder() / f"{stem}_{threshold}_{day}.xlsx"
 
 
+def _account_cells(r: ReviewRow) -> tuple:
+    """The first six export columns, the same under both rules."""
+    return (r.id, r.title, r.forename, r.surname, r.email, r.created_at)
+
+
+def _export_cells(r: ReviewRow) -> tuple:
+    """A row of the "inactive" list, in EXPORT_COLUMNS' order."""
+    access = "Allowed" if r.access_allowed else "Denied"
+    return (*_account_cells(r), r.last_login_at or "Never", r.months_inactive, access)
+
+
+def _left_export_cells(r: ReviewRow) -> tuple:
+    """A row of the "left" list, in LEFT_EXPORT_COLUMNS' order: when the last pupil left."""
+    access = "Allowed" if r.access_allowed else "Denied"
+    last_login = r.last_login_at or "Never"
+    return (*_account_cells(r), r.last_left_on, r.months_since_left, last_login, access)
+
+
+#: Per rule: the export's name, its columns and cells, what the About sheet says it holds and
+#: what its cutoff day is.
+_EXPORTS = {
+    INACTIVE: (
+        "review list",
+        EXPORT_COLUMNS,
+        _export_cells,
+        "Accounts with no pupils and no login for at least the threshold",
+        "Last activity on or before",
+    ),
+    LEFT: (
+        "review list (pupils left)",
+        LEFT_EXPORT_COLUMNS,
+        _left_export_cells,
+        "Accounts whose pupils have all left the roll, the last at least the threshold ago",
+        "Last pupil left on or before",
+    ),
+}
+
+
 def export_candidates(
     path: Path,
     months: int = DEFAULT_MONTHS,
@@ -513,84 +551,22 @@ def export_candidates(
     (so it is audited like every export); progress(rows_written, total_rows)."""
     today = today or date.today()
     threshold = months_text(check_months(months))
-    if check_rule(rule) == LEFT:
-        return _export_left(path, months, today, progress, should_cancel)
-    rows = (
-        (
-            r.id,
-            r.title,
-            r.forename,
-            r.surname,
-            r.email,
-            r.created_at,
-            r.last_login_at or "Never",
-            r.months_inactive,
-            "Allowed" if r.access_allowed else "Denied",
-        )
-        for r in iter_candidates(months, today)
-    )
+    what, columns, cells, report, cutoff = _EXPORTS[check_rule(rule)]
     about = [
-        ("Report", "Accounts with no pupils and no login for at least the threshold"),
+        ("Report", report),
         ("Threshold", threshold),
-        ("Last activity on or before", cutoff_day(months, today).isoformat()),
+        (cutoff, cutoff_day(months, today).isoformat()),
         ("Why", WHY),
     ]
     return exports.write_export(
         path,
-        what="review list",
+        what=what,
         facts=[f"threshold: {threshold}"],
         sheet_title="Review",
-        columns=EXPORT_COLUMNS,
-        rows=rows,
+        columns=columns,
+        rows=(cells(r) for r in iter_candidates(months, today, rule=rule)),
         about=about,
-        count=lambda: count_candidates(months, today),
-        progress=progress,
-        should_cancel=should_cancel,
-    )
-
-
-def _export_left(
-    path: Path,
-    months: int,
-    today: date,
-    progress: exports.Progress | None,
-    should_cancel: Callable[[], bool] | None,
-) -> xlsx.WriteResult:
-    """The "left" rule's list: as the inactive one, with when the last pupil left."""
-    threshold = months_text(months)
-    rows = (
-        (
-            r.id,
-            r.title,
-            r.forename,
-            r.surname,
-            r.email,
-            r.created_at,
-            r.last_left_on,
-            r.months_since_left,
-            r.last_login_at or "Never",
-            "Allowed" if r.access_allowed else "Denied",
-        )
-        for r in iter_candidates(months, today, rule=LEFT)
-    )
-    about = [
-        (
-            "Report",
-            "Accounts whose pupils have all left the roll, the last at least the threshold ago",
-        ),
-        ("Threshold", threshold),
-        ("Last pupil left on or before", cutoff_day(months, today).isoformat()),
-        ("Why", WHY),
-    ]
-    return exports.write_export(
-        path,
-        what="review list (pupils left)",
-        facts=[f"threshold: {threshold}"],
-        sheet_title="Review",
-        columns=LEFT_EXPORT_COLUMNS,
-        rows=rows,
-        about=about,
-        count=lambda: count_candidates(months, today, LEFT),
+        count=lambda: count_candidates(months, today, rule),
         progress=progress,
         should_cancel=should_cancel,
     )

@@ -36,19 +36,6 @@ PUPIL_COLUMNS = (
     "form",
     "rejected",
 )
-CONTACT_COLUMNS = (
-    "row_no",
-    "pupil_row",
-    "priority",
-    "title",
-    "forename",
-    "surname",
-    "relationship",
-    "email",
-    "email_key",
-    "parental_responsibility",
-    "address",
-)
 #: Contact fields compared and copied, in CONTACT_COLUMNS' names (the same in Contact).
 CONTACT_FIELDS = (
     "title",
@@ -60,6 +47,7 @@ CONTACT_FIELDS = (
     "parental_responsibility",
     "address",
 )
+CONTACT_COLUMNS = ("row_no", "pupil_row", "priority", *CONTACT_FIELDS)
 
 
 def create() -> None:
