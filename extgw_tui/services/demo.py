@@ -681,11 +681,19 @@ class _Generator:
             counts[i % len(counts)] += 1
         return counts
 
-    def login_rows(self, masks: dict[int, int], deleted: list[_Deleted], periods: set[tuple]):
+    def login_rows(
+        self,
+        masks: dict[int, int],
+        deleted: list[_Deleted],
+        periods: set[tuple],
+        on_account: Callable[[int, int, list[int]], None] | None = None,
+    ):
         """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once.
 
         The deleted accounts' logins have no user; the periods they logged in during are
         added to `periods` as LoginUserPeriod rows, as the summary kept them when they did.
+        `on_account(user_id, mask, day indexes)` hears each account's logins (a deleted one's
+        under its former id), for summaries kept as the rows are made.
         """
         counts = self.login_counts()
         orphan = max(self.size.logins - sum(counts), 0) if deleted else 0
@@ -695,17 +703,24 @@ class _Generator:
                 continue
             lo, hi = account.window  # type: ignore[misc]
             mask = masks[account.id]
+            days = []
             if account.last_login_day is not None:
                 chunk.append((self._login_time(account.last_login_day), account.id, mask))
+                days.append(account.last_login_day)
                 count -= 1
-            user = account.id
-            chunk.extend((at, user, mask) for _, at in self._logins_between(lo, hi, count))
+            user, logins = account.id, self._logins_between(lo, hi, count)
+            chunk.extend((at, user, mask) for _, at in logins)
+            if on_account is not None:
+                on_account(user, mask, days + [day for day, _ in logins])
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
         for account, count in zip(deleted, self._deleted_counts(deleted, orphan), strict=True):
             lo, hi = account.window
-            for day, at in self._logins_between(lo, hi, count):
+            logins = self._logins_between(lo, hi, count)
+            if on_account is not None and logins:
+                on_account(account.id, account.licence_mask, [day for day, _ in logins])
+            for day, at in logins:
                 chunk.append((at, None, account.licence_mask))
                 for kind in KIND.values():
                     start = period_start(kind, self.days[day]).isoformat()
