@@ -11,6 +11,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -81,6 +82,14 @@ def parse(stdout: str) -> dict:
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
     raise RuntimeError(f"the probe printed no result:\n{stdout[-2000:]}")
+
+
+def run_probe(args: list[str], env: dict, what: str, cwd: Path = ROOT) -> dict:
+    """Run a Python child process and return its RESULT; its stderr's tail when it fails."""
+    done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, cwd=cwd)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    return parse(done.stdout)
 
 
 def machine() -> dict:

@@ -40,18 +40,15 @@ VICTIM = "victim@bench.example"
 
 
 def cores() -> int:
-    return len(os.sched_getaffinity(0))
+    from extgw_tui.portal_api.pool import cores
+
+    return cores()
 
 
 def one_verification() -> float:
-    from extgw_tui.services.passwords import DUMMY_HASH, verify_password
+    from extgw_tui.portal_api.pool import verification_seconds
 
-    times = []
-    for _ in range(7):
-        started = time.perf_counter()
-        verify_password(DUMMY_HASH, PASSWORD)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return verification_seconds(rounds=7)
 
 
 def pool_verifications_per_second(seconds: float = 5.0) -> float:

@@ -277,13 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         "portal", parents=[shared], help="serve the portal's JSON API (behind a TLS proxy)"
     )
     portal.add_argument(
-        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+        "--listen", metavar="HOST:PORT", help="default 127.0.0.1:8080 ([portal] listen)"
     )
     portal.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="server processes (default 1; each hashes "
+        help="server processes (default 1, [portal] workers; each hashes "
         "passwords on as many threads as there are cores)",
     )
     return parser

@@ -35,7 +35,7 @@ class Setting:
     about: str
     env: str = ""  # its environment variable, if any
     option: str = ""  # its command-line option, if any (cli.py passes the value in)
-    kind: type = str  # what config.toml must hold: str, int, float or bool
+    kind: type = str  # what config.toml must hold: str, int, float, bool or list (of str)
     in_file: bool = True  # False: config.toml may not give it
     secret: bool = False  # `extgw-tui config` shows only whether it is set
     default: Callable[[], Any] | Any = None  # a value, or a function that works it out
@@ -116,6 +116,66 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("schools.*.database", "that school's database URL"),
     Setting("schools.*.name", "that school's display name"),
+    # [portal]: read by `extgw-tui portal` (commands/portal.py) and portal_api/config.py
+    Setting(
+        "portal.listen",
+        "address:port the portal serves",
+        "EXTGW_PORTAL_LISTEN",
+        "--listen",
+        default="127.0.0.1:8080",
+    ),
+    Setting(
+        "portal.workers",
+        "portal server processes",
+        "EXTGW_PORTAL_WORKERS",
+        "--workers",
+        kind=int,
+        default=1,
+    ),
+    Setting(
+        "portal.forwarded_allow_ips",
+        "proxies trusted for X-Forwarded-For (uvicorn's variable)",
+        "FORWARDED_ALLOW_IPS",
+        default="127.0.0.1",
+    ),
+    Setting("portal.cors_origins", "web origins allowed to call it (none: CORS off)", kind=list),
+    Setting("portal.max_body_bytes", "largest request body, bytes", kind=int, default=65536),
+    Setting("portal.reset_link", "the reset email's link; {token} stands for the code"),
+    Setting("portal.session_idle_minutes", "a session unused this long ends", kind=int, default=30),
+    Setting(
+        "portal.session_max_hours", "a session ends this long after login", kind=int, default=12
+    ),
+    Setting(
+        "portal.login_failures_per_email",
+        "failed logins per address in 15 minutes",
+        kind=int,
+        default=10,
+    ),
+    Setting(
+        "portal.login_failures_per_client",
+        "failed logins per client address in 15 minutes",
+        kind=int,
+        default=100,
+    ),
+    Setting("portal.resets_per_email", "reset requests per address an hour", kind=int, default=3),
+    Setting(
+        "portal.resets_per_client",
+        "reset requests per client address an hour",
+        kind=int,
+        default=20,
+    ),
+    # [settings]: fixes one of the school's settings (services/school_settings.py); unfixed,
+    # the Settings screen keeps it in the database
+    Setting("settings.school_name", "school name"),
+    Setting("settings.bounce_address", "bounce address (envelope sender)"),
+    Setting("settings.registration_address", "registration address in key letters"),
+    Setting("settings.login_disabled", "external login disabled", kind=bool),
+    Setting("settings.maintenance_message", "what the portal answers while disabled"),
+    Setting(
+        "settings.end_sessions_without_pupils",
+        "a portal session ends when its last pupil is removed",
+        kind=bool,
+    ),
 )
 
 #: Tables of config.toml whose contents another module checks: table -> what reads it.
@@ -129,6 +189,7 @@ _KIND_WORDS = {
     int: "a whole number",
     float: "a number",
     bool: "true or false",
+    list: "a list of texts in quotes",
 }
 
 
@@ -380,6 +441,8 @@ def _lookup(data: Mapping[str, Any], name: str) -> Any:
 
 
 def _is_kind(item: Any, kind: type) -> bool:
+    if kind is list:
+        return isinstance(item, list) and all(isinstance(x, str) for x in item)
     if kind is float:
         return isinstance(item, int | float) and not isinstance(item, bool)
     if kind is int:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import httpx
@@ -20,19 +20,30 @@ from tests.smtp_helpers import free_port
 
 
 @contextmanager
-def portal_server(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start the server on a free loopback port; yields its base URL; stops it afterwards."""
+def portal_server(
+    db_url: str | None,
+    *,
+    env: dict[str, str] | None = None,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+) -> Iterator[str]:
+    """Start the server on a free loopback port; yields its base URL; stops it afterwards.
+
+    db_url None: the database comes from `before` (e.g. --school NAME) or the config file;
+    `after` goes after the command (e.g. --workers 2)."""
     port = free_port()
+    database = ["--db", db_url] if db_url else []
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "extgw_tui",
-            "--db",
-            db_url,
+            *database,
+            *before,
             "portal",
             "--listen",
             f"127.0.0.1:{port}",
+            *after,
         ],
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

@@ -128,3 +128,14 @@ def smtp_server(
         yield recorder, port
     finally:
         controller.stop()
+
+
+def smtp_env(port: int, sender: str = "School Office <office@school.example>") -> dict[str, str]:
+    """The environment that points extgw-tui at the test server on port (plain SMTP)."""
+    return {
+        "EXTGW_SMTP_HOST": "127.0.0.1",
+        "EXTGW_SMTP_PORT": str(port),
+        "EXTGW_SMTP_SECURITY": "none",
+        "EXTGW_SMTP_FROM": sender,
+        "EXTGW_SMTP_TIMEOUT": "5",
+    }

@@ -1,15 +1,15 @@
-"""A host app for the statistics screen and one way to wait for it (a helper module)."""
+"""The statistics screen in the one host app, and one way to wait for it (a helper module)."""
 
 from __future__ import annotations
 
+from host_app import HostApp
 from textual.app import App
 
 from extgw_tui.screens.stats import StatsScreen
 
 
-class StatsApp(App[None]):
-    def on_mount(self) -> None:
-        self.push_screen(StatsScreen())
+def stats_app() -> HostApp:
+    return HostApp(StatsScreen)
 
 
 async def settle_stats(app: App, pilot) -> StatsScreen:

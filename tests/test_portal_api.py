@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 from portal_server import portal_server
-from smtp_helpers import smtp_server
+from smtp_helpers import smtp_env, smtp_server
 
 from extgw_tui.models import (
     AuditEvent,
@@ -21,6 +21,7 @@ from extgw_tui.models import (
     Licence,
     LicenceType,
     LoginEvent,
+    OutboxMessage,
     PortalSession,
     Pupil,
 )
@@ -155,7 +156,7 @@ def _reset_token(recorder, to: str, seen: int) -> str:
     message = recorder.received[-1]
     assert message.rcpt_tos == [to]
     body = message.message.get_content()
-    return re.search(r"^([A-Za-z0-9_-]{43})\r?$", body, re.M).group(1)
+    return re.search(r"^(reset-[A-Za-z0-9_-]{43})\r?$", body, re.M).group(1)
 
 
 def test_forgot_and_reset_password_through_real_smtp(db, db_url, monkeypatch):
@@ -164,12 +165,7 @@ def test_forgot_and_reset_password_through_real_smtp(db, db_url, monkeypatch):
     access.set_access([other.id], False)
     school_settings.save({"bounce_address": "bounces@school.example", "school_name": "Hillside"})
     with smtp_server() as (recorder, smtp_port):
-        env = {
-            "EXTGW_SMTP_HOST": "127.0.0.1",
-            "EXTGW_SMTP_PORT": str(smtp_port),
-            "EXTGW_SMTP_SECURITY": "none",
-            "EXTGW_SMTP_FROM": "Hillside Office <office@school.example>",
-        }
+        env = smtp_env(smtp_port, "Hillside Office <office@school.example>")
         with (
             portal_server(db_url, env=env) as base,
             httpx.Client(base_url=base, timeout=30) as client,
@@ -209,6 +205,8 @@ def test_forgot_and_reset_password_through_real_smtp(db, db_url, monkeypatch):
     entry = AuditEvent.get(AuditEvent.action == "account.password_reset")
     assert (entry.admin, entry.user_id) == ("portal", user.id)
     assert token not in entry.detail
+    stored = OutboxMessage.get()  # the server has stopped: its sending is over
+    assert stored.status == "sent" and token not in stored.body
 
 
 def test_delete_own_account(server):

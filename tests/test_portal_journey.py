@@ -10,7 +10,7 @@ import time
 import httpx
 from key_helpers import add_pupil, keys_for
 from portal_server import portal_server
-from smtp_helpers import smtp_server
+from smtp_helpers import smtp_env, smtp_server
 
 from extgw_tui.models import AuditEvent, ExternalUser, LicenceKey
 from extgw_tui.services import access
@@ -32,12 +32,7 @@ def test_the_whole_journey(db, db_url, tmp_path):
     ann_key = keys_for(tmp_path, ann, per_pupil=1, name="ann.xlsx")[0]
     ben_key = keys_for(tmp_path, ben, per_pupil=1, name="ben.xlsx")[0]
     with smtp_server() as (recorder, smtp_port):
-        env = {
-            "EXTGW_SMTP_HOST": "127.0.0.1",
-            "EXTGW_SMTP_PORT": str(smtp_port),
-            "EXTGW_SMTP_SECURITY": "none",
-            "EXTGW_SMTP_FROM": "office@school.example",
-        }
+        env = smtp_env(smtp_port, "office@school.example")
         with portal_server(db_url, env=env) as base, httpx.Client(base_url=base) as client:
             new = {
                 "email": EMAIL,
@@ -71,7 +66,7 @@ def test_the_whole_journey(db, db_url, tmp_path):
             assert client.post("/api/password/forgot", json={"email": EMAIL}).status_code == 202
             _wait_for_mail(recorder, 1)
             body = recorder.received[0].message.get_content()
-            code = re.search(r"^([A-Za-z0-9_-]{43})\r?$", body, re.M).group(1)
+            code = re.search(r"^(reset-[A-Za-z0-9_-]{43})\r?$", body, re.M).group(1)
             reset = client.post(
                 "/api/password/reset", json={"token": code, "password": NEW_PASSWORD}
             )

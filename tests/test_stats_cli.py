@@ -7,12 +7,11 @@ import sys
 from datetime import date, datetime, timedelta
 
 from extgw_tui.cli import main
-from extgw_tui.commands.stats import chart
 from extgw_tui.models import PUPIL, ExternalUser, Licence, LicenceType, Pupil
-from extgw_tui.services import periods
-from extgw_tui.services.login_chart import y_ticks
+from extgw_tui.services import bar_chart, login_chart, periods
+from extgw_tui.services.bar_chart import figure, y_ticks
 from extgw_tui.services.portal import record_login
-from extgw_tui.services.statistics import LoginSeries
+from extgw_tui.services.statistics import LoginSeries, period_name
 
 
 def _fixture() -> None:
@@ -39,9 +38,12 @@ def test_weeks_for_one_licence_type(sqlite_db, capsys):
     _fixture()
     assert main(["stats", "--db", sqlite_db.url, "--licence", "pupil", "--period", "weeks"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Login statistics: Pupil, last 12 weeks by ISO week\n")
+    monday = periods.week_start(date.today()) - timedelta(weeks=11)
+    weeks = f"last 12 ISO weeks ({monday:%-d %b %Y} to {date.today():%-d %b %Y})"
+    assert out.startswith(f"Login statistics: Pupil, {weeks}\n")
     assert "Accounts 1 · allowed 1 · denied 0\n" in out
-    assert "Logged in: last 30 days 1 · last 12 months 1 · never 0\n" in out
+    since = periods.rolling_year_start(date.today())
+    assert f"Logged in: 30 days 1 · since {since:%-d %b %Y} (12 months) 1 · never 0\n" in out
     rows = _rows(out)
     this_week = periods.last_weeks(date.today())[-1].label
     assert rows[this_week] == ("2", "1")
@@ -67,19 +69,32 @@ def test_unknown_licence_type_is_one_sentence(sqlite_db, capsys):
     assert "Traceback" not in err
 
 
-def test_chart_without_colour_tells_the_series_apart_by_marker():
-    series = LoginSeries(periods.YEARS, ["2024/25", "2025/26"], [10, 4], [3, 2])
-    text = chart(series, 60, plain=True)
-    assert "24/25" in text and "25/26" in text
-    assert "▒" in text and "█" in text
-    assert "\x1b[" not in text
+def _series(mode: str, labels: list[str], logins: list[int], users: list[int]) -> LoginSeries:
+    return LoginSeries(mode, labels, logins, users, date(2024, 9, 1), date(2026, 3, 18))
 
 
-def test_chart_ticks_are_round_with_thousands_separators():
-    series = LoginSeries(periods.MONTHS, ["2026-01", "2026-02"], [144_680, 36_170], [9_000, 5])
-    text = chart(series, 60, plain=True)
-    assert "100,000┤" in text and "50,000┤" in text and "144680" not in text
+def test_the_charts_are_titled_with_the_period_and_show_each_bars_figure():
+    series = _series(periods.YEARS, ["2024/25", "2025/26"], [10, 4], [3, 2])
+    name = "every school year (1 Sep 2024 to 18 Mar 2026)"
+    assert period_name(series) == name
+    logins, users = (bar_chart.text(b, 100, 14, plain=True) for b in login_chart.charts(series))
+    assert f"Logins per school year, {name}" in logins
+    assert f"Distinct users per school year, {name}" in users
+    assert "24/25" in logins and "25/26" in logins
+    assert "█10█" in logins and "█3██" in users  # each bar's figure written on it
+    assert "\x1b[" not in logins + users
+    narrow = bar_chart.text(login_chart.charts(series)[1], 60, 14, plain=True)
+    assert narrow.splitlines()[0].strip() == "Distinct users per school year"  # too wide: shorter
+
+
+def test_chart_ticks_are_round_and_figures_shortened_only_where_narrow():
+    series = _series(periods.MONTHS, ["2026-01", "2026-02"], [144_680, 36_170], [9_000, 5])
+    text = bar_chart.text(login_chart.charts(series)[0], 60, 14, plain=True)
+    assert "100,000┤" in text and "50,000┤" in text and "144,680" in text
     assert "150,000" not in text  # above the tallest bar: it would be drawn over the frame
+    assert figure(144_680, 5) == "145k" and figure(36_170, 5) == "36.2k"
+    assert figure(36_170, 6) == "36,170" and figure(999, 1) == "999"
+    assert figure(999_999, 4) == "1.0M" and figure(12_345_678, 4) == "12M"
     assert y_ticks(144_680) == ([0, 50_000, 100_000], ["0", "50,000", "100,000"])
     assert y_ticks(7_700) == ([0, 2_000, 4_000, 6_000], ["0", "2,000", "4,000", "6,000"])
     assert y_ticks(3) == ([0, 1, 2, 3], ["0", "1", "2", "3"])

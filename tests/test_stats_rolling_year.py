@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from stats_app import StatsApp, settle_stats
+from stats_app import settle_stats, stats_app
 
 from extgw_tui.models import ExternalUser
 from extgw_tui.services import periods, review, statistics
@@ -29,7 +29,7 @@ def test_last_12_months_is_rolling_as_in_the_review(db) -> None:
 
 
 async def test_the_screen_names_the_period_and_why_types_overlap(sqlite_db) -> None:
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         text = str(screen.query_one("#stats-figures").render())

@@ -1,12 +1,12 @@
-"""The statistics screen under Pilot: links and keys change the chart's data; it fits from 40x12
-to 200x60; it follows the theme; the footer, the help and the palette name its keys."""
+"""The statistics screen under Pilot: links and keys change the charts' data; they fit from 40x12
+to 200x60; they follow the theme; the footer, the help and the palette name its keys."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pytest
-from stats_app import StatsApp, settle_stats
+from stats_app import settle_stats, stats_app
 from textual.color import Color
 from textual.command import CommandList
 from textual.widgets import DataTable, Footer, Static
@@ -15,10 +15,11 @@ from textual.widgets._footer import FooterKey
 from extgw_tui.app import ExtgwApp
 from extgw_tui.models import PARENT_GUARDIAN, PUPIL, ExternalUser, Licence, LicenceType, Pupil
 from extgw_tui.screens.help import HelpScreen, screen_actions
-from extgw_tui.screens.stats import LoginChart, StatsScreen
+from extgw_tui.screens.stats import StatsScreen
 from extgw_tui.services import periods
 from extgw_tui.services.licences import add_licence_type
 from extgw_tui.services.portal import record_login
+from extgw_tui.widgets.bar_chart import BarChart
 
 
 @pytest.fixture
@@ -38,13 +39,13 @@ def logins(sqlite_db):
     return sqlite_db
 
 
-def _plot_text(screen: StatsScreen) -> str:
-    return str(screen.query_one(LoginChart).render())
+def _plot_text(screen: StatsScreen, chart: str = "#stats-logins") -> str:
+    return str(screen.query_one(chart, BarChart).render())
 
 
-def _bar_colours(screen: StatsScreen) -> set[tuple[int, int, int]]:
+def _bar_colours(screen: StatsScreen, chart: str = "#stats-logins") -> set[tuple[int, int, int]]:
     """The foreground colours in the drawn chart (its bars, axes and labels)."""
-    text = screen.query_one(LoginChart).render()
+    text = screen.query_one(chart, BarChart).render()
     return {
         tuple(span.style.color.triplet)
         for span in text.spans
@@ -61,7 +62,7 @@ async def _open_over_users(app: ExtgwApp, pilot) -> StatsScreen:
 
 
 async def test_links_keys_and_clicks_change_the_chart(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         assert [g.name for g in screen.groups] == ["All", PARENT_GUARDIAN, PUPIL, "Carer"]
@@ -94,7 +95,7 @@ async def test_links_keys_and_clicks_change_the_chart(logins):
 
 
 async def test_period_switch_and_refresh(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         await pilot.press("p")
@@ -126,7 +127,7 @@ async def test_period_switch_and_refresh(logins):
 
 async def test_a_licence_type_name_is_shown_as_typed_never_as_markup(logins):
     add_licence_type("[b]Carer[/b] [@click=app.quit]x")
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         links = str(screen.query_one("#stats-links", Static).render())
@@ -153,7 +154,7 @@ async def test_the_palette_shows_a_licence_type_name_as_typed(logins):
 @pytest.mark.parametrize("size", [(40, 12), (80, 24), (140, 40), (200, 60)])
 async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
     """The chart gives way in a small window; from 80x24 up all three are there to read."""
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=size) as pilot:
         screen = await settle_stats(app, pilot)
         for selector in ("#stats-title", "#stats-links", "#stats-figures", "#stats-period"):
@@ -161,30 +162,33 @@ async def test_links_and_figures_stay_in_view_at_each_size(logins, size):
             assert region.height >= 1 and region.bottom <= size[1] - 1, selector  # above footer
         assert "never" in str(screen.query_one("#stats-figures", Static).render())
         assert "4 Carer" in str(screen.query_one("#stats-links", Static).render())
-        plot = screen.query_one(LoginChart)
-        if size == (40, 12):
-            assert plot.size.height < LoginChart.MIN_ROWS
-            assert "Enlarge the window" in _plot_text(screen)
-        else:
-            assert plot.size.height >= 16 and plot.size.width == size[0]
-            assert datetime.now().strftime("%b") in _plot_text(screen)  # this month's bar label
-        await pilot.resize_terminal(80, 24)  # and back: the chart returns
+        for chart in ("#stats-logins", "#stats-users"):
+            plot = screen.query_one(chart, BarChart)
+            if size == (40, 12):
+                assert plot.size.height < BarChart.MIN_ROWS
+                assert "Enlarge the window" in _plot_text(screen, chart)
+            else:
+                assert plot.size.height >= 8 and plot.size.width == size[0]
+                assert datetime.now().strftime("%b") in _plot_text(screen, chart)  # its label
+        await pilot.resize_terminal(80, 24)  # and back: the charts return
         await pilot.pause()
-        assert "logins" in _plot_text(screen)
+        assert "Logins per month" in _plot_text(screen)
+        assert "Distinct users per month" in _plot_text(screen, "#stats-users")
 
 
 async def test_y_axis_ticks_have_thousands_separators(logins):
     for _ in range(1_500):
         record_login(ExternalUser.get(ExternalUser.surname == "Child"))
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         chart = _plot_text(screen)
         assert "1,000┤" in chart and "1,500┤" in chart and "1000" not in chart
+        assert "1,504" in chart  # this month's bar, its figure: 1,500 and the fixture's 4
 
 
 async def test_a_theme_change_redraws_the_bars_in_its_colours(logins):
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
         before = Color.parse(app.theme_variables["primary"]).rgb
@@ -195,11 +199,14 @@ async def test_a_theme_change_redraws_the_bars_in_its_colours(logins):
         after = Color.parse(app.theme_variables["primary"]).rgb
         assert after != before
         assert after in _bar_colours(screen) and before not in _bar_colours(screen)
-        app.theme = "ansi-dark"  # the terminal's own colours: bars told apart by marker
+        accent = Color.parse(app.theme_variables["accent"]).rgb
+        assert accent in _bar_colours(screen, "#stats-users")
+        app.theme = "ansi-dark"  # the terminal's own colours: the charts' titles tell them apart
         await pilot.pause()
         await pilot.pause()
-        assert screen.query_one(LoginChart).theme == "clear"
-        assert "▒" in _plot_text(screen)
+        for chart in ("#stats-logins", "#stats-users"):
+            assert screen.query_one(chart, BarChart).theme == "clear"
+            assert after not in _bar_colours(screen, chart)
 
 
 async def test_footer_shows_the_main_keys_at_80_columns(logins):
@@ -239,9 +246,10 @@ async def test_help_and_palette_name_the_links_there_are(logins):
 
 async def test_no_color_draws_without_colours(logins, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = StatsApp()
+    app = stats_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle_stats(app, pilot)
-        plot = screen.query_one(LoginChart)
-        assert plot.theme == "clear"
-        assert "▒" in _plot_text(screen)  # the distinct-users bars, told apart by their marker
+        for chart, title in (("#stats-logins", "Logins per"), ("#stats-users", "Distinct users")):
+            assert screen.query_one(chart, BarChart).theme == "clear"
+            assert _bar_colours(screen, chart) == set()
+            assert _plot_text(screen, chart).lstrip().startswith(title)  # the title tells them

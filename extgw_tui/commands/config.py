@@ -50,9 +50,18 @@ def _resolve(args: argparse.Namespace, name: str, config: dict[str, Any]) -> tup
         school = schools.chosen(getattr(args, "school", None))
         if school is not None:
             return school.database, f"school {school.key} (config file)"
-    option = {"database": "db", "admin": "admin", "chosen_school": "school"}.get(name)
+    option = {
+        "database": "db",
+        "admin": "admin",
+        "chosen_school": "school",
+        "portal.listen": "listen",
+        "portal.workers": "workers",
+    }.get(name)
     given = getattr(args, option, None) if option else None
-    return settings.resolve(name, given, config=config)
+    found, source = settings.resolve(name, given, config=config)
+    if name.startswith("settings.") and source == "default":
+        return found, "the Settings screen (database)"
+    return found, source
 
 
 def _shown(row: settings.Setting, name: str, found: Any, source: str, smtp: SmtpSettings) -> str:
@@ -64,7 +73,9 @@ def _shown(row: settings.Setting, name: str, found: Any, source: str, smtp: Smtp
         found = getattr(smtp, _SMTP_FIELDS.get(key, key))
         if source == "default" and found in ("", None):
             return "(not set)"
-    if found is None or found == "":
+    if name.startswith("settings.") and not source.startswith("config"):
+        return "(see the app)"
+    if found is None or found == "" or found == []:
         return "(not set)"
-    text = str(found)
+    text = ", ".join(found) if isinstance(found, list) else str(found)
     return escape_controls(redact_url(text) if name.endswith("database") else text)

@@ -16,12 +16,9 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 
-import plotext
-
+from extgw_tui.commands.chart_output import print_charts
 from extgw_tui.commands.export import ProgressBar
 from extgw_tui.exit_codes import EXIT_OK
 from extgw_tui.services import audit, coverage, exports
@@ -29,7 +26,6 @@ from extgw_tui.services.coverage import FORM, SCHOOL, CoverageReport, percent
 from extgw_tui.text import plural
 
 CHART_HEIGHT = 18
-CHART_MAX_WIDTH = 120
 
 
 def report(shown: CoverageReport, *, forms: bool) -> str:
@@ -53,23 +49,10 @@ def report(shown: CoverageReport, *, forms: bool) -> str:
     return "\n".join(lines)
 
 
-def chart(shown: CoverageReport, width: int, *, plain: bool) -> str:
-    plotext.clear_figure()
-    plotext.plotsize(width, CHART_HEIGHT)
-    if plain:
-        plotext.theme("clear")
-    coverage.draw(plotext, shown, plain=plain)
-    text = plotext.build()
-    return plotext.uncolorize(text) if plain else text
-
-
 def run(args: argparse.Namespace) -> int:
     shown = coverage.coverage()
     print(report(shown, forms=args.forms))
-    if sys.stdout.isatty():
-        width = min(shutil.get_terminal_size().columns, CHART_MAX_WIDTH)
-        print()
-        print(chart(shown, width, plain=bool(os.environ.get("NO_COLOR"))))
+    print_charts([coverage.bars(shown)], CHART_HEIGHT)
     if args.output:
         target = exports.chosen_path(args.output, coverage.default_export_path())
         bar = ProgressBar(sys.stderr)

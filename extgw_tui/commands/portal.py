@@ -2,7 +2,11 @@
 
 Listens on loopback unless told otherwise: in production a TLS reverse proxy (nginx, Caddy)
 sits in front and passes the client's address in X-Forwarded-For, which uvicorn trusts from
-the addresses in $FORWARDED_ALLOW_IPS (default 127.0.0.1) only.
+the addresses in $FORWARDED_ALLOW_IPS (default 127.0.0.1) only. --listen and --workers may also
+be given as [portal] listen/workers in config.toml or EXTGW_PORTAL_LISTEN/_WORKERS.
+
+Each worker process opens the database and school chosen here: EXTGW_DB and EXTGW_SCHOOL are
+set for them, so with --school every worker serves that school and records it in the audit log.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import argparse
 import os
 import socket
 
+from extgw_tui import settings
 from extgw_tui.cli import EXIT_OK, resolve_db_url
 from extgw_tui.errors import ExtgwError
 from extgw_tui.portal_api.config import load_portal_config
-from extgw_tui.services import school_settings
+from extgw_tui.services import school_settings, schools
 
-DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_LISTEN = settings.setting("portal.listen").default
 APP = "extgw_tui.portal_api.app:create_app"
 
 
@@ -42,21 +47,28 @@ def _check_free(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    host, port = parse_listen(args.listen)
-    if args.workers < 1 or args.workers > 64:
+    host, port = parse_listen(settings.value("portal.listen", args.listen))
+    workers = settings.value("portal.workers", args.workers)
+    if workers < 1 or workers > 64:
         raise ExtgwError("--workers must be from 1 to 64.")
     load_portal_config()  # a wrong [portal] or [settings] table stops here, in one sentence
     school_settings.load()
     _check_free(host, port)
     os.environ["EXTGW_DB"] = resolve_db_url(args)  # each worker process opens it again
+    school = schools.current()
+    if school is not None:
+        os.environ["EXTGW_SCHOOL"] = school.key  # and records it on every audit entry
+    else:
+        os.environ.pop("EXTGW_SCHOOL", None)
     print(f"extgw-tui portal: listening on http://{host}:{port} (ctrl+c stops)", flush=True)
     uvicorn.run(
         APP,
         factory=True,
         host=host,
         port=port,
-        workers=args.workers,
+        workers=workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.value("portal.forwarded_allow_ips"),
         server_header=False,
         timeout_graceful_shutdown=15,
         h11_max_incomplete_event_size=16 * 1024,

@@ -1,13 +1,15 @@
 """The Starlette application: routes, error answers, CORS (off unless configured), lifespan.
 
 `create_app()` is what uvicorn runs in each worker process (a factory, so each opens its own
-database connections): the database URL comes from EXTGW_DB, set by `extgw-tui portal`.
+database connections): the database URL comes from EXTGW_DB and the school (recorded on every
+audit entry) from EXTGW_SCHOOL, both set by `extgw-tui portal`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -27,7 +29,7 @@ from extgw_tui.portal_api.errors import ApiError, error_response
 from extgw_tui.portal_api.guard import Guard
 from extgw_tui.portal_api.openapi import document
 from extgw_tui.portal_api.pool import Pools
-from extgw_tui.services import audit, portal, portal_sessions
+from extgw_tui.services import audit, mail, portal, portal_sessions, schools
 
 #: Seconds between two clean-ups of ended sessions and used reset codes.
 HOUSEKEEPING = 3600
@@ -69,7 +71,13 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     db = open_database(settings.db_url())
     db.close()  # each worker thread opens its own connection
     app.state.pools = pools = Pools()
-    log.info("portal worker started on %s", redact_url(settings.db_url()))
+    school = schools.current()
+    log.info(
+        "portal worker %s started on %s%s",
+        os.getpid(),
+        redact_url(settings.db_url()),
+        f" for school {school.key}" if school else "",
+    )
     cleaner = asyncio.create_task(_housekeeping(pools))
     try:
         yield
@@ -79,10 +87,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _housekeeping(pools: Pools) -> None:
-    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise)."""
+    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise);
+    discard reset messages that could not go within their code's hour (services/mail.py)."""
     while True:
         try:
             await pools.query(portal_sessions.purge_expired)
+            await pools.query(mail.discard_expired)
         except Exception:  # the next round tries again; the portal itself goes on
             log.exception("portal: housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING)
@@ -90,6 +100,10 @@ async def _housekeeping(pools: Pools) -> None:
 
 def create_app() -> Starlette:
     config = load_portal_config()
+    config.apply()
+    chosen = settings.value("chosen_school")
+    if chosen:
+        schools.set_current(schools.find(chosen, schools.configured()))
     middleware = [Middleware(Guard, max_body=config.max_body_bytes)]
     if config.cors_origins:
         middleware.append(

@@ -95,42 +95,60 @@ _TOKEN = {
     },
 }
 
+
+def _operation(
+    summary: str,
+    ok: int,
+    ok_text: str,
+    *errors: int,
+    ok_schema: dict | None = _MESSAGE,
+    signed_in: bool = False,
+) -> dict:
+    operation: dict = {"summary": summary}
+    if signed_in:
+        operation["security"] = _BEARER
+    operation["responses"] = _answers(ok, ok_text, *errors, ok_schema=ok_schema)
+    return operation
+
+
 _OPERATIONS: dict[tuple[str, str], dict] = {
-    ("/api/register", "post"): {
-        "summary": "Register a new account with a licence key",
-        "responses": _answers(201, "Account created", 400, 429, ok_schema=_MESSAGE),
-    },
-    ("/api/login", "post"): {
-        "summary": "Log in: a session token (sliding expiry)",
-        "responses": _answers(200, "Signed in", 401, 429, ok_schema=_TOKEN),
-    },
+    ("/api/register", "post"): _operation(
+        "Register a new account with a licence key", 201, "Account created", 400, 429
+    ),
+    ("/api/login", "post"): _operation(
+        "Log in: a session token (sliding expiry)", 200, "Signed in", 401, 429, ok_schema=_TOKEN
+    ),
     ("/api/logout", "post"): {
         "summary": "End this session",
         "security": _BEARER,
         "responses": {"204": {"description": "Session ended (or there was none)"}},
     },
-    ("/api/me", "get"): {
-        "summary": "The account, its pupils and licence types; ADR read-only",
-        "security": _BEARER,
-        "responses": _answers(200, "The account", 401, ok_schema=_ME),
-    },
-    ("/api/me", "delete"): {
-        "summary": "Delete one's own account (password confirmed)",
-        "security": _BEARER,
-        "responses": _answers(200, "Deleted", 400, 401, 429, ok_schema=_MESSAGE),
-    },
-    ("/api/pupils", "post"): {
-        "summary": "Register a pupil on an existing account with a licence key",
-        "responses": _answers(201, "Pupil added", 400, 429, ok_schema=_MESSAGE),
-    },
-    ("/api/password/forgot", "post"): {
-        "summary": "Email a one-time reset code (the same answer for every address)",
-        "responses": _answers(202, "Accepted", 400, 429, ok_schema=_MESSAGE),
-    },
-    ("/api/password/reset", "post"): {
-        "summary": "Set a new password with the emailed code; ends every session",
-        "responses": _answers(200, "Changed", 400, 429, ok_schema=_MESSAGE),
-    },
+    ("/api/me", "get"): _operation(
+        "The account, its pupils and licence types; ADR read-only",
+        200,
+        "The account",
+        401,
+        ok_schema=_ME,
+        signed_in=True,
+    ),
+    ("/api/me", "delete"): _operation(
+        "Delete one's own account (password confirmed)",
+        200,
+        "Deleted",
+        400,
+        401,
+        429,
+        signed_in=True,
+    ),
+    ("/api/pupils", "post"): _operation(
+        "Register a pupil on an existing account with a licence key", 201, "Pupil added", 400, 429
+    ),
+    ("/api/password/forgot", "post"): _operation(
+        "Email a one-time reset code (the same answer for every address)", 202, "Accepted", 400, 429
+    ),
+    ("/api/password/reset", "post"): _operation(
+        "Set a new password with the emailed code; ends every session", 200, "Changed", 400, 429
+    ),
     ("/api/openapi.json", "get"): {
         "summary": "This description",
         "responses": {"200": {"description": "OpenAPI 3.1"}},

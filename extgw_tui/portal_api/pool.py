@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -29,6 +31,19 @@ DB_THREADS = 8
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def verification_seconds(rounds: int = 3, clock: Callable[[], float] = time.perf_counter) -> float:
+    """The median time of one password verification here: with cores(), the floor a login
+    rate is measured against (benchmarks/portal_load.py) and the least a login costs (tests)."""
+    from extgw_tui.services.passwords import DUMMY_HASH, verify_password
+
+    times = []
+    for _ in range(rounds):
+        started = clock()
+        verify_password(DUMMY_HASH, "correct horse battery")
+        times.append(clock() - started)
+    return statistics.median(times)
 
 
 class Pools:

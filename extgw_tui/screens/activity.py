@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
@@ -25,6 +24,7 @@ from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityFilter, ActivityRow
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
+from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the text filter queries the database.
@@ -60,13 +60,8 @@ class LogTable(PagedTable):
         {"toggle_mark", "mark_all", "clear_marks", "next_sort", "reverse_sort"}
     )
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.UNUSED_ACTIONS:
-            return False
-        return super().check_action(action, parameters)
 
-
-class ActivityLogScreen(Screen[None]):
+class ActivityLogScreen(ListStatus, EnterOpens, Screen[None]):
     """The audit trail as a filterable list; escape goes back."""
 
     TITLE = "Activity log"
@@ -231,11 +226,8 @@ class ActivityLogScreen(Screen[None]):
         self._apply_filters()
         self.set_focus(self.query_one(PagedTable))
 
-    @on(PagedTable.Loaded)
-    @on(PagedTable.Moved)
-    def _rows_changed(self, event: PagedTable.Loaded | PagedTable.Moved) -> None:
-        event.stop()
-        table = event.table
+    def _show_status(self) -> None:
+        table = self.query_one(PagedTable)
         self._status(f"{table.status_text()} · {self.filter.describe()}")
 
     def _status(self, text: str) -> None:
@@ -266,10 +258,6 @@ class ActivityLogScreen(Screen[None]):
             with self.prevent(Input.Changed):
                 self.query_one(input_id, Input).value = ""
         self._apply_filters()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         row = self.query_one(PagedTable).current_row

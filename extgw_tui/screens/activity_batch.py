@@ -11,13 +11,14 @@ from dataclasses import replace
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.screens.activity import COLUMNS, LogTable, log_cells
 from extgw_tui.screens.activity_undo import ask_undo
 from extgw_tui.services import activity
 from extgw_tui.services.activity import ActivityRow
+from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedTable
 
 _STATE = {
@@ -28,7 +29,7 @@ _STATE = {
 }
 
 
-class ActivityBatchScreen(Screen[None]):
+class ActivityBatchScreen(ListStatus, EnterOpens, Screen[None]):
     """The entries of one batch; escape goes back to the log."""
 
     TITLE = "Activity log: one change"
@@ -77,31 +78,21 @@ class ActivityBatchScreen(Screen[None]):
         )
         self.query_one(PagedTable).focus()
 
-    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        event.stop()
-        table = event.table
-        first = table.current_row
+    def _table_loaded(self) -> None:
+        first = self.query_one(PagedTable).current_row
         if first is not None and first.state != self.head.state:  # undone meanwhile
             self.head = replace(self.head, state=first.state)
             self.query_one("#batch-title", Static).update(self._title(self.head))
-        self._status(table)
+        self._show_status()
 
-    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
-        event.stop()
-        self._status(event.table)
-
-    def _status(self, table: PagedTable) -> None:
-        self.query_one("#batch-status", Static).update(table.status_text())
+    def _show_status(self) -> None:
+        self.query_one("#batch-status", Static).update(self.query_one(PagedTable).status_text())
 
     def action_back(self) -> None:
         self.dismiss()
 
     def action_refresh(self) -> None:
         self.query_one(PagedTable).reload()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         row = self.query_one(PagedTable).current_row

@@ -12,18 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static
-from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.services import coverage
 from extgw_tui.services.coverage import FORM, CoverageReport, CoverageRow, percent
+from extgw_tui.widgets.bar_chart import BarChart
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
@@ -67,17 +66,6 @@ def ordered(rows: list[CoverageRow], sort: str, descending: bool) -> list[Covera
     return sorted(rows, key=key, reverse=descending)
 
 
-class CoverageChart(PlotextPlot):
-    """The bars, or a one-line note when the window leaves too few rows to read them."""
-
-    MIN_ROWS = 7
-
-    def render(self) -> RenderResult:
-        if self.size.height < self.MIN_ROWS:
-            return Text(" Enlarge the window to see the chart.", style="italic")
-        return super().render()
-
-
 class CoverageScreen(Screen[None]):
     """Coverage per year group and form; escape goes back to the pupils."""
 
@@ -104,7 +92,8 @@ class CoverageScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Coverage", id="coverage-title", markup=False)
         with Vertical(id="coverage-body"):
-            yield CoverageChart(id="coverage-chart")
+            yield Static("", id="coverage-legend")
+            yield BarChart(id="coverage-chart")
             yield PagedTable(
                 COLUMNS,
                 _cells,
@@ -118,7 +107,7 @@ class CoverageScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(PagedTable).focus()
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.app.theme_changed_signal.subscribe(self, self._show_legend)
         self.action_refresh()
 
     def action_back(self) -> None:
@@ -159,25 +148,12 @@ class CoverageScreen(Screen[None]):
             f"{percent(school.parent_share)} · Pupil {percent(school.own_share)} · "
             "o sorts (e.g. by %, lowest first)"
         )
-        self._draw()
+        self.query_one(BarChart).show(coverage.bars(report))
+        self._show_legend()
 
-    def _theme_changed(self, theme: Theme) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
-        if self.report is None:
-            return
-        plot = self.query_one(CoverageChart)
-        plain = self.app.no_color or self.app.current_theme.ansi
-        plot.theme = "clear" if plain else "auto"
-        plot.plt.clear_data()
-        colours = (
-            None
-            if plain
-            else [Color.parse(self.app.theme_variables[name]).rgb for name in ("primary", "accent")]
-        )
-        coverage.draw(plot.plt, self.report, colours, plain=plain)
-        plot.refresh()
+    def _show_legend(self, theme: Theme | None = None) -> None:
+        """The legend line, above the chart (never over its bars), in the bars' colours."""
+        self.query_one("#coverage-legend", Static).update(self.query_one(BarChart).legend())
 
     def action_export(self) -> None:
         from extgw_tui.screens.coverage_export import CoverageExportModal

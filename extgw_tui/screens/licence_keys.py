@@ -25,6 +25,7 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.services import licence_keys
 from extgw_tui.services.licence_keys import FOLLOW_UP_DAYS, FormTotals, KeyFilter, KeyRow
 from extgw_tui.widgets.dbwork import db_work
+from extgw_tui.widgets.list_screen import ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 TYPING_PAUSE = 0.3
@@ -76,7 +77,7 @@ class KeyTable(PagedTable):
     ]
 
 
-class LicenceKeysScreen(Screen[None]):
+class LicenceKeysScreen(ListStatus, Screen[None]):
     """The keys, their filter and totals; generate, email, revoke; escape goes back."""
 
     CSS_PATH = stylesheet("licence_keys.tcss")
@@ -200,18 +201,6 @@ class LicenceKeysScreen(Screen[None]):
         self._focus_list()
 
     # ----- status -----------------------------------------------------------------------
-
-    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        event.stop()
-        self._show_status()
-
-    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
-        event.stop()
-        self._show_status()
-
-    def on_paged_table_marks_changed(self, event: PagedTable.MarksChanged) -> None:
-        event.stop()
-        self._show_status()
 
     def _show_status(self) -> None:
         table = self.query_one(KeyTable)

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Select, Static
+from textual.widgets import Footer, Select, Static
 from textual.worker import get_current_worker
 
 from extgw_tui.models import database
@@ -20,6 +20,7 @@ from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.services import mail
 from extgw_tui.services.mail import OutboxRow
 from extgw_tui.widgets.dbwork import db_work, error_message
+from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 COLUMNS = [
@@ -55,13 +56,10 @@ def _cells(row: OutboxRow) -> tuple[str, ...]:
 class OutboxTable(PagedTable):
     """Always newest first, so the sort keys are switched off; marks choose what to retry."""
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_sort", "reverse_sort"):
-            return False
-        return super().check_action(action, parameters)
+    UNUSED_ACTIONS = frozenset({"next_sort", "reverse_sort"})
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(ListStatus, EnterOpens, Screen[None]):
     """The outbox as a list with a status filter; escape goes back."""
 
     TITLE = "Outbox"
@@ -142,12 +140,8 @@ class OutboxScreen(Screen[None]):
         self.status = value if isinstance(value, str) else None
         self._query()
 
-    @on(PagedTable.Loaded)
-    @on(PagedTable.Moved)
-    @on(PagedTable.MarksChanged)
-    def _rows_changed(self, event: PagedTable.TableMessage) -> None:
-        event.stop()
-        table = event.table
+    def _show_status(self) -> None:
+        table = self.query_one(PagedTable)
         marks = f" · {table.marks_text()}" if table.marks else ""
         self._line(f"{table.status_text()}{marks}")
 
@@ -171,10 +165,6 @@ class OutboxScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.query_one(PagedTable).reload()
         self._load_counts()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         row = self.query_one(PagedTable).current_row

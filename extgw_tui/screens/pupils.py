@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.services import pupils
@@ -19,6 +19,7 @@ from extgw_tui.services.licences import licence_types
 from extgw_tui.services.pupils import PupilRow
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
+from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the search runs.
@@ -66,7 +67,7 @@ def renderer(types: list[tuple[int, str]]):
     return render
 
 
-class PupilsScreen(Screen[None]):
+class PupilsScreen(ListStatus, EnterOpens, Screen[None]):
     """Every pupil, with their holders per licence type and contacts; escape goes back."""
 
     CSS_PATH = stylesheet("pupils.tcss")
@@ -201,14 +202,6 @@ class PupilsScreen(Screen[None]):
         if self.table is not None:
             self.set_focus(self.table)
 
-    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        event.stop()
-        self._show_status()
-
-    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
-        event.stop()
-        self._show_status()
-
     def _show_status(self) -> None:
         table = self.table
         if table is None:
@@ -246,10 +239,6 @@ class PupilsScreen(Screen[None]):
     def action_refresh(self) -> None:
         if self.table is not None:
             self.table.reload()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         """The pupil under the cursor, once its window has landed if it is on its way."""

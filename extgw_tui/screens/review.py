@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.resources import stylesheet
@@ -30,6 +30,7 @@ from extgw_tui.services.review import ReviewDeleteResult, ReviewRow
 from extgw_tui.text import noun, plural
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
+from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 
 #: Seconds of quiet typing before the threshold re-queries the database.
@@ -104,7 +105,7 @@ class ReviewTable(PagedTable):
     ]
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
     """Candidates for deletion, with the threshold, marks, delete and export; escape goes back."""
 
     CSS_PATH = stylesheet("review.tcss")
@@ -279,17 +280,8 @@ class ReviewScreen(Screen[None]):
         self._apply_months()
         self.query_one(PagedTable).focus()
 
-    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        event.stop()
+    def _table_loaded(self) -> None:
         self._show_count()
-        self._show_status()
-
-    def on_paged_table_marks_changed(self, event: PagedTable.MarksChanged) -> None:
-        event.stop()
-        self._show_status()
-
-    def on_paged_table_moved(self, event: PagedTable.Moved) -> None:
-        event.stop()
         self._show_status()
 
     def _show_count(self) -> None:
@@ -416,10 +408,6 @@ class ReviewScreen(Screen[None]):
     def _exported(self, path: Path | None) -> None:
         if path is not None:
             self.notify(f"Exported the review list to {path}.", timeout=10, markup=False)
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         """The user's details and login statistics, in the same modal as the main screen."""

@@ -1,46 +1,32 @@
-"""Login statistics: a bar chart of logins and distinct users per period, for a chosen group.
+"""Login statistics: logins and distinct users per period, for a chosen group, as two charts
+stacked (each its own axis, each bar's figure on it, each titled with what it counts and the
+period's name: no legend, and no colour, is needed to tell them apart).
 
-As on the original page, the links directly under the chart choose the licence type whose
-holders the chart shows (All first). Left/right, the number keys and the mouse choose a link;
-`p` or a click on the period line switches between months, weeks and school years. The figures
-come from services/statistics.py in a worker behind a loading indicator; the chart follows the
-terminal's size, the theme, and NO_COLOR (bars told apart by their marker, not their colour).
+As on the original page, the links directly under the charts choose the licence type whose
+holders they show (All first). Left/right, the number keys and the mouse choose a link; `p` or
+a click on the period line switches between months, weeks and school years. The figures come
+from services/statistics.py in a worker behind a loading indicator; the charts follow the
+terminal's size, the theme, and NO_COLOR (widgets/bar_chart.py).
 """
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import events
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import Screen
-from textual.theme import Theme
 from textual.widgets import Footer, Static
-from textual_plotext import PlotextPlot
 
 from extgw_tui.resources import stylesheet
 from extgw_tui.services import login_chart, periods, statistics
-from extgw_tui.services.periods import PERIOD_NAMES
 from extgw_tui.services.statistics import Group, GroupStatistics
+from extgw_tui.widgets.bar_chart import BarChart
 from extgw_tui.widgets.dbwork import db_work
 
 #: Links 1 to 9 have a number key; further ones are reached with left/right or the mouse.
 LINK_KEYS = 9
-
-
-class LoginChart(PlotextPlot):
-    """The bar chart, or a one-line note when the window leaves it too few rows to be read."""
-
-    #: Fewer rows than this and plotext's bars, legend and axis labels run into each other.
-    MIN_ROWS = 7
-
-    def render(self) -> RenderResult:
-        if self.size.height < self.MIN_ROWS:
-            return Text(" Enlarge the window to see the chart.", style="italic")
-        return super().render()
 
 
 #: Why the licence types' figures need not add up to All's.
@@ -103,7 +89,8 @@ class StatsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="stats-title", markup=False)
         with Vertical(id="stats-body"):
-            yield LoginChart(id="stats-plot")
+            yield BarChart(id="stats-logins", classes="stats-chart")
+            yield BarChart(palette=("accent",), id="stats-users", classes="stats-chart")
             yield Static("", id="stats-links")
             yield Static("", id="stats-figures", markup=False)
             yield Static(OVERLAP_NOTE, id="stats-note", markup=False)
@@ -116,7 +103,6 @@ class StatsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_links()
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -171,9 +157,7 @@ class StatsScreen(Screen[None]):
     def _load(self) -> None:
         self._show_links()
         group = self.groups[self.chosen]
-        self.query_one("#stats-title", Static).update(
-            f"Login statistics · {group.name} · {PERIOD_NAMES[self.mode]}"
-        )
+        self.query_one("#stats-title", Static).update(f"Login statistics · {group.name} · …")
         self.query_one("#stats-body").loading = True
         db_work(
             self,
@@ -210,33 +194,13 @@ class StatsScreen(Screen[None]):
         self.shown = shown
         self.query_one("#stats-body").loading = False
         series, f = shown.series, shown.figures
+        self.query_one("#stats-title", Static).update(
+            f"Login statistics · {shown.group.name} · {statistics.period_name(series)}"
+        )
         self.query_one("#stats-figures", Static).update(
             f"{f.accounts:,} accounts · {f.allowed:,} allowed · "
-            f"{f.denied:,} denied · {sum(series.logins):,} logins shown\n"
-            f"Logged in: last 30 days {f.last_30_days:,} · since {f.year_from:%-d %b %Y} "
-            f"(12 months) {f.last_12_months:,} · never {f.never:,}"
+            f"{f.denied:,} denied · {sum(series.logins):,} logins shown\n" + statistics.logged_in(f)
         )
-        self._draw()
-
-    def _theme_changed(self, theme: Theme) -> None:
-        """The bars take the theme's colours, so a new theme (ctrl+p) redraws them."""
-        self._draw()
-
-    def _plain(self) -> bool:
-        """No colours on the chart: NO_COLOR is set, or the theme uses the terminal's own."""
-        return self.app.no_color or self.app.current_theme.ansi
-
-    def _draw(self) -> None:
-        if self.shown is None:
-            return
-        plot = self.query_one(LoginChart)
-        plain = self._plain()
-        plot.theme = "clear" if plain else "auto"
-        plot.plt.clear_data()
-        colours = (
-            None
-            if plain
-            else [Color.parse(self.app.theme_variables[name]).rgb for name in ("primary", "accent")]
-        )
-        login_chart.draw(plot.plt, self.shown.series, colours, plain=plain)
-        plot.refresh()
+        logins, users = login_chart.charts(series)
+        self.query_one("#stats-logins", BarChart).show(logins)
+        self.query_one("#stats-users", BarChart).show(users)

@@ -10,11 +10,10 @@ pupil covered or not, then the form, year and school totals are grouped from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
 from peewee import SQL, Case, Select, Value, fn
 
@@ -27,6 +26,7 @@ from extgw_tui.models import (
     database,
 )
 from extgw_tui.services import export_folder, exports, xlsx
+from extgw_tui.services.bar_chart import Bars, Series
 from extgw_tui.services.licences import licence_type_id
 from extgw_tui.services.pupils import live
 from extgw_tui.services.review import months_before
@@ -219,26 +219,17 @@ def export_coverage(
     )
 
 
-#: The chart's two series, told apart by marker where there is no colour.
-SERIES = (f"{PARENT_GUARDIAN} %", f"{PUPIL} %")
-MARKERS = ("█", "▒")
-
-
-def draw(
-    plt: Any, report: CoverageReport, colours: Sequence[Any] | None = None, *, plain: bool = False
-) -> None:
-    """Bars per year group: the share with an active Parent/Guardian, and with a Pupil account.
-
-    `plt` is plotext's module (the command) or a textual-plotext Plot (the screen).
-    """
-    labels = [row.label.replace("Year ", "Y") for row in report.years] or ["-"]
-    parents = [round(row.parent_share * 100) for row in report.years] or [0]
-    own = [round(row.own_share * 100) for row in report.years] or [0]
-    options: dict[str, Any] = {"labels": list(SERIES)}
-    if plain:
-        options.update(marker=list(MARKERS), color=["default", "default"])
-    elif colours is not None:
-        options.update(color=list(colours))
-    plt.multiple_bar(labels, [parents, own], **options)
-    plt.ylim(0, 100)
-    plt.yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+def bars(report: CoverageReport) -> Bars:
+    """The chart: per year group, the share with an active Parent/Guardian and with a Pupil
+    account, in percent (on the screen and from `extgw-tui coverage`)."""
+    years = report.years
+    return Bars(
+        "",  # the screen's title and the command's heading say what it counts
+        [row.label.replace("Year ", "Y") for row in years] or ["-"],
+        [
+            Series(f"{PARENT_GUARDIAN} %", [round(r.parent_share * 100) for r in years] or [0]),
+            Series(f"{PUPIL} %", [round(r.own_share * 100) for r in years] or [0]),
+        ],
+        ticks=([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"]),
+        top=100,
+    )

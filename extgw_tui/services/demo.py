@@ -256,6 +256,12 @@ class _Generator:
         self.days = [self.start + timedelta(days=i) for i in range(HISTORY_DAYS)]
         self.cum = list(accumulate(day_weight(d) for d in self.days))
         self.hour_cum = list(accumulate(HOUR_WEIGHTS))
+        #: Each history day's 'YYYY-MM-DD ' and each hour's 3,600 'HH:MM:SS', for the logins.
+        self.day_texts = [f"{day.isoformat()} " for day in self.days]
+        self.clock = [
+            [f"{hour:02d}:{rest // 60:02d}:{rest % 60:02d}" for rest in range(3600)]
+            for hour in range(24)
+        ]
         self.surname_cum = list(accumulate(1 / (rank + 8) for rank in range(len(names.SURNAMES))))
         self.emails: set[str] = set()
         self.pupils: list[tuple] = []
@@ -616,9 +622,23 @@ class _Generator:
         lo, hi = window
         return self.cum[hi] - (self.cum[lo - 1] if lo else 0.0)
 
-    def _day_between(self, lo: int, hi: int) -> int:
-        low = self.cum[lo - 1] if lo else 0.0
-        return min(bisect_left(self.cum, low + self.rng.random() * (self.cum[hi] - low)), hi)
+    def _logins_between(self, lo: int, hi: int, count: int) -> list[tuple[int, str]]:
+        """`count` logins on days lo..hi (each day as likely as its weight), as (day index,
+        time text): _stamp's draws, inlined with its texts made once (the huge demo makes
+        20,000,000)."""
+        random, bits, cum, hour_cum = self.rng.random, self.rng.getrandbits, self.cum, self.hour_cum
+        low = cum[lo - 1] if lo else 0.0
+        span, hours = cum[hi] - low, hour_cum[-1]
+        days, clock = self.day_texts, self.clock
+        logins = []
+        for _ in range(count):
+            day = min(bisect_left(cum, low + random() * span), hi)
+            hour = bisect_left(hour_cum, random() * hours)
+            rest = bits(12)  # randrange(3600), as the random module draws it
+            while rest >= 3600:
+                rest = bits(12)
+            logins.append((day, days[day] + clock[hour][rest]))
+        return logins
 
     def _login_time(self, day: int) -> str:
         return self._stamp(self.days[day])
@@ -661,11 +681,19 @@ class _Generator:
             counts[i % len(counts)] += 1
         return counts
 
-    def login_rows(self, masks: dict[int, int], deleted: list[_Deleted], periods: set[tuple]):
+    def login_rows(
+        self,
+        masks: dict[int, int],
+        deleted: list[_Deleted],
+        periods: set[tuple],
+        on_account: Callable[[int, int, list[int]], None] | None = None,
+    ):
         """Yield chunks of (at, user_id, licence_mask) rows: never the whole history at once.
 
         The deleted accounts' logins have no user; the periods they logged in during are
         added to `periods` as LoginUserPeriod rows, as the summary kept them when they did.
+        `on_account(user_id, mask, day indexes)` hears each account's logins (a deleted one's
+        under its former id), for summaries kept as the rows are made.
         """
         counts = self.login_counts()
         orphan = max(self.size.logins - sum(counts), 0) if deleted else 0
@@ -675,19 +703,25 @@ class _Generator:
                 continue
             lo, hi = account.window  # type: ignore[misc]
             mask = masks[account.id]
+            days = []
             if account.last_login_day is not None:
                 chunk.append((self._login_time(account.last_login_day), account.id, mask))
+                days.append(account.last_login_day)
                 count -= 1
-            for _ in range(count):
-                chunk.append((self._login_time(self._day_between(lo, hi)), account.id, mask))
+            user, logins = account.id, self._logins_between(lo, hi, count)
+            chunk.extend((at, user, mask) for _, at in logins)
+            if on_account is not None:
+                on_account(user, mask, days + [day for day, _ in logins])
             if len(chunk) >= EVENT_CHUNK:
                 yield chunk
                 chunk = []
         for account, count in zip(deleted, self._deleted_counts(deleted, orphan), strict=True):
             lo, hi = account.window
-            for _ in range(count):
-                day = self._day_between(lo, hi)
-                chunk.append((self._login_time(day), None, account.licence_mask))
+            logins = self._logins_between(lo, hi, count)
+            if on_account is not None and logins:
+                on_account(account.id, account.licence_mask, [day for day, _ in logins])
+            for day, at in logins:
+                chunk.append((at, None, account.licence_mask))
                 for kind in KIND.values():
                     start = period_start(kind, self.days[day]).isoformat()
                     periods.add((kind, start, account.id, account.licence_mask))

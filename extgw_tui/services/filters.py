@@ -15,7 +15,7 @@ from calendar import monthrange
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from peewee import Expression, fn
+from peewee import Expression, Field, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput
@@ -95,14 +95,23 @@ def text_condition(text: str) -> Expression | None:
     email = text_key(text)
     if not whole:  # only punctuation: "´" or "'" alone
         return contains(U.email_key, email)
-    condition = prefix(U.surname_key, whole) | prefix(U.forename_key, whole)
+    condition = names_condition(words, whole, U.forename_key, U.surname_key)
+    if len(words) == 1:
+        condition |= contains(U.email_key, email)
+    return condition
+
+
+def names_condition(
+    words: list[str], whole: str, forename_key: Field, surname_key: Field
+) -> Expression:
+    """Surname or forename starting with `whole` (the folded text), or the words split in two
+    as forename + surname either way round: "anna smith" and "smith anna" both find her."""
+    condition = prefix(surname_key, whole) | prefix(forename_key, whole)
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
         if first and rest:
-            condition |= prefix(U.forename_key, first) & prefix(U.surname_key, rest)
-            condition |= prefix(U.surname_key, first) & prefix(U.forename_key, rest)
-    if len(words) == 1:
-        condition |= contains(U.email_key, email)
+            condition |= prefix(forename_key, first) & prefix(surname_key, rest)
+            condition |= prefix(surname_key, first) & prefix(forename_key, rest)
     return condition
 
 

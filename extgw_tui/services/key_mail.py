@@ -4,8 +4,9 @@ A key emailed is written, at generation, into an outbox message with status "pen
 email is where the key exists, as the letter is for a letter key). send_batch() then claims
 each pending or failed message of the batch and delivers it through services/mail, so a batch
 can be sent, stopped and resumed without any key going twice to an address, and a failed
-delivery is retried (here or by `outbox --retry`) with the same key. Once a message is sent,
-the key in its stored copy is blanked out: the database keeps that it went, not the key.
+delivery is retried (here or by `outbox --retry`) with the same key. Once a message is sent or
+discarded, the key in its stored copy is blanked out (services/mail.py, on every path, by the
+rule in services/mail_secrets.py): the database keeps that it went, not the key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from peewee import fn
 from extgw_tui.errors import InvalidInput, NotFound
 from extgw_tui.logs import log
 from extgw_tui.models import Contact, KeyBatch, LicenceKey, OutboxMessage, Pupil, database
-from extgw_tui.services import mail
+from extgw_tui.services import mail, mail_secrets
 from extgw_tui.services.key_codes import new_key
 from extgw_tui.services.key_letters import expiry_text, register_url, school_name
 from extgw_tui.services.licence_keys import (
@@ -36,8 +37,8 @@ from extgw_tui.services.mail_config import load_smtp_settings
 
 PLACEHOLDERS = ("forename", "pupil", "key", "expiry", "school", "register_url")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_KEY_TEXT = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}\b")
-REDACTED = "[licence key removed once sent]"
+_KEY_TEXT = mail_secrets.LICENCE_KEY
+REDACTED = mail_secrets.KEY_REMOVED
 _PAGE = 200
 
 DEFAULT_SUBJECT = "Your licence key for {pupil}"
@@ -182,13 +183,13 @@ def waiting_count(batch_id: int) -> int:
 def _redact(outbox_id: int) -> None:
     row = OutboxMessage.get_or_none(OutboxMessage.id == outbox_id)
     if row is not None and row.status == mail.SENT:
-        OutboxMessage.update(body=_KEY_TEXT.sub(REDACTED, row.body)).where(
+        OutboxMessage.update(body=mail_secrets.redact(row.body)).where(
             OutboxMessage.id == outbox_id
         ).execute()
 
 
 def redact_sent(batch_id: int) -> None:
-    """Blank the key out of the batch's sent messages (some may have gone by `outbox --retry`)."""
+    """Blank the key out of the batch's sent messages stored before mail.py did it on sending."""
     rows = (
         OutboxMessage.select(OutboxMessage.id, OutboxMessage.body)
         .join(LicenceKey, on=(LicenceKey.outbox == OutboxMessage.id))
@@ -232,9 +233,7 @@ def send_batch(
                 continue
             result, fatal = mail.attempt_delivery(cfg, row)
             if result.status == mail.SENT:
-                summary.sent += 1
-                with database.atomic():
-                    _redact(row.id)
+                summary.sent += 1  # its stored copy lost the key as it went (services/mail.py)
             elif result.status == mail.QUEUED:
                 summary.queued += 1
             else:

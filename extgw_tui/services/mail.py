@@ -3,7 +3,9 @@
 Every message becomes an OutboxMessage row before anything leaves, so nothing an admin wrote is
 lost: a message goes out as "sending", then ends "sent", "failed" (with the error, kept for a
 retry) or "queued" (no server configured: written as an .eml file in the data folder). A failed
-message the admin gave up on becomes "discarded" and is never retried. The network conversation
+message the admin gave up on becomes "discarded" and is never retried. A sent or discarded
+message's stored body loses its secrets (a reset code, a licence key: services/mail_secrets.py),
+and one whose reset code expired before it could go is discarded. The network conversation
 happens outside any transaction, so a slow server never holds a database lock, and it must end
 within the SMTP timeout as a whole, not per step. The SMTP password comes from the environment
 only and is scrubbed from every error text.
@@ -32,7 +34,7 @@ from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput, NotFound
 from extgw_tui.logs import log
 from extgw_tui.models import ExternalUser, OutboxMessage, database, live_user, now, text_key
-from extgw_tui.services import audit, school_settings
+from extgw_tui.services import audit, mail_secrets, school_settings
 from extgw_tui.services.mail_config import LOCAL_FROM, SmtpSettings, load_smtp_settings
 
 SENDING, SENT, QUEUED, FAILED, DISCARDED = "sending", "sent", "queued", "failed", "discarded"
@@ -86,16 +88,19 @@ class RetrySummary:
     queued: int = 0
     failed: int = 0
     untried: int = 0
+    expired: int = 0  # discarded: the reset code they carried had expired
     failures: list[OutboxResult] = field(default_factory=list)
 
     def text(self) -> str:
-        tried = self.sent + self.queued + self.failed
+        tried = self.sent + self.queued + self.failed + self.expired
         if not tried:
             return "Nothing to retry."
         parts = [f"Retried {tried:,}: {self.sent:,} sent"]
         if self.queued:
             parts.append(f"{self.queued:,} queued in the local outbox")
         parts.append(f"{self.failed:,} failed")
+        if self.expired:
+            parts.append(f"{self.expired:,} discarded (their reset code had expired)")
         text = ", ".join(parts) + "."
         if self.untried:
             text += f" {self.untried:,} not tried because the mail server could not be reached."
@@ -422,6 +427,9 @@ def attempt_delivery(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResul
     goes through a real server it gets a new one in the sender's domain, kept in the row.
     Returns the result and whether the failure would stop every other message too.
     """
+    expired = mail_secrets.expired_reason(row.body, row.created_at, now())
+    if expired:
+        return _discard_expired(row, expired), False
     status, error, eml_path = SENT, "", row.eml_path
     fatal = bounce = False
     if cfg.configured and row.message_id.endswith(_LOCAL_DOMAIN):
@@ -443,6 +451,7 @@ def attempt_delivery(cfg: SmtpSettings, row: OutboxMessage) -> tuple[OutboxResul
             eml_path=eml_path,
             message_id=row.message_id,
             sent_at=when if status == SENT else None,
+            body=mail_secrets.redact(row.body) if status == SENT else row.body,
         ).where(Msg.id == row.id).execute()
         notes = [row.subject]
         if row.attempts > 1:
@@ -575,7 +584,7 @@ def discard_messages(ids: Collection[int]) -> int:
             if row is None or row.status not in DISCARDABLE:
                 continue
             taken = (
-                Msg.update(status=DISCARDED)
+                Msg.update(status=DISCARDED, body=mail_secrets.redact(row.body))
                 .where((Msg.id == outbox_id) & (Msg.status == row.status))
                 .execute()
             )
@@ -585,14 +594,49 @@ def discard_messages(ids: Collection[int]) -> int:
     return done
 
 
-def _audit_discard(row: OutboxMessage) -> None:
+def _audit_discard(row: OutboxMessage, reason: str = "") -> None:
     audit.record(
         "email.discard",
         user_id=row.user_id,
         target=row.to_addr,
         outcome=DISCARDED,
-        detail=f"{row.subject}; not sent after {row.attempts} attempt(s)",
+        detail=f"{row.subject}; {reason or f'not sent after {row.attempts} attempt(s)'}",
     )
+
+
+def _discard_expired(row: OutboxMessage, reason: str) -> OutboxResult:
+    """Give up on a claimed message whose reset code expired: a dead link is never sent."""
+    with database.atomic():
+        Msg.update(status=DISCARDED, error=reason, body=mail_secrets.redact(row.body)).where(
+            Msg.id == row.id
+        ).execute()
+        _audit_discard(row, reason)
+    log.info("email %s to %s: discarded, %s", row.id, row.to_addr, reason)
+    return OutboxResult(row.id, row.to_addr, DISCARDED, reason, "", row.attempts)
+
+
+def discard_expired() -> int:
+    """Discard every waiting message (failed, queued, interrupted) whose reset code has
+    expired, so none keeps a code longer than the code lives; returns how many."""
+    at = now()
+    waiting = (Msg.status.in_([FAILED, QUEUED])) | (
+        (Msg.status == SENDING) & (Msg.created_at < at - STALE_SENDING)
+    )
+    condition = (
+        waiting
+        & (Msg.created_at <= at - mail_secrets.RESET_VALID_FOR)
+        & Msg.body.contains(mail_secrets.RESET_PREFIX)
+    )
+    done = last_id = 0
+    while page := list(
+        Msg.select().where(condition & (Msg.id > last_id)).order_by(Msg.id).limit(_RETRY_PAGE)
+    ):
+        for row in page:
+            last_id = row.id
+            if mail_secrets.expired_reason(row.body, row.created_at, at) and claim(row):
+                _discard_expired(row, mail_secrets.EXPIRED)
+                done += 1
+    return done
 
 
 def discard_message(outbox_id: int) -> OutboxResult:
@@ -603,7 +647,7 @@ def discard_message(outbox_id: int) -> OutboxResult:
     with database.atomic():
         row = _outbox_row(outbox_id)
         taken = (
-            Msg.update(status=DISCARDED)
+            Msg.update(status=DISCARDED, body=mail_secrets.redact(row.body))
             .where((Msg.id == outbox_id) & (Msg.status == FAILED))
             .execute()
         )
@@ -649,11 +693,13 @@ def retry_failed(
                 summary.sent += 1
             elif result.status == QUEUED:
                 summary.queued += 1
+            elif result.status == DISCARDED:
+                summary.expired += 1
             else:
                 summary.failed += 1
                 summary.failures.append(result)
             if progress is not None:
-                progress(summary.sent + summary.queued + summary.failed)
+                progress(summary.sent + summary.queued + summary.failed + summary.expired)
             if fatal:
                 summary.untried = Msg.select().where(condition & (Msg.id > last_id)).count()
                 return summary

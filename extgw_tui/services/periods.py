@@ -15,13 +15,6 @@ WEEKS = "weeks"
 YEARS = "years"
 MODES = (MONTHS, WEEKS, YEARS)
 
-#: What each mode shows, for titles: "Login statistics · All · last 12 months by month".
-PERIOD_NAMES = {
-    MONTHS: "last 12 months by month",
-    WEEKS: "last 12 weeks by ISO week",
-    YEARS: "all time by school year",
-}
-
 #: The LoginUserPeriod.kind of each mode.
 KIND = {MONTHS: "m", WEEKS: "w", YEARS: "y"}
 

@@ -50,15 +50,23 @@ def register(
         purge_deleted_address(text_key(address))  # a deleted account's address, used again
         if ExternalUser.select().where(ExternalUser.email_key == text_key(address)).exists():
             raise InvalidInput("An account with this email address already exists.")
-        return ExternalUser.create(
-            title=title.strip(),
-            forename=forename.strip(),
-            surname=surname.strip(),
-            email=address,
-            password_hash=password_hash,
-            adr=True,
-            access_allowed=True,
-        )
+        return new_account(address, password_hash, title, forename, surname)
+
+
+def new_account(
+    address: str, password_hash: str, title: str, forename: str, surname: str
+) -> ExternalUser:
+    """The row of a new account, allowed, ADR true (since May 2023); inside the caller's
+    transaction, after its checks."""
+    return ExternalUser.create(
+        title=title.strip(),
+        forename=forename.strip(),
+        surname=surname.strip(),
+        email=address,
+        password_hash=password_hash,
+        adr=True,
+        access_allowed=True,
+    )
 
 
 def allowed_account(email: str) -> ExternalUser | None:

@@ -21,8 +21,10 @@ REMEMBER = 5.0
 _tripped: dict[tuple[str, str], float] = {}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Limit:
+    """Changed only by set_limits, as a portal worker starts."""
+
     kind: str
     per_client: int
     per_email: int
@@ -35,6 +37,12 @@ LOGIN = Limit("portal.login", per_client=100, per_email=10, window_seconds=15 * 
 RESET_REQUEST = Limit("portal.reset", per_client=20, per_email=3, window_seconds=60 * 60)
 #: Reset tokens refused (guessing): 20 per client an hour.
 RESET_TOKEN = Limit("portal.reset_token", per_client=20, per_email=0, window_seconds=60 * 60)
+
+
+def set_limits(*, login: tuple[int, int], reset: tuple[int, int]) -> None:
+    """config.toml's [portal] limits, (per client, per email), for this process."""
+    LOGIN.per_client, LOGIN.per_email = login
+    RESET_REQUEST.per_client, RESET_REQUEST.per_email = reset
 
 
 def email_scope(email: str) -> str:

@@ -1,8 +1,10 @@
 """Forgotten passwords: a one-time token by email, valid for an hour, that ends every session.
 
-The token (256 bits) is emailed through the outbox and SMTP (services/mail.py); the database
-keeps only its SHA-256. Nothing is sent for an unknown or a denied address, and the caller
-answers before this work starts, so the answer and its time are the same for all three.
+The token (256 bits, "reset-" in front: services/mail_secrets.py) is emailed through the outbox
+and SMTP (services/mail.py); the database keeps only its SHA-256, and the outbox's copy of the
+message loses it once sent, or is discarded unsent when the hour is up. Nothing is sent for
+an unknown or a denied address, and the caller answers before this work starts, so the answer
+and its time are the same for all three.
 
 The link in the message comes from config.toml, where {token} stands for the token:
 
@@ -14,18 +16,15 @@ Without it the message carries the token alone, for the holder to paste.
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.logs import log
 from extgw_tui.models import ExternalUser, PasswordReset, database, live_user, now
-from extgw_tui.services import audit, mail, portal, portal_sessions, school_settings
+from extgw_tui.services import audit, mail, mail_secrets, portal, portal_sessions, school_settings
 from extgw_tui.services.passwords import hash_password
 from extgw_tui.services.portal_sessions import token_hash
 
-VALID_FOR = timedelta(hours=1)
+VALID_FOR = mail_secrets.RESET_VALID_FOR
 REFUSED = "That reset link is not valid any more; ask for a new one."
 R = PasswordReset
 U = ExternalUser
@@ -61,7 +60,7 @@ def request_reset(email: str) -> bool:
     user = portal.allowed_account(address)
     if user is None:
         return False
-    token = secrets.token_urlsafe(32)
+    token = mail_secrets.new_reset_code()
     when = now()
     with database.atomic():
         R.update(used_at=when).where((R.user == user.id) & R.used_at.is_null()).execute()

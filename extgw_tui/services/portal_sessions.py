@@ -36,6 +36,12 @@ S = PortalSession
 U = ExternalUser
 
 
+def set_lifetime(idle: timedelta, absolute: timedelta) -> None:
+    """The portal's [portal] session_idle_minutes and session_max_hours, for this process."""
+    global IDLE, ABSOLUTE
+    IDLE, ABSOLUTE = idle, absolute
+
+
 @dataclass(frozen=True)
 class SessionUser:
     """Who a valid session belongs to."""

@@ -16,9 +16,10 @@ from datetime import date, datetime
 
 from peewee import Expression, fn
 
-from extgw_tui.db import is_sqlite
 from extgw_tui.errors import InvalidInput, NotFound
 from extgw_tui.models import Contact, ExternalUser, Licence, LicenceType, Pupil, name_key
+from extgw_tui.services.filters import names_condition
+from extgw_tui.services.filters import prefix as _prefix
 from extgw_tui.services.users import normalise_term
 
 P, U = Pupil, ExternalUser
@@ -134,26 +135,13 @@ def check_roll(roll: str) -> str:
     return roll
 
 
-def _prefix(field, key: str) -> Expression:
-    """`field` starts with `key`: an index range on SQLite's binary keys, LIKE on PostgreSQL."""
-    if is_sqlite():
-        return (field >= key) & (field < key + "\U0010ffff")
-    return field.startswith(key)
-
-
 def _name_condition(text: str) -> Expression | None:
     """Surname or forename from its start; "anna smith" / "smith anna" as forename + surname."""
     words = text.split()
     whole = name_key(text)[:MAX_TERM]
     if not whole:
         return None
-    condition = _prefix(P.surname_key, whole) | _prefix(P.forename_key, whole)
-    for cut in range(1, len(words)):
-        first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
-        if first and rest:
-            condition |= _prefix(P.forename_key, first) & _prefix(P.surname_key, rest)
-            condition |= _prefix(P.surname_key, first) & _prefix(P.forename_key, rest)
-    return condition
+    return names_condition(words, whole, P.forename_key, P.surname_key)
 
 
 def search_condition(term: str | None) -> Expression | None:

@@ -40,7 +40,7 @@ from extgw_tui.models import (
 from extgw_tui.services import audit, throttle
 from extgw_tui.services.key_codes import Mistyped, key_digest
 from extgw_tui.services.passwords import dummy_hash, hash_password, verify_password
-from extgw_tui.services.portal import MIN_PASSWORD, PORTAL, normalise_email
+from extgw_tui.services.portal import MIN_PASSWORD, PORTAL, new_account, normalise_email
 from extgw_tui.services.purge import purge_deleted_address
 
 #: Failed key attempts per client address or account within KEY_WINDOW before refusing all.
@@ -212,15 +212,7 @@ def register(
         with database.atomic():
             locked = _lock_key(digest)
             _free_address(text_key(address))
-            user = ExternalUser.create(
-                title=title.strip(),
-                forename=forename.strip(),
-                surname=surname.strip(),
-                email=address,
-                password_hash=password_hash,
-                adr=True,
-                access_allowed=True,
-            )
+            user = new_account(address, password_hash, title, forename, surname)
             audit.record("account.register", user_id=user.id, target=user.email, admin=PORTAL)
             _redeem(locked, user, "new account")
     except _Unusable:

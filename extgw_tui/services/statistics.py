@@ -52,12 +52,23 @@ class AccountFigures:
     year_from: date
 
 
+def logged_in(f: AccountFigures) -> str:
+    """The accounts by last login, in the same words on the screen and from `extgw-tui stats`
+    (short enough for 80 columns at 100,000 accounts)."""
+    return (
+        f"Logged in: 30 days {f.last_30_days:,} · since {f.year_from:%-d %b %Y} (12 months) "
+        f"{f.last_12_months:,} · never {f.never:,}"
+    )
+
+
 @dataclass(frozen=True)
 class LoginSeries:
     mode: str
     labels: list[str]
     logins: list[int]
     users: list[int]  # distinct accounts that logged in during each period
+    first_day: date  # the first and last days the periods cover (the last is today at most)
+    last_day: date
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,22 @@ def login_series(group: Group, mode: str, today: date | None = None) -> LoginSer
     )
     for start, count in rows:
         users[position[_as_date(start)]] = int(count)
-    return LoginSeries(mode, [p.label for p in shown], logins, users)
+    last_day = min(today, end - timedelta(days=1))
+    return LoginSeries(mode, [p.label for p in shown], logins, users, first, last_day)
+
+
+#: What each mode's periods span, for the period's name.
+SPANS = {
+    periods.MONTHS: "last 12 calendar months",
+    periods.WEEKS: "last 12 ISO weeks",
+    periods.YEARS: "every school year",
+}
+
+
+def period_name(series: LoginSeries) -> str:
+    """The period a chart shows, in the same words on the screen and from `extgw-tui stats`:
+    "last 12 calendar months (1 Jan 2026 to 2 Dec 2026)"."""
+    return f"{SPANS[series.mode]} ({series.first_day:%-d %b %Y} to {series.last_day:%-d %b %Y})"
 
 
 def account_figures(group: Group, today: date | None = None) -> AccountFigures:

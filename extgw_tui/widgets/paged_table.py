@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -120,6 +120,9 @@ class PagedTable(DataTable):
         Binding("o", "next_sort", "Sort: next column", show=False, id="list.sort_next"),
         Binding("O", "reverse_sort", "Sort: reverse", show=False, id="list.sort_reverse"),
     ]
+    #: Actions a list switches off (a list that is never marked, or has one fixed order):
+    #: their keys do nothing there.
+    UNUSED_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     class TableMessage(Message):
         """A message about one PagedTable; `control` lets @on(..., "#id") pick the table."""
@@ -175,6 +178,11 @@ class PagedTable(DataTable):
         self._shown_width = -1
         self._filling = False
         self._pending_scroll: int | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.UNUSED_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
     # ----- the pager's state, read through the table ---------------------------------------
 
