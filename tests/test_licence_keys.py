@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from key_helpers import (
 )
 from openpyxl import load_workbook
 
-from extgw_tui.errors import InvalidInput
+from extgw_tui.errors import ExtgwError, InvalidInput
 from extgw_tui.models import (
     AuditEvent,
     ExternalUser,
@@ -206,6 +208,64 @@ def test_a_failed_letters_file_leaves_nothing(db, tmp_path):
     with pytest.raises(Exception, match="does not exist"):
         issue(Plan(KeyScope(parent_type()), 2), letters=tmp_path / "no" / "such.xlsx")
     assert LicenceKey.select().count() == 0 and KeyBatch.select().count() == 0
+
+
+def _form_of(count: int, form: str = "10X") -> None:
+    Pupil.insert_many(
+        [
+            {"forename": "F", "surname": f"S{n:03d}", "surname_key": f"s{n:03d}", "form": form}
+            for n in range(count)
+        ]
+    ).execute()
+
+
+def _writers() -> list[multiprocessing.Process]:
+    return [p for p in multiprocessing.active_children() if p.name == "letters-xlsx"]
+
+
+def test_a_generation_cancelled_while_the_letters_are_written_leaves_nothing(
+    db, tmp_path, monkeypatch
+):
+    """The letters file is written by a process of its own while the next chunks are made: a
+    cancel after several chunks have gone to it leaves no file, no temporary file, no key, no
+    process."""
+    monkeypatch.setattr(licence_keys, "CHUNK", 7)
+    _form_of(50)
+    out = tmp_path / "out"
+    out.mkdir()
+    seen: list[int] = []
+    with pytest.raises(ExportCancelled):
+        issue(
+            Plan(KeyScope(parent_type()), 2),
+            letters=out / "letters.xlsx",
+            progress=seen.append,
+            should_cancel=lambda: len(seen) >= 4,
+        )
+    assert seen[:4] == [14, 28, 42, 56]
+    assert list(out.iterdir()) == []
+    assert LicenceKey.select().count() == 0 and KeyBatch.select().count() == 0
+    assert _writers() == []
+
+
+def test_a_letters_file_failing_at_the_end_leaves_no_key(db, tmp_path, monkeypatch):
+    """The writer process's failure (here its folder vanishes before the file is zipped)
+    reaches the caller as one sentence, and the keys already stored are removed."""
+    monkeypatch.setattr(licence_keys, "CHUNK", 7)
+    _form_of(50)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def remove_folder(done: int) -> None:
+        if done == 14:
+            shutil.rmtree(out)
+
+    with pytest.raises(ExtgwError, match="cannot be saved|does not exist"):
+        issue(
+            Plan(KeyScope(parent_type()), 2), letters=out / "letters.xlsx", progress=remove_folder
+        )
+    assert not out.exists()
+    assert LicenceKey.select().count() == 0 and KeyBatch.select().count() == 0
+    assert _writers() == []
 
 
 def test_plan_checks(db):

@@ -10,7 +10,9 @@ the way they reach the server differs:
   end from their own definitions (pg_get_indexdef / pg_get_constraintdef), so the database ends
   with exactly the indexes open_database made, including create_backend_indexes' ones;
 - each table is truncated in the load's transaction, so COPY FREEZE writes its rows frozen and
-  all-visible: no VACUUM has to rewrite 20,000,000 login rows' hint bits afterwards.
+  all-visible: no VACUUM has to rewrite 20,000,000 login rows' hint bits afterwards;
+- the login summary tables are counted as the logins are made (_Summaries), not rebuilt by
+  GROUP BYs over the events afterwards (10 of the first run's 29 minutes).
 One transaction: a failure leaves the tables empty (the caller drops them).
 """
 
