@@ -19,7 +19,7 @@ def send_key(app: App, key: str) -> None:
     """Deliver one key press to the app now, as the terminal would."""
     event = events.Key(key, key if len(key) == 1 else None)
     event.set_sender(app)
-    app._driver.send_message(event)
+    app.post_message(event)  # what the driver does with a key, minus Pilot's wait
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:

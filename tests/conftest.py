@@ -96,3 +96,20 @@ def sqlite_db(tmp_path: Path):
     yield handle
     handle.close()
     database.initialize(None)
+
+
+@pytest.fixture
+def smtp_env(monkeypatch: pytest.MonkeyPatch):
+    """Point the mail settings at a local SMTP server (tests/smtp_helpers.py): call it with the
+    port and any extra EXTGW_SMTP_* settings (user="...", security="starttls")."""
+
+    def configure(port: int, **extra: str) -> None:
+        monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
+        monkeypatch.setenv("EXTGW_SMTP_FROM", "School Office <office@school.example>")
+        monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
+        monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
+        for key, value in extra.items():
+            monkeypatch.setenv(f"EXTGW_SMTP_{key.upper()}", value)
+
+    return configure

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app_helpers import screen_strips
+
 from extgw_tui import settings
 from extgw_tui.app import ExtgwApp
 from extgw_tui.db import database_name
@@ -11,7 +13,7 @@ from extgw_tui.models import database
 
 
 def _top_line(app) -> str:
-    return app.screen._compositor.render_strips()[0].text
+    return screen_strips(app)[0].text
 
 
 async def _title_at_80x24(url: str) -> str:

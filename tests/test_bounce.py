@@ -3,7 +3,6 @@ a later successful delivery clears it; temporary refusals and refused messages d
 
 from __future__ import annotations
 
-import pytest
 from smtp_helpers import Recorder, smtp_server
 
 from extgw_tui.models import AuditEvent, ExternalUser
@@ -29,18 +28,6 @@ class Refusing(Recorder):
         if self.data_reply:
             return self.data_reply
         return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def smtp_env(monkeypatch: pytest.MonkeyPatch):
-    def configure(port: int) -> None:
-        monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
-        monkeypatch.setenv("EXTGW_SMTP_FROM", "School Office <office@school.example>")
-        monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
-        monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
-
-    return configure
 
 
 def make_user(email: str) -> ExternalUser:

@@ -19,10 +19,10 @@ from pathlib import Path
 import peewee
 import psycopg2
 import pytest
+from app_helpers import NotedApp
 from login_summary_rows import summary_rows
 
 from extgw_tui import db as dbmod
-from extgw_tui.app import ExtgwApp
 from extgw_tui.cli import main
 from extgw_tui.errors import NotFound
 from extgw_tui.models import (
@@ -363,15 +363,3 @@ async def test_app_write_blocked_is_one_sentence_notification(quick_timeout, tmp
     assert ("error", BLOCKED) in app.seen
     assert not any("locked" in message for _, message in app.seen)
     assert AuditEvent.select().count() == 0
-
-
-class NotedApp(ExtgwApp):
-    """The real app, keeping every notification."""
-
-    def __init__(self, db_url: str) -> None:
-        super().__init__(db_url=db_url)
-        self.seen: list[tuple[str, str]] = []
-
-    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
-        self.seen.append((severity, str(message)))
-        super().notify(message, severity=severity, **kwargs)

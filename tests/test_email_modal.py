@@ -25,14 +25,6 @@ def user_id(db) -> int:
     ).id
 
 
-def smtp_to(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
-    monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
-    monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
-    monkeypatch.setenv("EXTGW_SMTP_FROM", "office@school.example")
-    monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
-
-
 async def type_text(pilot, text: str) -> None:
     keys = {" ": "space", "\n": "enter", ".": "full_stop", ",": "comma"}
     await pilot.press(*(keys.get(ch, ch) for ch in text))
@@ -60,9 +52,9 @@ async def fail_once(app: App, pilot) -> None:
     assert "Not sent to tom@example.org" in status(app)
 
 
-async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypatch) -> None:
+async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, smtp_env) -> None:
     with smtp_server() as (server, port):
-        smtp_to(monkeypatch, port)
+        smtp_env(port)
         app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
@@ -90,10 +82,10 @@ async def test_sends_from_keyboard_input_and_shows_the_outcome(user_id, monkeypa
     assert AuditEvent.get(AuditEvent.action == "email.send").outcome == "sent"
 
 
-async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monkeypatch) -> None:
+async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, smtp_env) -> None:
     with smtp_server() as (_, port):
         pass  # nothing listens on this port until the second server starts
-    smtp_to(monkeypatch, port)
+    smtp_env(port)
     app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, typed=False)
@@ -120,9 +112,9 @@ async def test_failed_send_keeps_the_text_and_retry_delivers_once(user_id, monke
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-async def test_validation_is_inline_and_nothing_is_sent(user_id, monkeypatch) -> None:
+async def test_validation_is_inline_and_nothing_is_sent(user_id, smtp_env) -> None:
     with smtp_server() as (server, port):
-        smtp_to(monkeypatch, port)
+        smtp_env(port)
         app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
@@ -181,9 +173,9 @@ async def test_escape_with_nothing_typed_closes_at_once(user_id) -> None:
         assert app.result is False
 
 
-async def test_mouse_can_send(user_id, monkeypatch) -> None:
+async def test_mouse_can_send(user_id, smtp_env) -> None:
     with smtp_server() as (server, port):
-        smtp_to(monkeypatch, port)
+        smtp_env(port)
         app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)
@@ -215,10 +207,10 @@ async def test_fits_80x24_even_with_a_long_outcome(user_id) -> None:
 
 
 async def test_discarding_a_failed_message_means_no_retry_sends_it(
-    db_url, user_id, monkeypatch, capsys
+    db_url, user_id, smtp_env, capsys
 ) -> None:
     port = down_port()
-    smtp_to(monkeypatch, port)
+    smtp_env(port)
     app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await fail_once(app, pilot)
@@ -241,9 +233,9 @@ async def test_discarding_a_failed_message_means_no_retry_sends_it(
     assert " discarded " in capsys.readouterr().out
 
 
-async def test_retry_after_another_admins_retry_shows_it_sent(user_id, monkeypatch) -> None:
+async def test_retry_after_another_admins_retry_shows_it_sent(user_id, smtp_env) -> None:
     port = down_port()
-    smtp_to(monkeypatch, port)
+    smtp_env(port)
     app = HostApp(lambda: EmailUserModal(user_id), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await fail_once(app, pilot)
@@ -308,9 +300,9 @@ async def test_a_validation_message_goes_once_the_text_changes(user_id) -> None:
         assert status(app) == ""
 
 
-async def test_while_sending_it_says_how_long_it_may_take(user_id, monkeypatch) -> None:
+async def test_while_sending_it_says_how_long_it_may_take(user_id, smtp_env) -> None:
     with smtp_server(recorder=Recorder(delay=0.4)) as (server, port):
-        smtp_to(monkeypatch, port)  # EXTGW_SMTP_TIMEOUT=5
+        smtp_env(port)  # EXTGW_SMTP_TIMEOUT=5
         app = HostApp(lambda: EmailUserModal(user_id), styled=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app, typed=False)

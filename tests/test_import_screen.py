@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from app_helpers import messages
+from app_helpers import messages, settle, suggestion
 from busy_pilot import wait_until
 from roll_files import pupil, write_csv, write_xlsx
 from textual.widgets import Button, Input, Select, Static
@@ -33,8 +33,16 @@ async def _open(pilot, app) -> ImportRollScreen:
 async def _idle(pilot, app) -> None:
     screen = next(s for s in app.screen_stack if isinstance(s, ImportRollScreen))
     await wait_until(lambda: screen.running is None, timeout=60)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot, app, typed=False)
+
+
+async def _preview(pilot, app, path, key: str) -> ImportRollScreen:
+    """Open Import, put `path` in its box at once and press `key` (enter or ctrl+o) to preview."""
+    screen = await _open(pilot, app)
+    screen.query_one("#import-path", Input).value = str(path)
+    await pilot.press(key)
+    await _idle(pilot, app)
+    return screen
 
 
 async def test_preview_then_import(sqlite_db, tmp_path):
@@ -45,7 +53,7 @@ async def test_preview_then_import(sqlite_db, tmp_path):
         screen = await _open(pilot, app)
         await pilot.press(*str(tmp_path / "ro"))
         field = screen.query_one("#import-path", Input)
-        await wait_until(lambda: field._suggestion == str(path))  # completion offered
+        await wait_until(lambda: suggestion(field) == str(path))  # completion offered
         await pilot.press("right", "enter")  # accepted, then previewed
         await _idle(pilot, app)
         summary = _text(app, "#import-summary")
@@ -85,10 +93,7 @@ async def test_a_changed_option_needs_a_new_preview(sqlite_db, tmp_path):
     path = write_csv(tmp_path / "roll.csv", [pupil(1, "Smith", "Tom")])
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(pilot, app)
-        screen.query_one("#import-path", Input).value = str(path)
-        await pilot.press("ctrl+o")
-        await _idle(pilot, app)
+        screen = await _preview(pilot, app, path, "ctrl+o")
         apply = screen.query_one("#import-apply", Button)
         assert not apply.disabled
         await pilot.press("p")  # partial on: the preview no longer says what would happen
@@ -104,10 +109,7 @@ async def test_several_sheets_offer_a_choice(sqlite_db, tmp_path):
     path = write_xlsx(tmp_path / "roll.xlsx", {"Notes": [], "Roll": [pupil(1, "Smith", "Tom")]})
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(pilot, app)
-        screen.query_one("#import-path", Input).value = str(path)
-        await pilot.press("enter")
-        await _idle(pilot, app)
+        screen = await _preview(pilot, app, path, "enter")
         sheet = screen.query_one("#import-sheet", Select)
         assert sheet.display and "choose one" in _text(app, "#import-status")
         sheet.value = "Roll"
@@ -122,10 +124,7 @@ async def test_bad_file_is_one_sentence(sqlite_db, tmp_path):
     path.write_bytes(b"\x00\x01\x02" * 1000)
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(pilot, app)
-        screen.query_one("#import-path", Input).value = str(path)
-        await pilot.press("enter")
-        await _idle(pilot, app)
+        await _preview(pilot, app, path, "enter")
         assert _text(app, "#import-status") == (
             "photo.csv is not a CSV or .xlsx file (it holds binary data)."
         )
@@ -136,10 +135,7 @@ async def test_the_import_can_be_stopped(sqlite_db, tmp_path):
     path = write_csv(tmp_path / "roll.csv", rows)
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(pilot, app)
-        screen.query_one("#import-path", Input).value = str(path)
-        await pilot.press("enter")
-        await _idle(pilot, app)
+        screen = await _preview(pilot, app, path, "enter")
         # Another admin holds the write lock, so the import is still waiting when stopped.
         blocker = sqlite3.connect(sqlite_path(sqlite_db.url), isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")

@@ -24,17 +24,11 @@ BODY = (
 
 
 @pytest.fixture
-def smtp_env(monkeypatch):
-    def configure(port: int) -> None:
-        monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
-        monkeypatch.setenv("EXTGW_SMTP_FROM", "School Office <office@school.example>")
-        monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
-        monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
-
+def smtp_env(smtp_env, monkeypatch):
+    """The shared local SMTP settings, and the school name and register page a letter names."""
     monkeypatch.setenv("EXTGW_SCHOOL_NAME", "Hill School")
     monkeypatch.setenv("EXTGW_REGISTER_URL", "https://portal.example/register")
-    return configure
+    return smtp_env
 
 
 def _family():

@@ -25,22 +25,6 @@ def make_user(email: str = "parent@example.org", surname: str = "Jones") -> Exte
     )
 
 
-@pytest.fixture
-def smtp_env(monkeypatch: pytest.MonkeyPatch):
-    """Point the mail settings at a local server: call with the port and any extra settings."""
-
-    def configure(port: int, **extra: str) -> None:
-        monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
-        monkeypatch.setenv("EXTGW_SMTP_FROM", f"School Office <{FROM}>")
-        monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
-        monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
-        for key, value in extra.items():
-            monkeypatch.setenv(f"EXTGW_SMTP_{key.upper()}", value)
-
-    return configure
-
-
 def audit_rows() -> list[AuditEvent]:
     return list(
         AuditEvent.select().where(AuditEvent.action == "email.send").order_by(AuditEvent.id)

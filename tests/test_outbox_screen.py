@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from app_helpers import messages, settle
 from smtp_helpers import smtp_server
 from textual.widgets import Select
@@ -39,18 +38,6 @@ def _seed(count: int = 150) -> ExternalUser:
             attempts=1,
         )
     return user
-
-
-@pytest.fixture
-def smtp_env(monkeypatch: pytest.MonkeyPatch):
-    def configure(port: int) -> None:
-        monkeypatch.setenv("EXTGW_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("EXTGW_SMTP_PORT", str(port))
-        monkeypatch.setenv("EXTGW_SMTP_FROM", "School Office <office@school.example>")
-        monkeypatch.setenv("EXTGW_SMTP_SECURITY", "none")
-        monkeypatch.setenv("EXTGW_SMTP_TIMEOUT", "5")
-
-    return configure
 
 
 async def _open(pilot, app) -> OutboxScreen:

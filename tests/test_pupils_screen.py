@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from app_helpers import settle
+from app_helpers import screen_text, settle
 from openpyxl import load_workbook
 from textual.widgets import DataTable, Input, Static
 
@@ -80,10 +80,6 @@ def seed() -> dict[str, int]:
     Licence.create(user=leaver_parent.id, pupil=gone.id, licence_type=1)
     ids["leaver_parent"] = leaver_parent.id
     return ids
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def status(app, selector: str) -> str:

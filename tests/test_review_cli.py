@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
 
 import pytest
+from cli_helpers import answer_on_a_terminal, run_cli
 
 from extgw_tui.cli import main
 from extgw_tui.models import AuditEvent, ExternalUser, Licence, LoginEvent, Pupil, live_user
@@ -44,16 +44,6 @@ def people(sqlite_db):
 
 def _remaining() -> set[str]:
     return {u.surname for u in ExternalUser.select(ExternalUser.surname).where(live_user())}
-
-
-def _cli(url: str, *args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "extgw_tui", "review", "--db", url, *args],
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_lists_the_candidates(sqlite_db, people, capsys):
@@ -108,7 +98,7 @@ def test_delete_with_yes(sqlite_db, people, capsys):
 
 
 def test_delete_refused_without_a_terminal(sqlite_db, people):
-    result = _cli(sqlite_db.url, "--delete")
+    result = run_cli("review", "--db", sqlite_db.url, "--delete")
     assert result.returncode == 1, result.stderr
     assert "add --yes" in result.stderr
     assert "Traceback" not in result.stderr
@@ -117,21 +107,9 @@ def test_delete_refused_without_a_terminal(sqlite_db, people):
 
 @pytest.mark.parametrize(("answer", "code", "left"), [("no", 4, 4), ("yes", 0, 2)])
 def test_delete_confirmed_on_the_terminal(sqlite_db, people, answer, code, left):
-    primary, secondary = os.openpty()
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "extgw_tui", "review", "--db", sqlite_db.url, "--delete"],
-            stdin=secondary,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.close(secondary)
-        os.write(primary, f"{answer}\n".encode())
-        out, err = proc.communicate(timeout=120)
-    finally:
-        os.close(primary)
-    assert proc.returncode == code, err
+    proc = answer_on_a_terminal(["review", "--db", sqlite_db.url, "--delete"], answer)
+    out = proc.stdout
+    assert proc.returncode == code, proc.stderr
     assert "Delete these 2 accounts? Type 'yes' to delete:" in out
     assert ("Nothing was deleted." in out) == (answer == "no")
     assert len(_remaining()) == left

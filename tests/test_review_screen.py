@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from app_helpers import settle
 from busy_pilot import send_key, wait_until
 from host_app import HostApp
 from openpyxl import load_workbook
 from textual.app import App
 from textual.widgets import Footer, Input, ProgressBar, Static
-from textual.widgets._footer import FooterKey
 
 from extgw_tui.app import ExtgwApp
 from extgw_tui.db import sqlite_path
@@ -54,12 +54,6 @@ def _seed() -> dict[str, int]:
     return ids
 
 
-async def _settle(pilot, app: App) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _count_text(app: App) -> str:
     return str(app.screen.query_one("#review-count", Static).render())
 
@@ -68,7 +62,7 @@ async def test_list_threshold_and_marks(sqlite_db):
     ids = _seed()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         table = app.screen.query_one(PagedTable)
         assert table.total == 3
         assert _count_text(app) == "3 accounts"
@@ -78,13 +72,13 @@ async def test_list_threshold_and_marks(sqlite_db):
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press("backspace", "backspace", "2", "5", "enter")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert table.total == 2
         assert _count_text(app) == "2 accounts"
         assert table.marks == set()  # chosen under the old rule: cleared
         assert "Marks cleared: the threshold changed." in app.messages
         await pilot.press("a")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert table.marks == {ids["Oldest"], ids["Middle"]}
         await pilot.press("c")
         assert table.marks == set()
@@ -101,7 +95,7 @@ async def test_delete_marked_with_recheck(sqlite_db):
     ids = _seed()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("space", "j", "space", "j", "space")
         await pilot.press("d")
         await pilot.pause()
@@ -110,7 +104,7 @@ async def test_delete_marked_with_recheck(sqlite_db):
         # between drawing the list and confirming, one of them logs in
         record_login(ExternalUser.get_by_id(ids["Newer"]), at=NOW)
         await pilot.press("y")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         remaining = {u.id for u in ExternalUser.select(ExternalUser.id).where(live_user())}
         assert remaining == {ids["Newer"], ids["Active"], ids["Holder"]}
         report = app.messages[-1]
@@ -129,19 +123,19 @@ async def test_delete_declined_and_cursor_row(sqlite_db):
     ids = _seed()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("delete")
         await pilot.pause()
         assert "Delete 1 account with no pupils" in app.screen.question
         await pilot.press("n")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert ExternalUser.select().count() == 5
         await pilot.press("j", "d")
         await pilot.pause()
         question = app.screen.question
         assert "For 30 days the activity log (L, then u) can restore them" in question
         await pilot.press("y")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         middle = (ExternalUser.id == ids["Middle"]) & live_user()
         assert not ExternalUser.select().where(middle).exists()
         assert app.messages[-1].startswith("Deleted 1 account. They can be restored for 30 days")
@@ -152,7 +146,7 @@ async def test_export_the_list(sqlite_db, tmp_path):
     target = tmp_path / "before-deleting"
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ReviewExportModal)
@@ -160,7 +154,7 @@ async def test_export_the_list(sqlite_db, tmp_path):
         assert path_box.value.endswith(".xlsx")
         path_box.value = str(target)
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, ReviewScreen)
         written = target.with_name("before-deleting.xlsx")
         assert app.messages[-1] == f"Exported the review list to {written}."
@@ -192,14 +186,14 @@ async def test_export_into_a_folder(sqlite_db, tmp_path):
     folder.mkdir()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("x")
         await pilot.pause()
         proposed = Path(app.screen.query_one(Input).value).name
         assert proposed.startswith("review-accounts_12-months_")
         app.screen.query_one(Input).value = str(folder)
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert app.messages[-1] == f"Exported the review list to {folder / proposed}."
         assert (folder / proposed).is_file() and not (tmp_path / "records.xlsx").exists()
 
@@ -209,7 +203,7 @@ async def test_names_show_as_typed(sqlite_db):
     ids = _seed()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         table = app.screen.query_one(PagedTable)
         row = table.get_row(str(ids["Middle"]))
         assert "[/]Middle [bold]" in [str(cell) for cell in row]
@@ -236,7 +230,7 @@ async def test_export_can_be_cancelled(sqlite_db, tmp_path):
     _many_candidates(30_000)
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("x")
         await pilot.pause()
         app.screen.query_one(Input).value = str(tmp_path / "big.xlsx")
@@ -265,9 +259,9 @@ async def test_deletion_can_be_stopped(sqlite_db):
     _many_candidates(30_000)
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("a")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("d")
         await pilot.pause()
         assert "Delete 30,000 accounts" in app.screen.question
@@ -282,7 +276,7 @@ async def test_deletion_can_be_stopped(sqlite_db):
         await pilot.pause()
         blocker.execute("ROLLBACK")
         blocker.close()
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, ReviewScreen)
         assert app.messages[-1] == "Deletion cancelled; nothing was deleted."
         assert ExternalUser.select().count() == 30_000
@@ -298,16 +292,16 @@ async def test_enter_opens_the_user(sqlite_db):
     ids = _seed()
     app = HostApp(ReviewScreen)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, EditUserModal)
         assert app.screen.user_id == ids["Oldest"]
         await pilot.press("escape")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("e")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, EditUserModal)
 
 
@@ -317,9 +311,9 @@ async def test_at_80_columns_access_shows_and_the_main_keys_fit(sqlite_db):
     ExternalUser.update(access_allowed=False).where(ExternalUser.id == ids["Oldest"]).execute()
     app = ExtgwApp(db_url=sqlite_db.url)  # the real app: its help key is in the footer too
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("v")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, ReviewScreen)
         table = app.screen.query_one(PagedTable)
         headers = [str(column.label) for column in table.columns.values()]
@@ -329,13 +323,13 @@ async def test_at_80_columns_access_shows_and_the_main_keys_fit(sqlite_db):
         footer = app.screen.query_one(Footer)
         shown = {
             key.description
-            for key in footer.query(FooterKey)
+            for key in footer.query("FooterKey")  # by type name: the class is private
             if key.region.width and key.region.right <= app.size.width
         }
         assert {"Mark", "Mark all", "Threshold", "Delete", "Export", "Help"} <= shown
     wide = HostApp(ReviewScreen)
     async with wide.run_test(size=(140, 40)) as pilot:
-        await _settle(pilot, wide)
+        await settle(pilot, wide, typed=False)
         table = wide.screen.query_one(PagedTable)
         headers = [str(column.label) for column in table.columns.values()]
         assert {"Title", "Created", "Access"} <= set(headers)

@@ -4,12 +4,11 @@ migrates on opening, and the throttle counts across a sliding window."""
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from conftest import open_database_raw
+from schema_files import schema_2_copy
 
 from extgw_tui.db import open_database
 from extgw_tui.models import (
@@ -27,8 +26,6 @@ from extgw_tui.models import (
     now,
 )
 from extgw_tui.services import filters, throttle, users
-
-SCHEMA_2_FILE = Path(__file__).parent / "data" / "schema2.sqlite3"  # written by release 0.1.0
 
 
 @pytest.mark.parametrize(
@@ -103,9 +100,8 @@ def _assert_migrated_schema_2_content() -> None:
 
 
 def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    shutil.copy(SCHEMA_2_FILE, path)
-    handle = open_database(f"sqlite:///{path}")
+    url = schema_2_copy(tmp_path)
+    handle = open_database(url)
     try:
         _assert_migrated_schema_2_content()
         assert [row.surname for row in users.search_users("lukas")] == ["Łukasiewicz"]
@@ -114,7 +110,7 @@ def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
         assert columns["deleted_at"].null
     finally:
         handle.close()
-    handle = open_database(f"sqlite:///{path}")  # opening again changes nothing
+    handle = open_database(url)  # opening again changes nothing
     assert SchemaInfo.get().version == 3
     handle.close()
     database.initialize(None)

@@ -4,12 +4,14 @@ school in the header and in every activity-log entry."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from app_helpers import settle
+from schema_files import schema_2_copy
+from user_rows import make_users
 
 from extgw_tui import settings
 from extgw_tui.app import ExtgwApp
@@ -18,11 +20,8 @@ from extgw_tui.models import AuditEvent, ExternalUser, database
 from extgw_tui.screens.school_picker import SchoolPickerScreen
 from extgw_tui.screens.users import UsersScreen
 from extgw_tui.services import schools
-from tests.app_helpers import settle
-from tests.user_rows import make_users
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
-SCHEMA_2_FILE = Path(__file__).parent / "data" / "schema2.sqlite3"
 
 
 @pytest.fixture
@@ -132,9 +131,8 @@ async def test_the_app_starts_on_the_picker_and_opens_the_chosen_school(two_scho
 
 
 def test_a_schema_2_database_gets_the_audit_school_column(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    shutil.copy(SCHEMA_2_FILE, path)
-    handle = open_database(f"sqlite:///{path}")
+    url = schema_2_copy(tmp_path)
+    handle = open_database(url)
     try:
         columns = {c.name: c for c in handle.get_columns("audit_event")}
         assert columns["school"].null

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+from app_helpers import NotedApp, settle
 
 from extgw_tui import settings
 from extgw_tui.errors import ExtgwError
@@ -237,21 +238,12 @@ def test_every_command_warns_about_an_unknown_variable(isolated_env: Path) -> No
 
 
 async def test_the_app_shows_each_warning_as_a_notification(sqlite_db, monkeypatch) -> None:
-    from extgw_tui.app import ExtgwApp
-
     write_config('[smtp]\nhots = "mail.example"\n')
     monkeypatch.setenv("EXTGW_SMTP_HOTS", "mail.example")
-    seen: list[tuple[str, str]] = []
-
-    class RecordingApp(ExtgwApp):
-        def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
-            seen.append((str(message), severity))
-            super().notify(message, severity=severity, **kwargs)
-
-    app = RecordingApp(sqlite_db.url)
+    app = NotedApp(sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, app, typed=False)
+    seen = [(text, severity) for severity, text in app.seen]
     assert [severity for _, severity in seen] == ["warning", "warning"]
     assert "hots in [smtp]" in seen[0][0] and "did you mean host?" in seen[0][0]
     assert "EXTGW_SMTP_HOTS" in seen[1][0]

@@ -20,13 +20,19 @@ from extgw_tui.services import school_settings
 from extgw_tui.services.licence_keys import KeyScope
 
 
+async def _open_settings(pilot, app) -> SettingsModal:
+    """S, then the dialog once it has loaded the settings."""
+    await pilot.press("S")
+    await wait_until(lambda: isinstance(app.screen, SettingsModal))
+    modal = app.screen
+    await wait_until(lambda: modal.loaded is not None)
+    return modal
+
+
 async def test_s_opens_the_settings_and_the_login_switch_asks_first(sqlite_db):
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("S")
-        await wait_until(lambda: isinstance(app.screen, SettingsModal))
-        modal = app.screen
-        await wait_until(lambda: modal.loaded is not None)
+        modal = await _open_settings(pilot, app)
         assert app.focused is modal.query_one("#set-school_name", Input)
         await pilot.press(*"Hillside")
         modal.query_one("#set-login_disabled", Checkbox).focus()
@@ -53,10 +59,7 @@ async def test_escape_asks_before_losing_a_change_and_config_fixes_show_read_onl
     )
     app = ExtgwApp(db_url=sqlite_db.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("S")
-        await wait_until(lambda: isinstance(app.screen, SettingsModal))
-        modal = app.screen
-        await wait_until(lambda: modal.loaded is not None)
+        modal = await _open_settings(pilot, app)
         name = modal.query_one("#set-school_name", Input)
         assert name.disabled and name.value == "Fixed Academy"
         assert app.focused is modal.query_one("#set-bounce_address", Input)

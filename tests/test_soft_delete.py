@@ -3,11 +3,10 @@ statistic and the portal, on both backends; and a schema-2 database gains what u
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
+from schema_files import schema_2_copy
 
 from extgw_tui.db import open_database
 from extgw_tui.errors import NotFound
@@ -28,7 +27,6 @@ from extgw_tui.services.accounts import delete_users
 
 U = ExternalUser
 PASSWORD = "correct horse battery"
-SCHEMA_2_FILE = Path(__file__).parent / "data" / "schema2.sqlite3"
 
 
 @pytest.fixture
@@ -93,9 +91,8 @@ def test_no_login_and_the_address_stays_taken_until_purged(two):
 
 
 def test_a_schema_2_file_gains_the_undo_tables_and_columns(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    shutil.copy(SCHEMA_2_FILE, path)
-    handle = open_database(f"sqlite:///{path}")
+    url = schema_2_copy(tmp_path)
+    handle = open_database(url)
     try:
         columns = {c.name: c for c in handle.get_columns("external_user")}
         assert columns["bounced_at"].null

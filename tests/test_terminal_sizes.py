@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import pytest
+from app_helpers import NotedApp, settle
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
@@ -65,24 +66,6 @@ SCREENS: list[tuple[str, type[Screen]]] = [
 ]
 
 
-class RecordingApp(ExtgwApp):
-    """The real app, keeping every notification so the test can read them.
-
-    Bugs are reported as in production (a notification, the app carries on), not kept for
-    Pilot to re-raise: that reporting is what these tests check.
-    """
-
-    reraise_bugs_headless = False
-
-    def __init__(self, db_url: str) -> None:
-        super().__init__(db_url=db_url)
-        self.seen: list[tuple[str, str]] = []
-
-    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
-        self.seen.append((str(message), severity))
-        super().notify(message, severity=severity, **kwargs)
-
-
 class BrokenScreen(Screen[None]):
     """A screen with a bug in one action, as any screen might have."""
 
@@ -125,26 +108,13 @@ def _seed() -> None:
     mail.send_to_user(people[1].id, "A subject long enough to be cut at 80 columns", "Hello\n")
 
 
-async def _settle(pilot, app) -> None:
-    for _ in range(300):
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            await pilot.pause()
-            return
-    raise AssertionError("the app never settled")
-
-
 async def _tour(pilot, app) -> None:
     """Every size in turn, settling after each, with a few list keys pressed."""
     for width, height in SIZES:
         await pilot.resize_terminal(width, height)
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("down", "G", "g")
-        await _settle(pilot, app)
-
-
-def _errors(app: RecordingApp) -> list[str]:
-    return [message for message, severity in app.seen if severity == "error"]
+        await settle(pilot, app, typed=False)
 
 
 @pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
@@ -152,34 +122,34 @@ async def test_every_screen_at_every_size(sqlite_db, monkeypatch, no_color):
     if no_color:
         monkeypatch.setenv("NO_COLOR", "1")
     _seed()
-    app = RecordingApp(sqlite_db.url)
+    app = NotedApp(sqlite_db.url, reraise_bugs=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert app.no_color is no_color
         main = app.screen
         await _tour(pilot, app)
         for key, cls in SCREENS:
             await pilot.press(key)
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             assert isinstance(app.screen, cls), f"{key} did not open {cls.__name__}"
             if isinstance(app.screen, StatsScreen):  # the seeded logins reach the chart
                 assert sum(app.screen.shown.series.logins) > 0
             await _tour(pilot, app)
             await pilot.press("question_mark")  # the help over it, at 80x24 and small too
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             keys = app.screen.query_one(DataTable)
             assert isinstance(app.screen, HelpScreen) and keys.row_count > 3
             assert keys.region.height > min(keys.row_count, 10), f"help over {cls.__name__}"
             await pilot.resize_terminal(40, 12)
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             await pilot.press("escape")
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             await pilot.press("escape")
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             assert app.screen is main, f"escape did not leave {cls.__name__}"
             await pilot.resize_terminal(80, 24)
         assert app.is_running
-        assert _errors(app) == []
+        assert app.errors == []
 
 
 def _keys(*keys: str) -> Callable[[ExtgwApp, object], Awaitable[None]]:
@@ -188,7 +158,7 @@ def _keys(*keys: str) -> Callable[[ExtgwApp, object], Awaitable[None]]:
     async def open_it(app: ExtgwApp, pilot) -> None:
         for key in keys:
             await pilot.press(key)
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
 
     return open_it
 
@@ -196,19 +166,19 @@ def _keys(*keys: str) -> Callable[[ExtgwApp, object], Awaitable[None]]:
 async def _row_actions(app: ExtgwApp, pilot) -> None:
     """The row's action menu opens from a mouse click on its cell; pushed here directly."""
     app.push_screen(RowActionsModal("Surname01 <person1@a-long-school-domain.example.org>"))
-    await _settle(pilot, app)
+    await settle(pilot, app, typed=False)
 
 
 async def _key_preview(app: ExtgwApp, pilot) -> None:
     """The key email preview (ctrl+v in the generate dialog needs a contact): pushed here."""
     app.push_screen(KeyPreviewModal(Preview("carer@example.org", "Your key", "Dear Carer,\n")))
-    await _settle(pilot, app)
+    await settle(pilot, app, typed=False)
 
 
 async def _send_keys(app: ExtgwApp, pilot) -> None:
     """The send dialog of a batch (m on an emailed key): pushed here for batch 1."""
     app.push_screen(SendKeysModal(1))
-    await _settle(pilot, app)
+    await settle(pilot, app, typed=False)
 
 
 #: Every dialog (and Textual's command palette), how to open it from the users screen.
@@ -257,35 +227,35 @@ def test_the_dialog_list_covers_every_dialog():
 
 async def test_every_dialog_at_40x12_and_resized_there(sqlite_db):
     _seed()
-    app = RecordingApp(sqlite_db.url)
+    app = NotedApp(sqlite_db.url, reraise_bugs=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert isinstance(app.screen, UsersScreen)
         for cls, open_it in DIALOGS:
             await open_it(app, pilot)
             assert isinstance(app.screen, cls), f"{cls.__name__} did not open"
             for size in ((40, 12), (200, 60), (40, 12)):
                 await pilot.resize_terminal(*size)
-                await _settle(pilot, app)
+                await settle(pilot, app, typed=False)
             await pilot.press("tab", "tab")  # focus moves through what fits
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
             assert isinstance(app.screen, cls), f"{cls.__name__} closed by itself"
             for _ in range(3):  # the dialog, then the screen it was opened from
                 if isinstance(app.screen, UsersScreen):
                     break
                 await pilot.press("escape")
-                await _settle(pilot, app)
+                await settle(pilot, app, typed=False)
             assert isinstance(app.screen, UsersScreen), f"escape did not leave {cls.__name__}"
             await pilot.resize_terminal(80, 24)
-            await _settle(pilot, app)
+            await settle(pilot, app, typed=False)
         assert app.is_running
-        assert _errors(app) == []
+        assert app.errors == []
 
 
 async def test_failures_become_notifications_and_log_entries(sqlite_db):
     log_path = setup_logging()  # as the command line does before it starts the app
     assert log_path is not None
-    app = RecordingApp(sqlite_db.url)
+    app = NotedApp(sqlite_db.url, reraise_bugs=False)
 
     def broken_service() -> None:
         raise RuntimeError("kaboom in a db_work worker")
@@ -294,19 +264,19 @@ async def test_failures_become_notifications_and_log_entries(sqlite_db):
         raise ValueError("kaboom in a plain thread worker")
 
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         db_work(app.screen, broken_service)
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         app.screen.run_worker(broken_worker, thread=True)
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await app.push_screen(BrokenScreen())
         await pilot.press("b")
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         await pilot.press("escape")  # the app still answers keys
-        await _settle(pilot, app)
+        await settle(pilot, app, typed=False)
         assert not isinstance(app.screen, BrokenScreen)
         assert app.is_running
-        errors = _errors(app)
+        errors = app.errors
     assert len(errors) == 3, errors
     for name in ("RuntimeError", "ValueError", "KeyError"):
         assert any(f"({name})" in e or name in e for e in errors), (name, errors)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
+from cli_helpers import answer_on_a_terminal, run_cli
 
 from extgw_tui.cli import main
 from extgw_tui.models import AuditEvent, Batch, ExternalUser, LoginEvent, now
@@ -29,16 +27,6 @@ def denied(sqlite_db):
 
 def allowed() -> set[int]:
     return {i for (i,) in U.select(U.id).where(U.access_allowed == True).tuples()}  # noqa: E712
-
-
-def _cli(url: str, *args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "extgw_tui", *args, "--db", url],
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_lists_the_changes_that_can_be_undone(sqlite_db, denied, capsys):
@@ -74,9 +62,9 @@ def test_undo_with_yes_leaves_the_accounts_denied_before(sqlite_db, denied, caps
 
 def test_refusals_are_one_sentence(sqlite_db, denied):
     _, batch = denied
-    result = _cli(sqlite_db.url, "undo", batch)
+    result = run_cli("undo", batch, "--db", sqlite_db.url)
     assert result.returncode == 1 and "add --yes" in result.stderr
-    result = _cli(sqlite_db.url, "undo", "xyz")
+    result = run_cli("undo", "xyz", "--db", sqlite_db.url)
     assert result.returncode == 1
     assert (
         result.stderr.strip() == "extgw-tui: 'xyz' is not a batch id (32 hexadecimal characters)."
@@ -88,21 +76,9 @@ def test_refusals_are_one_sentence(sqlite_db, denied):
 @pytest.mark.parametrize(("answer", "code", "changed"), [("no", 4, 0), ("yes", 0, 4)])
 def test_undo_confirmed_on_the_terminal(sqlite_db, denied, answer, code, changed):
     _, batch = denied
-    primary, secondary = os.openpty()
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "extgw_tui", "undo", batch, "--db", sqlite_db.url],
-            stdin=secondary,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.close(secondary)
-        os.write(primary, f"{answer}\n".encode())
-        out, err = proc.communicate(timeout=120)
-    finally:
-        os.close(primary)
-    assert proc.returncode == code, err
+    proc = answer_on_a_terminal(["undo", batch, "--db", sqlite_db.url], answer)
+    out = proc.stdout
+    assert proc.returncode == code, proc.stderr
     assert "Undo it? Type 'yes' to undo:" in out
     assert len(allowed()) == changed
 
