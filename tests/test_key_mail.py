@@ -14,6 +14,7 @@ from extgw_tui.services import key_mail, mail
 from extgw_tui.services.key_codes import key_digest
 from extgw_tui.services.key_issue import issue
 from extgw_tui.services.licence_keys import KeyScope, Plan, revoke
+from extgw_tui.services.mail_secrets import KEY_REMOVED, LICENCE_KEY
 from extgw_tui.services.registration import register
 
 KEY = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
@@ -155,8 +156,12 @@ def test_sending_resumes_where_it_stopped(db, smtp_env):
 def test_revoked_keys_are_never_emailed(db, smtp_env):
     first, _ = _family()
     result = issue(_plan())
+    keys_in_bodies = [m.body for m in OutboxMessage.select()]
+    assert all(LICENCE_KEY.search(body) for body in keys_in_bodies)
     assert revoke(pupil_ids=[first.id]) == 2
     assert {m.status for m in OutboxMessage.select()} == {"discarded"}
+    for message in OutboxMessage.select():  # the text stays, the key does not
+        assert not LICENCE_KEY.search(message.body) and KEY_REMOVED in message.body
     recorder = Recorder()
     with smtp_server(recorder=recorder) as (_, port):
         smtp_env(port)

@@ -36,6 +36,7 @@ from extgw_tui.services import audit
 from extgw_tui.services.chunks import chunked
 from extgw_tui.services.key_codes import new_keys_and_digests
 from extgw_tui.services.licences import licence_type_id
+from extgw_tui.services.mail_secrets import redact
 
 #: Pupils per generation chunk (one short transaction each).
 CHUNK = 900
@@ -466,9 +467,19 @@ def _revoke_where(condition, admin: str) -> int:
     pending = LicenceKey.select(LicenceKey.outbox).where(
         condition & LicenceKey.outbox.is_null(False)
     )
-    OutboxMessage.update(status="discarded", error="licence key revoked").where(
-        OutboxMessage.id.in_(pending) & OutboxMessage.status.in_([PENDING, "failed", "queued"])
-    ).execute()
+    unsent = OutboxMessage.id.in_(pending) & OutboxMessage.status.in_([PENDING, "failed", "queued"])
+    # a discarded message keeps its text, never the key (mail_secrets: as once sent)
+    ids = [row[0] for row in OutboxMessage.select(OutboxMessage.id).where(unsent).tuples()]
+    for part in chunked(ids):
+        rows = list(
+            OutboxMessage.select(OutboxMessage.id, OutboxMessage.body).where(
+                OutboxMessage.id.in_(id_list(part))
+            )
+        )
+        for message in rows:
+            message.body = redact(message.body)
+        OutboxMessage.bulk_update(rows, fields=[OutboxMessage.body])
+    OutboxMessage.update(status="discarded", error="licence key revoked").where(unsent).execute()
     return LicenceKey.update(revoked_at=when, revoked_by=admin[:100]).where(condition).execute()
 
 
