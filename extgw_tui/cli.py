@@ -67,7 +67,8 @@ def _common(parser: argparse.ArgumentParser, default) -> None:
         "--demo-size",
         choices=DEMO_SIZES,
         default=default,
-        help="demo database size: small (about 1,500 users) or large (100,000)",
+        help="demo database size: small (about 1,500 users), large (100,000) or huge "
+        "(1,000,000; PostgreSQL only, with demo --db)",
     )
 
 
