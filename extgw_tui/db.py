@@ -5,9 +5,10 @@ Every failure to open becomes a DatabaseProblem with one sentence the administra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -262,8 +263,9 @@ def open_database(url: str) -> peewee.Database:
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-        _ensure_schema(db)
-        create_backend_indexes(db)  # a later grant of pg_trgm takes effect on the next start
+        with _one_opener_at_a_time(db):
+            _ensure_schema(db)
+            create_backend_indexes(db)  # a later grant of pg_trgm takes effect on the next start
     except DatabaseProblem:
         db.close()
         raise
@@ -273,6 +275,20 @@ def open_database(url: str) -> peewee.Database:
             f"Cannot open the database {redact_url(url)}: {describe(exc)}"
         ) from exc
     return db
+
+
+@contextlib.contextmanager
+def _one_opener_at_a_time(db: peewee.Database) -> Iterator[None]:
+    """PostgreSQL: processes opening the database at once (the portal's workers, an app and the
+    CLI after an upgrade) take turns creating tables and indexes; two concurrent CREATE ... IF NOT
+    EXISTS of one name can both miss it and one fails on a catalogue key. SQLite's write lock
+    already serialises them."""
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        yield
+        return
+    with db.atomic():
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('extgw-tui schema'))")
+        yield
 
 
 def _ensure_schema(db: peewee.Database) -> None:

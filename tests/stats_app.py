@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app_helpers import settle
 from host_app import HostApp
 from textual.app import App
 
@@ -13,9 +14,7 @@ def stats_app() -> HostApp:
 
 
 async def settle_stats(app: App, pilot) -> StatsScreen:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot, app, typed=False)
     screen = app.screen
     assert isinstance(screen, StatsScreen)
     return screen

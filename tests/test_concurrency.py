@@ -98,7 +98,7 @@ def _admin_worker(url: str, name: str, seed: int, pairs, barrier, results) -> No
     rng.shuffle(ops)
     out = {"name": name, "changed": 0, "missing": 0, "removed": [], "deleted": 0}
     out |= {"not_found": 0, "errors": []}
-    barrier.wait()
+    barrier.wait(timeout=120)  # a worker that failed to start fails the test, never hangs it
     for op in ops:
         try:
             if op[0] == "access":
@@ -179,7 +179,7 @@ def _login_worker(url: str, user_ids: list[int], rounds: int, barrier, results) 
     """The portal under load: the same accounts logging in from two processes at once."""
     dbmod.open_database(url)
     errors = []
-    barrier.wait()
+    barrier.wait(timeout=120)  # a worker that failed to start fails the test, never hangs it
     for _ in range(rounds):
         for user_id in user_ids:
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from app_helpers import settle
 from chart_helpers import inside_plot
 from host_app import HostApp
 from textual.app import App
@@ -41,10 +42,7 @@ def school(db):
 
 
 async def _settle(app: App, pilot) -> CoverageScreen:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot, app, typed=False)
     assert isinstance(app.screen, CoverageScreen)
     return app.screen
 

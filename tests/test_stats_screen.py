@@ -10,7 +10,6 @@ from stats_app import settle_stats, stats_app
 from textual.color import Color
 from textual.command import CommandList
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets._footer import FooterKey
 
 from extgw_tui.app import ExtgwApp
 from extgw_tui.models import PARENT_GUARDIAN, PUPIL, ExternalUser, Licence, LicenceType, Pupil
@@ -213,7 +212,7 @@ async def test_footer_shows_the_main_keys_at_80_columns(logins):
     app = ExtgwApp(logins.url)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_over_users(app, pilot)
-        keys = {key.action: key for key in screen.query_one(Footer).query(FooterKey)}
+        keys = {key.action: key for key in screen.query_one(Footer).query("FooterKey")}
         palette = keys["command_palette"].region
         for action in ("back", "step(-1)", "step(1)", "cycle_period", "refresh", "help"):
             region = keys[action].region

@@ -80,6 +80,8 @@ class BarChart(PlotextPlot):
         plain = self.plain
         self.theme = "clear" if plain else "auto"
         self.plt.clear_data()
+        if plain:  # before the bars: plotext gives a bar of "default" colour the theme's first
+            self.plt.theme("clear")  # colour, and a render before this one left "auto" set
         background = Color.parse(self.app.theme_variables["background"]).rgb
         colours = None if plain else self.colours()
         bar_chart.draw(
