@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 DISTRIBUTION = "extgw-tui"
@@ -12,6 +10,9 @@ DISTRIBUTION = "extgw-tui"
 def _version(distribution: str = DISTRIBUTION) -> str:
     """pyproject.toml's version: from the installed metadata, or read from pyproject.toml itself
     when running from a source checkout that was never installed."""
+    import tomllib
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(distribution)
     except PackageNotFoundError:
@@ -23,4 +24,9 @@ def _version(distribution: str = DISTRIBUTION) -> str:
             return "unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> str:
+    """`__version__`, looked up when first asked for: reading the installed metadata costs
+    ~35 ms, which every start would otherwise pay before the first frame."""
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

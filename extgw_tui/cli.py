@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from extgw_tui import __version__, settings
+import extgw_tui
+from extgw_tui import settings
 from extgw_tui.errors import DatabaseProblem, ExtgwError
 from extgw_tui.exit_codes import (
     EXIT_BUG,
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
     from extgw_tui.app import ExtgwApp
 
 DEMO_SIZES = ("small", "large", "huge")  # huge: PostgreSQL only (demo --db URL)
+
+
+class _VersionAction(argparse.Action):
+    """--version: the version is read only when asked for (extgw_tui.__version__ is lazy)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"extgw-tui {extgw_tui.__version__}")  # on stdout, as argparse's own action
+        parser.exit()
 
 
 def _common(parser: argparse.ArgumentParser, default) -> None:
@@ -78,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Administer External Gateway users: search, allow/deny, email, export, "
         "statistics and review. With no command, opens the terminal app.",
     )
-    parser.add_argument("--version", action="version", version=f"extgw-tui {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version")
     _common(parser, None)
     parser.add_argument(
         "--no-mouse",
