@@ -5,8 +5,11 @@ branches of the search on their indexes (an unindexed LOWER(form) made the whole
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
-from extgw_tui.db import PUPIL_SORT_INDEXES, is_sqlite
+from schema_files import schema_2_copy
+
+from extgw_tui.db import PUPIL_SORT_INDEXES, is_sqlite, open_database
 from extgw_tui.models import Pupil, database
 from extgw_tui.services import pupils
 
@@ -54,6 +57,14 @@ def page_query(sort: str, roll: str, term: str | None = None):
 def test_every_sort_index_exists_on_both_backends(db) -> None:
     names = {index.name for index in database.get_indexes("pupil")}
     assert set(PUPIL_SORT_INDEXES) <= names
+
+
+def test_a_file_from_the_last_release_gains_them_when_opened(tmp_path: Path) -> None:
+    handle = open_database(schema_2_copy(tmp_path))
+    try:
+        assert set(PUPIL_SORT_INDEXES) <= {index.name for index in database.get_indexes("pupil")}
+    finally:
+        handle.close()
 
 
 def test_deep_pages_of_each_sort_walk_an_index_on_sqlite(db) -> None:
