@@ -7,11 +7,12 @@ import logging
 from datetime import timedelta
 
 import pytest
-from conftest import open_database_raw
+from conftest import open_database_raw, sqlite_url
 from schema_files import schema_2_copy
 
 from extgw_tui.db import open_database
 from extgw_tui.models import (
+    ALL_MODELS,
     SCHEMA_VERSION,
     Attempt,
     Contact,
@@ -99,6 +100,16 @@ def _assert_migrated_schema_2_content() -> None:
     assert ExternalUser.select().where(live_user()).count() == 7
 
 
+def _schema(handle) -> dict[str, tuple[set[str], set[tuple[str, ...]]]]:
+    """Each model's table: its columns and the column lists of its indexes."""
+    found = {}
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        columns = {c.name for c in handle.get_columns(table)}
+        found[table] = (columns, {tuple(i.columns) for i in handle.get_indexes(table)})
+    return found
+
+
 def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
     url = schema_2_copy(tmp_path)
     handle = open_database(url)
@@ -108,8 +119,15 @@ def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
         columns = {c.name: c for c in handle.get_columns("external_user")}
         assert not columns["forename_key"].null  # NOT NULL as on a new database
         assert columns["deleted_at"].null
+        migrated = _schema(handle)
     finally:
         handle.close()
+    (tmp_path / "new").mkdir()
+    fresh = open_database(sqlite_url(tmp_path / "new"))  # what this release makes anew
+    try:
+        assert migrated == _schema(fresh)  # every table, column and index, nothing missing
+    finally:
+        fresh.close()
     handle = open_database(url)  # opening again changes nothing
     assert SchemaInfo.get().version == 3
     handle.close()
