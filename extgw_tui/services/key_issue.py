@@ -226,6 +226,7 @@ def _write_in_child(
             about=about,
             should_cancel=stop.is_set,
             expected_rows=expected_rows,
+            plain_rows=True,  # key_letters.letter_row: text and whole numbers only
         )
     except ExtgwError as exc:
         result = exc
