@@ -11,6 +11,7 @@ from extgw_tui.db import is_sqlite
 from extgw_tui.escapes import escape_controls
 from extgw_tui.models import AuditEvent, Batch, now
 from extgw_tui.services import schools
+from extgw_tui.services.chunks import pg_array
 
 _admin: str | None = None
 
@@ -168,8 +169,8 @@ def _insert_arrays(rows: list[tuple], school: str | None) -> None:
             note,
             batch,
             school,
-            [row[3] for row in rows],
-            [row[4] for row in rows],
-            [row[8] for row in rows],
+            pg_array(row[3] for row in rows),
+            pg_array(row[4] for row in rows),
+            pg_array(row[8] for row in rows),
         ],
     )
