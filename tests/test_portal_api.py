@@ -24,6 +24,7 @@ from extgw_tui.models import (
     OutboxMessage,
     PortalSession,
     Pupil,
+    database,
 )
 from extgw_tui.portal_api.app import ROUTES
 from extgw_tui.portal_api.openapi import REQUEST_FIELDS, document
@@ -270,6 +271,38 @@ def test_failed_logins_are_limited_the_same_for_every_address(server):
     # another account is not affected
     other = holder("other@home.example")
     assert login(server, other.email).status_code == 200
+
+
+def _answer(response: httpx.Response) -> tuple:
+    headers = {k: v for k, v in response.headers.items() if k not in ("x-request-id", "date")}
+    return response.status_code, headers, response.content
+
+
+def test_a_limit_remembered_in_memory_answers_as_the_route_does(server, db_url):
+    """Once the database said "limited", the refusal comes before routing (refusal.py): the
+    same status, headers and bytes as the route's, for a real and an unknown address alike;
+    a body the route would refuse is still refused in the route's words; and no query is
+    made (on PostgreSQL a lock on the tables a login reads does not hold it up)."""
+    real = holder()
+    answers = []
+    for email in (real.email, "nobody@home.example"):
+        for _ in range(10):
+            login(server, email, "wrong password")
+        from_route = login(server, email, "wrong password")  # the database said "limited"
+        from_memory = login(server, email, "wrong password")
+        assert from_route.status_code == 429
+        assert _answer(from_memory) == _answer(from_route)
+        answers.append(_answer(from_memory))
+        if db_url.startswith("postgres"):
+            with database.atomic():
+                database.execute_sql(
+                    "LOCK TABLE setting, attempt, external_user IN ACCESS EXCLUSIVE MODE"
+                )
+                assert _answer(login(server, email, timeout=5)) == answers[-1]
+        bad = server.post("/api/login", json={"email": email, "password": 5})
+        assert bad.status_code == 400
+        assert one_line_error(bad) == "The field 'password' must be a string."
+    assert answers[0] == answers[1]
 
 
 BAD_BODIES = [

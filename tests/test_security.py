@@ -20,12 +20,12 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from argon2 import Type, extract_parameters
+from argon2 import PasswordHasher, Type, extract_parameters
 
 from extgw_tui.cli import main
 from extgw_tui.logs import setup_logging
 from extgw_tui.models import AuditEvent, ExternalUser, OutboxMessage
-from extgw_tui.services import access, mail, portal
+from extgw_tui.services import access, mail, portal, portal_login
 from extgw_tui.services.passwords import DUMMY_HASH, hash_password, needs_rehash
 
 PASSWORD = "Corr3ct-Horse-Battery"
@@ -95,6 +95,25 @@ def test_argon2id_at_or_above_owasp(sqlite_db):
         for memory, iterations in OWASP_ARGON2ID
     ), params
     assert params.salt_len >= 16 and params.hash_len >= 32
+
+
+def test_an_older_hash_still_logs_in_and_is_rehashed_at_that_login(sqlite_db):
+    """Release 0.1.0 hashed with t=3, p=4: those accounts keep working and move to the
+    current parameters at their next successful portal login (not at a failed one)."""
+    user = portal.register("old@example.org", PASSWORD, surname="Old")
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID)
+    old_hash = old.hash(PASSWORD)
+    assert needs_rehash(old_hash)
+    ExternalUser.update(password_hash=old_hash).where(ExternalUser.id == user.id).execute()
+
+    assert portal_login.login("old@example.org", "wrong-" + PASSWORD, "192.0.2.1").token is None
+    assert ExternalUser.get_by_id(user.id).password_hash == old_hash
+
+    assert portal_login.login("old@example.org", PASSWORD, "192.0.2.1").token is not None
+    stored = ExternalUser.get_by_id(user.id).password_hash
+    assert stored != old_hash and not needs_rehash(stored)
+    assert extract_parameters(stored) == extract_parameters(hash_password("x" * 12))
+    assert portal.authenticate("old@example.org", PASSWORD) is not None
 
 
 def _log_text() -> str:

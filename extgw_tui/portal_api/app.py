@@ -29,6 +29,7 @@ from extgw_tui.portal_api.errors import ApiError, error_response
 from extgw_tui.portal_api.guard import Guard
 from extgw_tui.portal_api.openapi import document
 from extgw_tui.portal_api.pool import Pools
+from extgw_tui.portal_api.refusal import LimitedLogins
 from extgw_tui.services import audit, mail, portal, portal_sessions, schools
 
 #: Seconds between two clean-ups of ended sessions and used reset codes.
@@ -115,6 +116,7 @@ def create_app() -> Starlette:
                 max_age=600,
             )
         )
+    middleware.append(Middleware(LimitedLogins))  # innermost: its 429 gets every header
     return Starlette(
         routes=[*ROUTES, Route("/api/openapi.json", openapi, methods=["GET"])],
         middleware=middleware,

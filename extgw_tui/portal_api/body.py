@@ -72,10 +72,17 @@ def _check(field: Field, value: object) -> str:
 
 async def read_json(request: Request, *fields: Field) -> dict[str, str]:
     """The body's fields, checked; ApiError (415, 400) for anything else."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
+    if not is_json(request.headers.get("content-type", "")):
         raise ApiError(415, "Send the body as JSON (Content-Type: application/json).")
-    raw = await request.body()
+    return parse_json(await request.body(), *fields)
+
+
+def is_json(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def parse_json(raw: bytes, *fields: Field) -> dict[str, str]:
+    """read_json's checks on a body already read (portal_api/refusal.py reads it itself)."""
     try:
         text = raw.decode("utf-8")
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)

@@ -26,6 +26,8 @@ LOGIN_REFUSED = "The email address or password is not right."
 PASSWORD_REFUSED = "The password is not right."
 NOT_SIGNED_IN = "Please log in."
 TOO_MANY = "Too many attempts; please wait a while and try again."
+#: Sent with TOO_MANY: the longest limit window (15 minutes) is how long to wait at most.
+TOO_MANY_HEADERS = {"Retry-After": "900"}
 RESET_SENT = (
     "If that address belongs to an account, a message with a reset code is on its way; "
     "the code works once, within one hour."

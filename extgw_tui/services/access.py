@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import CTE, JOIN, fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.models import ExternalUser, database, live_user
 from extgw_tui.services import audit
-from extgw_tui.services.chunks import chunked, unique_ids
+from extgw_tui.services.chunks import any_of, id_in, unique_ids
 from extgw_tui.text import plural
 
 U = ExternalUser
@@ -67,11 +67,10 @@ def preview(user_ids: Iterable[int], allowed: bool) -> AccessPreview:
     """Count, in SQL, how many of the accounts already have that access or no longer exist."""
     ids = unique_ids(user_ids)
     live = already = 0
-    for part in chunked(ids):
-        live_in = U.id.in_(part) & live_user()
+    for chosen in id_in(U.id, ids):
         row = (
             U.select(fn.COUNT(U.id), fn.COUNT(U.id).filter(U.access_allowed == allowed))
-            .where(live_in)
+            .where(chosen & live_user())
             .tuples()
             .first()
         )
@@ -90,20 +89,8 @@ def set_access(user_ids: Iterable[int], allowed: bool, *, reason: str = "") -> A
     action = "access.allow" if allowed else "access.deny"
     batch = ""
     with database.atomic():
-        to_change: list[tuple[int, str]] = []
-        found: set[int] = set()
-        for part in chunked(ids):
-            query = U.select(U.id, U.email, U.access_allowed).where(U.id.in_(part) & live_user())
-            if not is_sqlite():  # PostgreSQL: lock in id order, so a concurrent change waits
-                query = query.order_by(U.id).for_update()
-            rows = query.tuples()
-            for user_id, email, current in rows:
-                found.add(user_id)
-                if bool(current) != allowed:
-                    to_change.append((user_id, email))
-        change_ids = [user_id for user_id, _ in to_change]
-        for part in chunked(change_ids):
-            U.update(access_allowed=allowed).where(U.id.in_(part)).execute()
+        change = _change_sqlite if is_sqlite() else _change_postgresql
+        found, to_change = change(ids, allowed)
         if to_change:
             batch = audit.new_batch()
             audit.record_many(action, to_change, detail=reason, batch=batch, undoable=True)
@@ -115,3 +102,56 @@ def set_access(user_ids: Iterable[int], allowed: bool, *, reason: str = "") -> A
         missing=missing,
         batch=batch,
     )
+
+
+def _change_sqlite(ids: list[int], allowed: bool) -> tuple[set[int], list[tuple[int, str]]]:
+    """(live accounts among ids, the (id, email) changed in id order), in IN lists of CHUNK:
+    SQLite's transaction already holds the only write lock."""
+    to_change: list[tuple[int, str]] = []
+    found: set[int] = set()
+    for chosen in id_in(U.id, ids):
+        query = U.select(U.id, U.email, U.access_allowed).where(chosen & live_user())
+        for user_id, email, current in query.tuples():
+            found.add(user_id)
+            if bool(current) != allowed:
+                to_change.append((user_id, email))
+    for chosen in id_in(U.id, [user_id for user_id, _ in to_change]):
+        U.update(access_allowed=allowed).where(chosen).execute()
+    return found, to_change
+
+
+def _change_postgresql(ids: list[int], allowed: bool) -> tuple[set[int], list[tuple[int, str]]]:
+    """The same in one statement, the ids sent once as an array: the live accounts among
+    them locked in id order (so a concurrent change of the same accounts waits instead of
+    deadlocking, and is not counted twice), the ones that differ updated, and every locked
+    id returned with the email of those that changed."""
+    if not ids:
+        return set(), []
+    chosen = (
+        U.select(U.id, U.access_allowed)
+        .where(any_of(U.id, ids) & live_user())
+        .order_by(U.id)
+        .for_update()
+        .cte("chosen")
+    )
+    update = (
+        U.update(access_allowed=allowed)
+        .from_(chosen)
+        .where((U.id == chosen.c.id) & (chosen.c.access_allowed != allowed))
+        .returning(U.id, U.email)
+    )
+    changed = CTE("changed", update)
+    rows = (
+        chosen.select_from(chosen.c.id, changed.c.email)
+        .join(changed, JOIN.LEFT_OUTER, on=changed.c.id == chosen.c.id)
+        .with_cte(chosen, changed)
+        .bind(database)
+        .tuples()
+    )
+    found: set[int] = set()
+    to_change: list[tuple[int, str]] = []
+    for user_id, email in rows:
+        found.add(user_id)
+        if email is not None:  # email is NOT NULL: a row of `changed`
+            to_change.append((user_id, email))
+    return found, sorted(to_change)

@@ -28,7 +28,7 @@ from extgw_tui.models import (
     live_user,
 )
 from extgw_tui.services import audit
-from extgw_tui.services.chunks import chunked
+from extgw_tui.services.chunks import id_in
 
 U, A, BL = ExternalUser, AuditEvent, BatchLicence
 
@@ -282,11 +282,11 @@ def _apply(batch: Batch, new: str, plan: UndoPlan) -> int:
     ids = [user_id for user_id, _ in targets]
     if batch.action == "account.delete":
         _restore_licences(batch, _restorable_accounts(batch))  # while they are still deleted
-        for part in chunked(ids):
-            U.update(deleted_at=None).where(U.id.in_(part)).execute()
+        for chosen in id_in(U.id, ids):
+            U.update(deleted_at=None).where(chosen).execute()
     else:
-        for part in chunked(ids):
-            U.update(access_allowed=batch.action == "access.deny").where(U.id.in_(part)).execute()
+        for chosen in id_in(U.id, ids):
+            U.update(access_allowed=batch.action == "access.deny").where(chosen).execute()
     audit.record_many(action, targets, detail=detail, batch=new, undoes=batch.id)
     return len(ids)
 
