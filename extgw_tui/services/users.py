@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -97,10 +98,19 @@ class Window(list):
     total: int | None = None
 
 
-#: Up to this many matches (the part of the result not planned by the surname index), a page
-#: is sorted from the matches themselves; beyond, the matches are dense enough to walk the
-#: sort order's index and stop at the page's end.
+#: The least number of matches (of the part not planned by the surname index) that is always
+#: sorted from the matches themselves rather than walked in the sort order (few_limit).
 FEW = 2_000
+
+
+def few_limit(end: int) -> int:
+    """Up to how many matches a page ending at row `end` is sorted from the matches rather than
+    walked in the sort order, stopping at the page's end. Evenly spread matches make the walk
+    cheaper from about sqrt(end x accounts); twice that allows for matches that cluster in the
+    sort order (an address fragment that is a surname's: "ewis" sits among the Lewises), where
+    a walk reads everything before them."""
+    accounts = U.select(fn.MAX(U.id)).scalar() or 0  # the newest id: an index's last entry
+    return max(FEW, int(2 * math.sqrt(end * accounts)))
 
 
 #: What a page selects: a UserRow's columns.
@@ -179,7 +189,7 @@ def search_users(
 
     Free text is planned in parts (filters.TextParts), each counted by its own indexes: the
     surname prefix, which the surname index serves in order, and the others (forenames,
-    email, IDs) less those. Up to FEW others are sorted from their index lookups; more are
+    email, IDs) less those. Up to few_limit() others are sorted from their index lookups; more are
     dense enough to walk the sort order and stop at the page's end. The page is the merge of
     the parts' first rows, and carries the result's total (Window.total)."""
     offset, limit = max(offset, 0), max(limit, 0)
@@ -198,7 +208,7 @@ def search_users(
         total += _count(base & text.surname)
     if text.others() is not None:
         found = _count_others(base, text, plain=parts.filters is None)
-        few = found <= FEW
+        few = found <= few_limit(end)
         queries.append(_part(_others(base, text, scan=not few), keys, descending, end, few))
         total += found
     window = Window(_page(queries, keys, descending, offset, limit))
