@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import partial
 
-from textual import events
+from textual import events, on
 from textual.app import InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.filter import LineFilter, Monochrome, NoColor
@@ -32,12 +32,12 @@ from extgw_tui.resources import stylesheet
 from extgw_tui.screens.confirm import ConfirmModal
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.screens.help import HelpScreen, screen_actions
-from extgw_tui.screens.school_picker import SchoolPickerScreen
 from extgw_tui.services import audit, schools
 from extgw_tui.services.schools import School
 from extgw_tui.textual_private import ErrorFunnelApp, keep_for_pilot
 from extgw_tui.widgets.control_filter import DropControlCharacters
 from extgw_tui.widgets.dbwork import db_work, error_message, is_expected
+from extgw_tui.widgets.paged_table import PagedTable
 
 #: Names older Textual releases used, still accepted by --theme.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
@@ -80,6 +80,7 @@ class ExtgwApp(ErrorFunnelApp):
             self._show_school(db_url)
         self.theme_name = theme_name
         self._asking_to_quit = False
+        self._purge_pending = False  # the start-up purge waits for the first rows
         #: config.toml's [keys] in force (binding id -> keys); the help reads it too
         self.key_overrides: dict[str, str] = {}
         self._drop_controls = DropControlCharacters()
@@ -102,9 +103,15 @@ class ExtgwApp(ErrorFunnelApp):
         self._notify_config_warnings()
         self._apply_config_keys()
         if self.db_url is None:
-            self.push_screen(SchoolPickerScreen(schools.configured()), self._open_school)
+            self._ask_school()
             return
         self._open_main()
+
+    def _ask_school(self) -> None:
+        """The picker of config.toml's schools (imported here: most seats have one school)."""
+        from extgw_tui.screens.school_picker import SchoolPickerScreen
+
+        self.push_screen(SchoolPickerScreen(schools.configured()), self._open_school)
 
     def _show_school(self, db_url: str) -> None:
         """The header's subtitle: the school in force first (several schools), the database, the
@@ -124,7 +131,7 @@ class ExtgwApp(ErrorFunnelApp):
             open_database(school.database)
         except Exception as exc:  # one sentence (logged when unexpected), then ask again
             self.notify(error_message(exc), severity="error", timeout=10)
-            self.push_screen(SchoolPickerScreen(schools.configured()), self._open_school)
+            self._ask_school()
             return
         schools.set_current(school)
         self.db_url = school.database
@@ -138,13 +145,20 @@ class ExtgwApp(ErrorFunnelApp):
             open_database(self.db_url)
         from extgw_tui.screens.users import UsersScreen
 
-        main = UsersScreen()
-        self.push_screen(main)
-        self._purge_deleted_accounts(main)
+        self._purge_pending = True  # once the list shows: see _purge_once_listed
+        self.push_screen(UsersScreen())
+
+    @on(PagedTable.Loaded, "#users-table")
+    def _purge_once_listed(self, event: PagedTable.Loaded) -> None:
+        """The first rows are in the list: purge once they are drawn, so the purge's worker
+        never competes with the first page and its frame (start-up is measured to it)."""
+        if self._purge_pending:
+            self._purge_pending = False
+            self.call_after_refresh(self._purge_deleted_accounts, event.control.screen)
 
     def _purge_deleted_accounts(self, screen: Screen) -> None:
-        """Purge the accounts deleted longer ago than the retention period, in a worker beside
-        the first page (services/purge.py); a bad retention setting is a warning."""
+        """Purge the accounts deleted longer ago than the retention period, in a worker
+        (services/purge.py); a bad retention setting is a warning."""
         from extgw_tui.services import purge
 
         def done(result: purge.PurgeResult) -> None:

@@ -13,8 +13,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import parse as parse_url
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 from playhouse.shortcuts import ReconnectMixin
 
 from extgw_tui.errors import DatabaseProblem
@@ -118,6 +116,8 @@ def _add_column(db: peewee.Database, table: str, field: peewee.Field) -> None:
     DROP would cascade to the rows that reference it)."""
     default = field.default
     if field.null or not isinstance(default, str | bool | int | float):
+        from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate  # rare
+
         migrator = SqliteMigrator(db) if is_sqlite(db) else PostgresqlMigrator(db)
         operations = [migrator.alter_add_column(table, field.column_name, field)]
         if default is not None:
@@ -242,6 +242,9 @@ def make_database(url: str) -> peewee.Database:
             lock_type="IMMEDIATE",
         )
     if url.startswith(("postgres:", "postgresql:")):
+        # imported here: db_url loads every playhouse backend (MySQL, CockroachDB, pools...)
+        from playhouse.db_url import parse as parse_url
+
         try:
             # a write blocked by another session fails after BUSY_TIMEOUT, as on SQLite
             options = f"-c lock_timeout={BUSY_TIMEOUT * 1000} "
@@ -263,9 +266,10 @@ def open_database(url: str) -> peewee.Database:
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-        with _one_opener_at_a_time(db):
-            _ensure_schema(db)
-            create_backend_indexes(db)  # a later grant of pg_trgm takes effect on the next start
+        if not _up_to_date(db):
+            with _one_opener_at_a_time(db):
+                _ensure_schema(db)
+                create_backend_indexes(db)  # a later grant of pg_trgm: on the next start
     except DatabaseProblem:
         db.close()
         raise
@@ -289,6 +293,27 @@ def _one_opener_at_a_time(db: peewee.Database) -> Iterator[None]:
     with db.atomic():
         db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('extgw-tui schema'))")
         yield
+
+
+def _up_to_date(db: peewee.Database) -> bool:
+    """PostgreSQL: the schema is this release's and every backend index is there, read from the
+    catalogue in two queries, so an open needs no lock and no DDL. CREATE INDEX IF NOT EXISTS
+    takes its table's SHARE lock before it sees the index exists: on every start it would wait
+    for (and hold up) another session writing users or pupils. SQLite: always False (its checks
+    are cheap and its write lock already serialises openers)."""
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        return False
+    table = SchemaInfo._meta.table_name
+    names = backend_index_names(postgres=True)
+    have_table, indexes = db.execute_sql(
+        "SELECT to_regclass(%s) IS NOT NULL, (SELECT count(*) FROM pg_indexes "
+        "WHERE schemaname = current_schema() AND indexname = ANY(%s))",
+        (f'"{table}"', names),
+    ).fetchone()
+    if not have_table or indexes != len(names):
+        return False
+    row = SchemaInfo.select(SchemaInfo.version).first()
+    return row is not None and row.version == SCHEMA_VERSION
 
 
 def _ensure_schema(db: peewee.Database) -> None:
@@ -338,6 +363,32 @@ USER_SEARCH_INDEXES = {
 }
 
 
+#: PostgreSQL's text_pattern_ops indexes (LIKE 'prefix%' under a non-C collation): (table, column).
+PATTERN_INDEXES = (
+    ("external_user", "surname_key"),
+    ("external_user", "forename_key"),
+    ("external_user", "email_key"),
+    ("pupil", "surname_key"),
+    ("pupil", "forename_key"),
+    ("pupil", "admission_number"),
+    ("pupil", "upn"),
+)
+#: PostgreSQL's trigram index for "email contains" (needs the pg_trgm extension).
+TRIGRAM_INDEX = "external_user_email_trigram"
+
+
+def _pattern_index_name(table: str, column: str) -> str:
+    return f"{table}_{column.removesuffix('_key')}_pattern"
+
+
+def backend_index_names(*, postgres: bool) -> list[str]:
+    """The names create_backend_indexes makes (on PostgreSQL, with pg_trgm allowed)."""
+    names = list(PUPIL_SORT_INDEXES) + list(USER_SEARCH_INDEXES)
+    if postgres:
+        names += [_pattern_index_name(t, c) for t, c in PATTERN_INDEXES] + [TRIGRAM_INDEX]
+    return names
+
+
 def create_backend_indexes(db: peewee.Database) -> None:
     """The indexes a peewee model cannot declare, made on every open (IF NOT EXISTS is cheap,
     and a database made before them gains them): the pupil sort orders and the account
@@ -359,16 +410,8 @@ def create_backend_indexes(db: peewee.Database) -> None:
     if not postgres:
         _create_email_trigram(db)
         return
-    for table, column in (
-        ("external_user", "surname_key"),
-        ("external_user", "forename_key"),
-        ("external_user", "email_key"),
-        ("pupil", "surname_key"),
-        ("pupil", "forename_key"),
-        ("pupil", "admission_number"),
-        ("pupil", "upn"),
-    ):
-        name = f"{table}_{column.removesuffix('_key')}_pattern"
+    for table, column in PATTERN_INDEXES:
+        name = _pattern_index_name(table, column)
         db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column} text_pattern_ops)")
     try:
         with db.atomic():  # a savepoint: a refusal must not spoil the migration around it
@@ -382,7 +425,7 @@ def create_backend_indexes(db: peewee.Database) -> None:
         )
         return
     db.execute_sql(
-        "CREATE INDEX IF NOT EXISTS external_user_email_trigram "
+        f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} "
         "ON external_user USING gin (email_key gin_trgm_ops)"
     )
 

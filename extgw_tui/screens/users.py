@@ -215,11 +215,16 @@ class UsersScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.focus()
         self._query()  # the totals follow the first rows, so as not to hold them up
-        self._started = True
 
     def on_screen_resume(self) -> None:
-        if self._started and not self._asking:  # back from a dialog or screen: another admin
-            self.action_refresh()  # may have changed data meanwhile
+        """Back from a dialog or screen: another admin may have changed data meanwhile.
+
+        The first resume is the screen being shown for the first time: on_mount's query is
+        already on its way, and a second one would hold up the first rows."""
+        if not self._started:
+            self._started = True
+        elif not self._asking:
+            self.action_refresh()
 
     # ----- search, totals and the status line ---------------------------------------------
 

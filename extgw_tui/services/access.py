@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import CTE, JOIN, fn
+from peewee import fn
 
 from extgw_tui.db import is_sqlite
 from extgw_tui.models import ExternalUser, database, live_user
@@ -121,37 +121,29 @@ def _change_sqlite(ids: list[int], allowed: bool) -> tuple[set[int], list[tuple[
 
 
 def _change_postgresql(ids: list[int], allowed: bool) -> tuple[set[int], list[tuple[int, str]]]:
-    """The same in one statement, the ids sent once as an array: the live accounts among
-    them locked in id order (so a concurrent change of the same accounts waits instead of
-    deadlocking, and is not counted twice), the ones that differ updated, and every locked
-    id returned with the email of those that changed."""
+    """The same in two statements, each sending its ids once as an array: lock the live
+    accounts among them in id order (so a concurrent change of the same accounts waits
+    instead of deadlocking, and is not counted twice), then update those that differ.
+
+    Two statements rather than one CTE: the UPDATE then reads its rows in table order through
+    the id array (a CTE's UPDATE walks a hash join, in random order); same speed within noise.
+    """
     if not ids:
         return set(), []
-    chosen = (
+    locked = (
         U.select(U.id, U.access_allowed)
         .where(any_of(U.id, ids) & live_user())
         .order_by(U.id)
         .for_update()
-        .cte("chosen")
-    )
-    update = (
-        U.update(access_allowed=allowed)
-        .from_(chosen)
-        .where((U.id == chosen.c.id) & (chosen.c.access_allowed != allowed))
-        .returning(U.id, U.email)
-    )
-    changed = CTE("changed", update)
-    rows = (
-        chosen.select_from(chosen.c.id, changed.c.email)
-        .join(changed, JOIN.LEFT_OUTER, on=changed.c.id == chosen.c.id)
-        .with_cte(chosen, changed)
-        .bind(database)
         .tuples()
     )
     found: set[int] = set()
-    to_change: list[tuple[int, str]] = []
-    for user_id, email in rows:
+    change: list[int] = []
+    for user_id, current in locked:
         found.add(user_id)
-        if email is not None:  # email is NOT NULL: a row of `changed`
-            to_change.append((user_id, email))
-    return found, sorted(to_change)
+        if current != allowed:
+            change.append(user_id)
+    if not change:
+        return found, []
+    update = U.update(access_allowed=allowed).where(any_of(U.id, change)).returning(U.id, U.email)
+    return found, sorted(update.tuples().execute())

@@ -21,7 +21,6 @@ from peewee import SQL, Expression, Field, fn
 from extgw_tui.db import EMAIL_TRIGRAM, byte_ordered, has_email_trigram, is_sqlite
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LicenceType, Pupil, name_key, now, text_key
-from extgw_tui.services import mail
 
 U = ExternalUser
 
@@ -358,6 +357,9 @@ def _ids(value: str) -> Expression:
 
 def _email(value: str) -> Expression:
     if value.lower() == "bouncing":
+        # imported here: mail brings email_validator and smtplib, a tenth of the app's start-up
+        from extgw_tui.services import mail
+
         return mail.bouncing()
     return email_contains(text_key(value)[:MAX_TERM])
 
