@@ -67,13 +67,14 @@ WINDOW_AT_80x24 = 3 * 24
 
 
 def search_query(terms: list[str]) -> dict:
-    """The query alone, as the table issues it for a new search (PagedTable._load from the top):
-    the first window, and the COUNT only when the window came back full."""
+    """The query alone, as the table issues it for a new search (Pager's Request.run from the
+    top): the first window, and the COUNT only when the window came back full and the search
+    did not count the result on the way (Window.total)."""
     from extgw_tui.services import users
 
     def one(term: str) -> None:
         rows = users.search_users(term, offset=0, limit=WINDOW_AT_80x24)
-        if len(rows) == WINDOW_AT_80x24:
+        if len(rows) == WINDOW_AT_80x24 and rows.total is None:
             users.count_users(term)
 
     for term in terms[:5]:  # warm the page cache, as an app that has been open a while

@@ -355,6 +355,13 @@ PUPIL_SORT_INDEXES = {
     "pupil_form_folded": "lower(form)",
 }
 
+#: Counts of the account search's parts read from an index alone (services/users): a forename
+#: or address prefix, less the surname's matches and deleted accounts, at any size.
+USER_SEARCH_INDEXES = {
+    "external_user_forename_cover": "forename_key, surname_key, deleted_at",
+    "external_user_email_cover": "email_key, forename_key, surname_key, deleted_at",
+}
+
 
 #: PostgreSQL's text_pattern_ops indexes (LIKE 'prefix%' under a non-C collation): (table, column).
 PATTERN_INDEXES = (
@@ -376,7 +383,7 @@ def _pattern_index_name(table: str, column: str) -> str:
 
 def backend_index_names(*, postgres: bool) -> list[str]:
     """The names create_backend_indexes makes (on PostgreSQL, with pg_trgm allowed)."""
-    names = list(PUPIL_SORT_INDEXES)
+    names = list(PUPIL_SORT_INDEXES) + list(USER_SEARCH_INDEXES)
     if postgres:
         names += [_pattern_index_name(t, c) for t, c in PATTERN_INDEXES] + [TRIGRAM_INDEX]
     return names
@@ -384,9 +391,11 @@ def backend_index_names(*, postgres: bool) -> list[str]:
 
 def create_backend_indexes(db: peewee.Database) -> None:
     """The indexes a peewee model cannot declare, made on every open (IF NOT EXISTS is cheap,
-    and a database made before them gains them): the pupil sort orders on both backends; on
+    and a database made before them gains them): the pupil sort orders and the account
+    search's covering indexes on both backends; on
     PostgreSQL also pattern-ops indexes for LIKE 'prefix%' under a non-C collation, and a
-    trigram index for the "email contains" search (LIKE '%term%'), which no B-tree serves.
+    trigram index for the "email contains" search (LIKE '%term%'), which no B-tree serves; on
+    SQLite the same search's FTS5 trigram index (_create_email_trigram).
 
     pg_trgm ships with PostgreSQL, but creating an extension needs the database's owner (or a
     superuser): where the role may not, searches still work, scanning the table, and the log
@@ -396,7 +405,10 @@ def create_backend_indexes(db: peewee.Database) -> None:
     for name, columns in PUPIL_SORT_INDEXES.items():
         columns = columns.format(nulls="NULLS FIRST" if postgres else "")
         db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON pupil ({columns})")
+    for name, columns in USER_SEARCH_INDEXES.items():
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON external_user ({columns})")
     if not postgres:
+        _create_email_trigram(db)
         return
     for table, column in PATTERN_INDEXES:
         name = _pattern_index_name(table, column)
@@ -416,6 +428,73 @@ def create_backend_indexes(db: peewee.Database) -> None:
         f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} "
         "ON external_user USING gin (email_key gin_trgm_ops)"
     )
+
+
+#: SQLite's index for "email contains": an FTS5 table of trigrams of external_user.email_key
+#: (external content: it stores no copy of the addresses), kept by triggers.
+EMAIL_TRIGRAM = "external_user_email_trigram"
+
+_EMAIL_TRIGRAM_SQL = (
+    f"CREATE VIRTUAL TABLE {EMAIL_TRIGRAM} USING fts5(email_key, content='external_user', "
+    "content_rowid='id', tokenize='trigram', detail='full')",
+    f"CREATE TRIGGER {EMAIL_TRIGRAM}_insert AFTER INSERT ON external_user BEGIN "
+    f"INSERT INTO {EMAIL_TRIGRAM}(rowid, email_key) VALUES (new.id, new.email_key); END",
+    f"CREATE TRIGGER {EMAIL_TRIGRAM}_delete AFTER DELETE ON external_user BEGIN "
+    f"INSERT INTO {EMAIL_TRIGRAM}({EMAIL_TRIGRAM}, rowid, email_key) "
+    "VALUES ('delete', old.id, old.email_key); END",
+    f"CREATE TRIGGER {EMAIL_TRIGRAM}_update AFTER UPDATE OF email_key ON external_user BEGIN "
+    f"INSERT INTO {EMAIL_TRIGRAM}({EMAIL_TRIGRAM}, rowid, email_key) "
+    "VALUES ('delete', old.id, old.email_key); "
+    f"INSERT INTO {EMAIL_TRIGRAM}(rowid, email_key) VALUES (new.id, new.email_key); END",
+    f"INSERT INTO {EMAIL_TRIGRAM}({EMAIL_TRIGRAM}) VALUES ('rebuild')",
+)
+
+
+def _create_email_trigram(db: peewee.Database) -> None:
+    """Create (once) and fill SQLite's email trigram index. A build of SQLite without FTS5's
+    trigram tokenizer (before 3.34) keeps searching by scanning, and the log says so."""
+    if has_email_trigram(db):
+        return
+    try:
+        with db.atomic():
+            for statement in _EMAIL_TRIGRAM_SQL:
+                db.execute_sql(statement)
+    except peewee.OperationalError as exc:
+        log.warning(
+            "This SQLite (%s) cannot make an FTS5 trigram index (%s): email searches will scan "
+            "the accounts table.",
+            sqlite3.sqlite_version,
+            describe(exc),
+        )
+    db.__dict__.pop("has_email_trigram", None)
+
+
+def has_email_trigram(db: peewee.Database | None = None) -> bool:
+    """Whether the SQLite database has the email trigram index (remembered per connection
+    object: it is made once and never dropped)."""
+    db = db or database.obj
+    if "has_email_trigram" not in db.__dict__:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        found = db.execute_sql(query, (EMAIL_TRIGRAM,)).fetchone() is not None
+        db.__dict__["has_email_trigram"] = found
+    return db.__dict__["has_email_trigram"]
+
+
+def byte_ordered(db: peewee.Database | None = None) -> bool:
+    """Whether text compares byte by byte (SQLite's binary collation; PostgreSQL's "C" and
+    "C.UTF-8"), so a range `key <= x < next(key)` is exactly "x starts with key" (remembered
+    per connection object: a database's collation never changes)."""
+    db = db or database.obj
+    if "byte_ordered" not in db.__dict__:
+        collation = "C"
+        if isinstance(db, peewee.PostgresqlDatabase):
+            query = "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+            collation = db.execute_sql(query).fetchone()[0]
+        db.__dict__["byte_ordered"] = collation in ("C", "POSIX") or collation.lower() in (
+            "c.utf-8",
+            "c.utf8",
+        )
+    return db.__dict__["byte_ordered"]
 
 
 def is_sqlite(db: peewee.Database | None = None) -> bool:

@@ -108,12 +108,14 @@ def _seed() -> None:
 
 
 def _free_text_matches(text: str, index: int, surname: str, email: str) -> bool:
-    """The free-text rule, read plainly: ID, then names, then (one word) the email."""
+    """The free-text rule, read plainly: ID, then names, then (one word) the email: anywhere in
+    it from 3 characters, else its start."""
     text = text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8").strip()[:254]
     forename, key = f"F{index}", text_key(text)
+    in_email = key in text_key(email) if len(key) >= 3 else text_key(email).startswith(key)
     digits = text[1:] if text.startswith("#") else text
     if digits.isascii() and digits.isdigit() and 0 < len(digits) <= 18:
-        return int(digits) == index + 1 or (not text.startswith("#") and key in text_key(email))
+        return int(digits) == index + 1 or (not text.startswith("#") and in_email)
     words, whole = text.split(), name_key(text)
     if not whole:
         return key in text_key(email)
@@ -131,7 +133,7 @@ def _free_text_matches(text: str, index: int, surname: str, email: str) -> bool:
             )
         ):
             return True
-    return len(words) == 1 and key in text_key(email)
+    return len(words) == 1 and in_email
 
 
 def _expected(term: str) -> set[str] | None:

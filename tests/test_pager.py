@@ -66,6 +66,27 @@ def test_a_result_shorter_than_the_window_is_its_own_count():
     assert ("count",) not in source.calls
 
 
+class CountedRows(list):
+    """Rows that carry the result's total, as users.Window does when the search counted it."""
+
+    total: int | None = None
+
+
+def test_a_total_counted_on_the_way_is_taken_and_count_is_not_run():
+    source = Source(1_000)
+
+    def fetch(offset: int, limit: int, sort: str = "id", descending: bool = False) -> list:
+        rows = CountedRows(source.fetch(offset, limit, sort, descending))
+        rows.total = len(source.ids)
+        return rows
+
+    pager = Pager(("id",))
+    land(pager, pager.set_source(fetch, source.count))
+    assert pager.total == 1_000 and not pager.counting
+    assert ("count",) not in source.calls
+    assert pager.rows == list(range(1, WINDOW + 1))
+
+
 def test_the_first_rows_are_usable_before_the_count_lands():
     pager, source = Pager(["id"]), Source(500)
     request = pager.set_source(source.fetch, source.count)

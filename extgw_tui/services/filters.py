@@ -13,11 +13,12 @@ import operator
 import re
 from calendar import monthrange
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from peewee import Expression, Field, fn
+from peewee import SQL, Expression, Field, fn
 
-from extgw_tui.db import is_sqlite
+from extgw_tui.db import EMAIL_TRIGRAM, byte_ordered, has_email_trigram, is_sqlite
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import ExternalUser, Licence, LicenceType, Pupil, name_key, now, text_key
 
@@ -26,6 +27,7 @@ U = ExternalUser
 #: (what to type, what it finds): the `?` help's lines for the search box.
 HELP = (
     ("angela wright", "forename and surname, either order; one word: surname, forename, email"),
+    ("gmail, ha", "3 or more characters: anywhere in email addresses; 1 or 2: their start"),
     ("o'brien, obrien", "apostrophes, hyphens, spaces and accents in names are ignored"),
     ("#4124, 4124", "the account with that ID (a bare number also finds it in email addresses)"),
     ("access:denied", "or access:allowed"),
@@ -62,6 +64,17 @@ def prefix(field, key: str) -> Expression:
     return Expression(field, "LIKE", _like_literal(key) + "%")
 
 
+def walked_prefix(field, key: str) -> Expression:
+    """prefix(), written so a plain B-tree on `field` (a sort or covering index) serves it as a
+    range. On PostgreSQL LIKE uses only a pattern-ops index unless the collation is "C": the
+    range alone where text is byte-ordered (db.byte_ordered), else the range and the LIKE."""
+    if is_sqlite() or not key:
+        return prefix(field, key)
+    after = key[:-1] + chr(ord(key[-1]) + 1) if ord(key[-1]) < 0x10FFFF else key + "\U0010ffff"
+    between = (field >= key) & (field < after)
+    return between if byte_ordered() else between & prefix(field, key)
+
+
 def contains(field, key: str) -> Expression:
     """`field` (a casefolded key) contains `key`: on PostgreSQL a LIKE the trigram index serves
     (db.create_backend_indexes)."""
@@ -80,37 +93,128 @@ def cleaned(text: str | None) -> str:
 # ----- free text ---------------------------------------------------------------------------
 
 
-def text_condition(text: str) -> Expression | None:
-    """Who the free text names: see the module docstring. None for no text."""
+@dataclass(frozen=True, slots=True)
+class TextParts:
+    """Who the free text names, in parts a search can plan apart: `surname` (a prefix of the
+    surname, which the surname sort's index walks in order), `names` (forenames, full names,
+    an ID) and `email` (the address starts with or contains `email_key`). Any may be None;
+    together they are OR-ed."""
+
+    surname: Expression | None = None
+    names: Expression | None = None
+    email_key: str | None = None
+    #: The address contains email_key (else: starts with it).
+    inside: bool = False
+
+    @property
+    def email(self) -> Expression | None:
+        """The email part, index-served (a trigram index for "contains")."""
+        if self.email_key is None:
+            return None
+        return (
+            email_contains(self.email_key)
+            if self.inside
+            else walked_prefix(U.email_key, self.email_key)
+        )
+
+    def others(self, *, scan: bool = False) -> Expression | None:
+        """Every part but the surname's. `scan`: written for a row-by-row check (a LIKE, not
+        a lookup of the whole trigram index), for a walk that stops at a page's end."""
+        email = self.email
+        if scan and self.inside:
+            email = contains(U.email_key, self.email_key)
+        found = [part for part in (self.names, email) if part is not None]
+        return functools.reduce(operator.or_, found) if found else None
+
+    def either(self) -> Expression | None:
+        found = [part for part in (self.surname, self.others()) if part is not None]
+        return functools.reduce(operator.or_, found) if found else None
+
+
+#: Shortest text an email address is searched *inside*; shorter text matches its start (one or
+#: two letters are in most addresses: "s" would list two thirds of the school).
+EMAIL_INSIDE_FROM = 3
+
+
+def _email_part(key: str, **parts) -> TextParts:
+    """TextParts with the address part of `key`: inside from EMAIL_INSIDE_FROM characters."""
+    return TextParts(email_key=key, inside=len(key) >= EMAIL_INSIDE_FROM, **parts)
+
+
+def trigram_served(key: str) -> bool:
+    """Whether SQLite's trigram index finds addresses containing `key` (3 characters or more)."""
+    return len(key) >= 3 and is_sqlite() and has_email_trigram()
+
+
+def email_contains(key: str) -> Expression:
+    """The address contains `key`: on SQLite from the FTS5 trigram index when there is one and
+    the key is long enough to have a trigram (db.EMAIL_TRIGRAM), else contains()."""
+    if not trigram_served(key):
+        return contains(U.email_key, key)
+    return Expression(U.id, "IN", SQL(f"(SELECT rowid {_TRIGRAM_MATCH})", [trigram_phrase(key)]))
+
+
+_TRIGRAM_MATCH = f"FROM {EMAIL_TRIGRAM} WHERE {EMAIL_TRIGRAM} MATCH ?"
+
+
+def trigram_phrase(key: str) -> str:
+    """`key` as an FTS5 phrase of trigrams: the exact substring."""
+    return '"' + key.replace('"', '""') + '"'
+
+
+def count_email_containing(key: str) -> int:
+    """How many accounts (deleted ones too) have an address containing `key` (of at least 3
+    characters), from the SQLite trigram index alone: no row is read."""
+    return U._meta.database.execute_sql(
+        f"SELECT count(*) {_TRIGRAM_MATCH}", [trigram_phrase(key)]
+    ).fetchone()[0]
+
+
+def text_parts(text: str) -> TextParts:
+    """Who the free text names: see the module docstring."""
     text = cleaned(text)[:MAX_TERM]
     if not text:
-        return None
+        return TextParts()
     number = _NUMBER.fullmatch(text)
     if number:
         by_id = U.id == int(number.group(1))
-        return by_id if text.startswith("#") else by_id | contains(U.email_key, text)
+        return TextParts(names=by_id) if text.startswith("#") else _email_part(text, names=by_id)
     words = text.split()
     whole = name_key(text)
     email = text_key(text)
-    if not whole:  # only punctuation: "´" or "'" alone
-        return contains(U.email_key, email)
-    condition = names_condition(words, whole, U.forename_key, U.surname_key)
-    if len(words) == 1:
-        condition |= contains(U.email_key, email)
-    return condition
+    if not whole:  # only punctuation ("'", "@"): in no name, so anywhere in an address
+        return TextParts(email_key=email, inside=True)
+    surname = walked_prefix(U.surname_key, whole)
+    names = names_condition(words, whole, U.forename_key, None, walked_prefix)
+    if len(words) > 1:
+        return TextParts(surname=surname, names=names)
+    return _email_part(email, surname=surname, names=names)
+
+
+def text_condition(text: str) -> Expression | None:
+    """Who the free text names (text_parts, OR-ed); None for no text."""
+    return text_parts(text).either()
 
 
 def names_condition(
-    words: list[str], whole: str, forename_key: Field, surname_key: Field
+    words: list[str],
+    whole: str,
+    forename_key: Field,
+    surname_key: Field | None,
+    match: Callable[[Field, str], Expression] = prefix,
 ) -> Expression:
     """Surname or forename starting with `whole` (the folded text), or the words split in two
-    as forename + surname either way round: "anna smith" and "smith anna" both find her."""
-    condition = prefix(surname_key, whole) | prefix(forename_key, whole)
+    as forename + surname either way round: "anna smith" and "smith anna" both find her.
+    surname_key None leaves out the surname's own prefix (TextParts.surname holds it)."""
+    condition = match(forename_key, whole)
+    if surname_key is not None:
+        condition = match(surname_key, whole) | condition
+    surname_key = surname_key or U.surname_key
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
         if first and rest:
-            condition |= prefix(forename_key, first) & prefix(surname_key, rest)
-            condition |= prefix(surname_key, first) & prefix(forename_key, rest)
+            condition |= match(forename_key, first) & match(surname_key, rest)
+            condition |= match(surname_key, first) & match(forename_key, rest)
     return condition
 
 
@@ -257,7 +361,7 @@ def _email(value: str) -> Expression:
         from extgw_tui.services import mail
 
         return mail.bouncing()
-    return contains(U.email_key, text_key(value)[:MAX_TERM])
+    return email_contains(text_key(value)[:MAX_TERM])
 
 
 FILTERS: dict[str, Callable[[str], Expression]] = {
@@ -330,14 +434,20 @@ def tokens(text: str) -> list[str]:
     return result
 
 
-def search_condition(text: str | None) -> Expression | None:
-    """The WHERE of what was typed in the search box (free text and filters), None for nothing.
+@dataclass(frozen=True, slots=True)
+class SearchParts:
+    """What was typed, parsed: the free text's parts and the filters (ANDed to them)."""
 
-    Raises InvalidInput, with one sentence naming the term, for what cannot be understood.
-    """
+    text: TextParts
+    filters: Expression | None
+
+    def condition(self) -> Expression | None:
+        return all_of([self.text.either(), self.filters])
+
+
+def search_parts(text: str | None) -> SearchParts:
+    """The search box's text parsed (search_condition says what it finds)."""
     text = cleaned(text)
-    if not text:
-        return None
     words: list[str] = []
     parts: list[Expression] = []
     for token in tokens(text):
@@ -352,7 +462,15 @@ def search_condition(text: str | None) -> Expression | None:
                 parts.append(~condition)
         else:
             words.append(token)
-    return all_of([text_condition(" ".join(words)), *parts])
+    return SearchParts(text_parts(" ".join(words)), all_of(parts))
+
+
+def search_condition(text: str | None) -> Expression | None:
+    """The WHERE of what was typed in the search box (free text and filters), None for nothing.
+
+    Raises InvalidInput, with one sentence naming the term, for what cannot be understood.
+    """
+    return search_parts(text).condition()
 
 
 def all_of(parts: Iterable[Expression | None]) -> Expression | None:

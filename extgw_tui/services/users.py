@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import Expression, Select, fn
+from peewee import SQL, Case, Expression, Select, fn
 
 from extgw_tui.errors import NotFound
 from extgw_tui.models import ExternalUser, live_user, text_key
@@ -88,6 +91,92 @@ def _ordered(field, descending: bool):
     return field.desc(nulls="LAST") if descending else field.asc(nulls="FIRST")
 
 
+class Window(list):
+    """One page of rows; `total` is how many the whole result has when the search counted it
+    on the way (a few matches), else None: ask count_users."""
+
+    total: int | None = None
+
+
+#: The least number of matches (of the part not planned by the surname index) that is always
+#: sorted from the matches themselves rather than walked in the sort order (few_limit).
+FEW = 2_000
+
+
+def few_limit(end: int) -> int:
+    """Up to how many matches a page ending at row `end` is sorted from the matches rather than
+    walked in the sort order, stopping at the page's end. Evenly spread matches make the walk
+    cheaper from about sqrt(end x accounts); twice that allows for matches that cluster in the
+    sort order (an address fragment that is a surname's: "ewis" sits among the Lewises), where
+    a walk reads everything before them."""
+    accounts = U.select(fn.MAX(U.id)).scalar() or 0  # the newest id: an index's last entry
+    return max(FEW, int(2 * math.sqrt(end * accounts)))
+
+
+#: What a page selects: a UserRow's columns.
+COLUMNS = (*ROW_FIELDS, U.bounced_at)
+
+
+def _count(where: Expression, at_most: int | None = None) -> int:
+    """Rows of ExternalUser matching `where`; with at_most, counting stops past it."""
+    if at_most is None:  # COUNT(*), not of a column: an index without it can answer alone
+        return U.select(fn.COUNT(SQL("*"))).where(where).scalar() or 0
+    found = U.select(U.id).where(where).limit(at_most + 1).alias("found")
+    query = Select(from_list=[found], columns=[fn.COUNT(SQL("*"))])
+    return query.bind(U._meta.database).scalar() or 0
+
+
+def _by_keys(keys: tuple, descending: bool) -> list:
+    """The order of a part's selected sort keys (k0, k1, ...), as _ordered orders fields."""
+    order = []
+    for i, key in enumerate(keys):
+        alias = SQL(f"k{i}")
+        if not key.null:
+            order.append(alias.desc() if descending else alias.asc())
+        else:
+            order.append(alias.desc(nulls="LAST") if descending else alias.asc(nulls="FIRST"))
+    return order
+
+
+def _part(where: Expression, keys: tuple, descending: bool, end: int, few: bool) -> Select:
+    """The first `end` rows matching `where`, in the order of `keys`. `few`: sort the matches
+    (found by whichever index serves `where`) rather than walk the order's index past
+    non-matches, which for a rare name late in the alphabet means most of the table."""
+    query = U.select(*COLUMNS, *(key.alias(f"k{i}") for i, key in enumerate(keys))).where(where)
+    if not few:
+        return query.order_by(*(_ordered(key, descending) for key in keys)).limit(end)
+    # OFFSET 0 keeps the database from folding the subquery into the sorted query around it
+    found = query.offset(0).alias("found")
+    return Select(from_list=[found], columns=[SQL("*")]).order_by(*_by_keys(keys, descending))
+
+
+def _page(parts: list[Select], keys: tuple, descending: bool, offset: int, limit: int) -> list:
+    """Rows offset..offset+limit of the parts merged in order (each part holds its first
+    offset+limit rows), converted as peewee converts model rows."""
+    if len(parts) == 1:
+        query = parts[0]
+    else:
+        each = [
+            Select(from_list=[p.alias(f"p{i}")], columns=[SQL("*")]) for i, p in enumerate(parts)
+        ]
+        union = functools.reduce(lambda a, b: a.union_all(b), each)
+        query = Select(from_list=[union.alias("merged")], columns=[SQL("*")])
+        query = query.order_by(*_by_keys(keys, descending))
+    query = query.limit(limit).offset(offset).bind(U._meta.database)
+    width = len(COLUMNS)
+    convert = [field.python_value for field in COLUMNS]
+    return [
+        UserRow(*(to(value) for to, value in zip(convert, row[:width], strict=True)))
+        for row in query.tuples()
+    ]
+
+
+def _unindexed(condition: Expression) -> Expression:
+    """`condition` in a form no index serves, so the database walks the sort order's index and
+    checks each row, stopping at the page's end, rather than first collecting every match."""
+    return Case(None, [(condition, 1)], 0) == 1
+
+
 def search_users(
     term: str | None = None,
     *,
@@ -95,17 +184,82 @@ def search_users(
     descending: bool = False,
     offset: int = 0,
     limit: int = 200,
-) -> list[UserRow]:
-    """One page of matching users in the requested order."""
-    order = [_ordered(f, descending) for f in SORTS.get(sort, SORTS["surname"])]
-    query = _filtered(U.select(*ROW_FIELDS, U.bounced_at), term).order_by(*order)
-    rows = query.offset(max(offset, 0)).limit(max(limit, 0)).tuples()
-    return [UserRow(*row) for row in rows]
+) -> Window:
+    """One page of matching users in the requested order.
+
+    Free text is planned in parts (filters.TextParts), each counted by its own indexes: the
+    surname prefix, which the surname index serves in order, and the others (forenames,
+    email, IDs) less those. Up to few_limit() others are sorted from their index lookups; more are
+    dense enough to walk the sort order and stop at the page's end. The page is the merge of
+    the parts' first rows, and carries the result's total (Window.total)."""
+    offset, limit = max(offset, 0), max(limit, 0)
+    keys = SORTS.get(sort, SORTS["surname"])
+    parts = filters.search_parts(term)
+    base = live_user() if parts.filters is None else live_user() & parts.filters
+    text, end = parts.text, offset + limit
+    queries: list[Select] = []
+    total: int | None = 0
+    if text.surname is None and text.others() is None:
+        queries.append(_part(base, keys, descending, end, few=False))
+        total = None
+    if text.surname is not None:
+        walk = sort == "surname"  # the surname index holds this part in this order
+        queries.append(_part(base & text.surname, keys, descending, end, few=not walk))
+        total += _count(base & text.surname)
+    if text.others() is not None:
+        found = _count_others(base, text, plain=parts.filters is None)
+        few = found <= few_limit(end)
+        queries.append(_part(_others(base, text, scan=not few), keys, descending, end, few))
+        total += found
+    window = Window(_page(queries, keys, descending, offset, limit))
+    window.total = total
+    return window
+
+
+def _others(base: Expression, text: filters.TextParts, *, scan: bool = False) -> Expression:
+    """Who the text's other parts find and its surname part does not (each is counted once);
+    `scan`: for a walk, in a form no index serves (see _unindexed)."""
+    where = base & (_unindexed(text.others(scan=True)) if scan else text.others())
+    return _not_surname(where, text)
+
+
+def _not_surname(where: Expression, text: filters.TextParts) -> Expression:
+    return where if text.surname is None else where & ~text.surname
+
+
+def _count_others(base: Expression, text: filters.TextParts, *, plain: bool) -> int:
+    """How many the others part finds (_others), as a sum of counts an index serves each:
+    names, then addresses not already counted. `plain`: no filters besides the text."""
+    total = 0 if text.names is None else _count(_not_surname(base & text.names, text))
+    if text.email_key is None:
+        return total
+    if plain and text.inside and filters.trigram_served(text.email_key):
+        return total + _count_email_from_trigrams(text)
+    email = base & text.email
+    return total + _count(_not_surname(email if text.names is None else email & ~text.names, text))
+
+
+def _count_email_from_trigrams(text: filters.TextParts) -> int:
+    """Live accounts whose address contains the text and that no other part found, without
+    reading every such address: the trigram index counts them all, less the few among the
+    deleted, the surname's and the names' matches (checked row by row)."""
+    inside = filters.contains(U.email_key, text.email_key)
+    counted = [part for part in (DELETED, text.surname, text.names) if part is not None]
+    either = functools.reduce(operator.or_, counted)
+    return filters.count_email_containing(text.email_key) - _count(either & inside)
 
 
 def count_users(term: str | None = None) -> int:
-    """How many users match, in one statement."""
-    return _filtered(U.select(fn.COUNT(U.id)), term).scalar() or 0
+    """How many users match, counted as search_users counts them."""
+    parts = filters.search_parts(term)
+    base = live_user() if parts.filters is None else live_user() & parts.filters
+    text = parts.text
+    if text.surname is None and text.others() is None:
+        return _count(base)
+    total = 0 if text.surname is None else _count(base & text.surname)
+    if text.others() is None:
+        return total
+    return total + _count_others(base, text, plain=parts.filters is None)
 
 
 def count_among(term: str | None, ids: Collection[int]) -> int:

@@ -11,7 +11,9 @@ runs `request.run(window, first_rows)` off the UI thread and hands the `Page` ba
 when the cursor moved on meanwhile, returns the next `Request` to run instead.
 
 Sources (the query/count protocol PagedTable.set_source documents): fetch(offset, limit) or,
-when sorts are known, fetch(offset, limit, sort=<name>, descending=<bool>); count() -> int;
+when sorts are known, fetch(offset, limit, sort=<name>, descending=<bool>) (rows with a `total`
+attribute, not None, when the source counted the result on the way: count() is then not run);
+count() -> int;
 all_ids() -> list[int] (optional); count_among(frozenset[int]) -> int (optional).
 """
 
@@ -52,21 +54,26 @@ class Request:
         """Fetch the window (`window` rows); a new query's first rows go to first_rows before
         its COUNT runs, so they can be shown while the count is still on its way."""
         if self.with_count and self.position == 0:
-            rows = self._fetch_at(0, window)
+            rows, counted = self._fetch_at(0, window)
             if len(rows) < window:  # a result shorter than the window is its own count
                 return Page(len(rows), 0, rows)
+            if counted is not None:  # the source counted it on the way
+                return Page(counted, 0, rows)
             if first_rows is not None:
                 first_rows(rows)
             return Page(self.count(), 0, rows)
         total = self.count() if self.with_count else self.known_total
         at = min(self.position, max(total - 1, 0))
         offset = max(0, min(at - window // 2, total - window))
-        return Page(total, offset, self._fetch_at(offset, window))
+        return Page(total, offset, self._fetch_at(offset, window)[0])
 
-    def _fetch_at(self, offset: int, window: int) -> list:
+    def _fetch_at(self, offset: int, window: int) -> tuple[list, int | None]:
+        """The rows, and the result's total if the source counted it on the way."""
         if self.sortable:
-            return list(self.fetch(offset, window, sort=self.sort, descending=self.descending))
-        return list(self.fetch(offset, window))
+            rows = self.fetch(offset, window, sort=self.sort, descending=self.descending)
+        else:
+            rows = self.fetch(offset, window)
+        return list(rows), getattr(rows, "total", None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,146 @@
+"""search_users plans free text in parts (surname prefix, the others sorted or walked) and
+counts on the way; whatever the plan, the page and the total must be exactly what one plain
+WHERE ... ORDER BY ... OFFSET ... LIMIT over the whole condition gives, on both backends.
+
+The users are made so terms fall on either side of the threshold (users.few_limit),
+and hits people by surname, forename, address, several at once, and deleted accounts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from extgw_tui import db as dbmod
+from extgw_tui.models import ExternalUser, database, live_user, name_key, now, text_key
+from extgw_tui.services import filters, users
+
+U = ExternalUser
+
+SURNAMES = ["Newman", "Thompson", "Abbott", "Zeller", "Gmailson"]
+FORENAMES = ["Thomas", "Anna", "Newton", "Zoe"]
+DOMAINS = ["gmail.example", "newmail.example", "gmail.example"]
+TERMS = ["newm", "thom", "gmail", "z", "th", "new", "zoe zeller", "#7", "7", "'", "mail"]
+
+
+def _people(count: int) -> None:
+    """`count` users: names and domains cycle at different rates, so every combination of
+    surname, forename and address match occurs; a few are soft-deleted."""
+    start = datetime(2024, 1, 1)
+    rows = []
+    for i in range(count):
+        forename, surname = FORENAMES[i % 4], SURNAMES[i % 5]
+        email = f"p{i}.{SURNAMES[(i // 5) % 5].lower()}@{DOMAINS[i % 3]}"
+        rows.append(
+            {
+                "title": "Mr",
+                "forename": forename,
+                "forename_key": name_key(forename),
+                "surname": surname,
+                "surname_key": name_key(surname),
+                "email": email,
+                "email_key": text_key(email),
+                "password_hash": "x",
+                "created_at": start + timedelta(minutes=i),
+                "last_login_at": None if i % 7 == 0 else start + timedelta(days=i % 300),
+            }
+        )
+    with database.atomic():
+        for part in range(0, len(rows), 500):
+            U.insert_many(rows[part : part + 500]).execute()
+    every_97th = U.id - (U.id / 97) * 97 == 0  # not U.id % 97: peewee's % is LIKE
+    U.update(deleted_at=now()).where(every_97th).execute()
+
+
+def _plain(term: str, sort: str, descending: bool, offset: int, limit: int) -> list[int]:
+    """The page as one plain query gives it: the oracle."""
+    condition = filters.search_condition(term)
+    where = live_user() if condition is None else live_user() & condition
+    order = [users._ordered(field, descending) for field in users.SORTS[sort]]
+    query = U.select(U.id).where(where).order_by(*order).offset(offset).limit(limit)
+    return [row[0] for row in query.tuples()]
+
+
+def _plain_count(term: str) -> int:
+    condition = filters.search_condition(term)
+    return U.select().where(live_user() & condition).count()
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_every_plan_gives_the_plain_page_and_total(db, term: str) -> None:
+    _people(users.FEW * 2 + 300)
+    expected_total = _plain_count(term)
+    for sort in ("surname", "forename", "email", "created", "last_login"):
+        for descending in (False, True):
+            for offset in (0, 37, expected_total - 5):
+                offset = max(offset, 0)
+                page = users.search_users(
+                    term, sort=sort, descending=descending, offset=offset, limit=40
+                )
+                assert [row.id for row in page] == _plain(term, sort, descending, offset, 40), (
+                    term,
+                    sort,
+                    descending,
+                    offset,
+                )
+                assert page.total == expected_total
+    assert users.count_users(term) == expected_total
+
+
+def test_the_terms_cross_the_threshold_both_ways(db) -> None:
+    """Else the test above would check only one of the plans."""
+    _people(users.FEW * 2 + 300)
+    others = {}
+    for term in ("gmail", "newm"):
+        parts = filters.search_parts(term)
+        others[term] = users._count_others(live_user(), parts.text, plain=True)
+    assert others["gmail"] > users.few_limit(40) >= others["newm"] > 0
+
+
+def test_short_text_matches_the_start_of_an_address_and_longer_text_anywhere(db) -> None:
+    U.create(surname="Able", forename="Ann", email="zed@one.example", password_hash="x")
+    U.create(surname="Baker", forename="Bob", email="one.zed@two.example", password_hash="x")
+    assert {row.surname for row in users.search_users("ze")} == {"Able"}
+    assert {row.surname for row in users.search_users("zed")} == {"Able", "Baker"}
+
+
+def _trigram_present(url: str) -> bool:
+    path = dbmod.sqlite_path(url)
+    with sqlite3.connect(path) as conn:
+        query = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'external_user_email_trigram%'"
+        return conn.execute(query).fetchone()[0] > 0
+
+
+def test_sqlite_trigram_index_follows_every_change(sqlite_db) -> None:
+    """Triggers keep the FTS5 index in step: a new address, a changed one, a removed account."""
+    assert dbmod.has_email_trigram()
+    user = U.create(surname="Able", email="first.quokka@one.example", password_hash="x")
+    assert users.count_users("quokka") == 1
+    U.update(email="first.wombat@one.example", email_key="first.wombat@one.example").where(
+        U.id == user.id
+    ).execute()
+    assert users.count_users("quokka") == 0
+    assert [row.id for row in users.search_users("wombat")] == [user.id]
+    U.delete().where(U.id == user.id).execute()
+    assert users.count_users("wombat") == 0
+    assert users.search_users("wombat") == []
+
+
+def test_a_sqlite_file_without_the_trigram_index_gains_it_on_open(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    dbmod.open_database(url)
+    U.create(surname="Able", email="a.quokka@one.example", password_hash="x")
+    database.close()
+    with sqlite3.connect(dbmod.sqlite_path(url)) as conn:  # as a file made before the index
+        conn.execute(f"DROP TABLE {dbmod.EMAIL_TRIGRAM}")
+        for suffix in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER {dbmod.EMAIL_TRIGRAM}_{suffix}")
+    assert not _trigram_present(url)
+    dbmod.open_database(url)
+    try:
+        assert _trigram_present(url)
+        assert users.count_users("quokka") == 1  # the addresses already there are indexed
+    finally:
+        database.close()
