@@ -170,6 +170,22 @@ def test_letters_file_is_formula_safe_and_names_the_contact(db, tmp_path, monkey
     wb.close()
 
 
+def test_each_key_row_is_stored_as_made_whatever_the_contact_name_holds(db, tmp_path):
+    """The keys' rows reach the table as made (COPY on PostgreSQL): quotes, commas, a line
+    break, a backslash and a tab in the name it was issued to; no contact: an empty name."""
+    pupil = add_pupil("Smith")
+    odd = 'O"Neil, Jr\\ \tthe\nsecond'
+    contact = add_contact(pupil, 1, None, title="", forename="Jo", surname=odd)
+    keys_for(tmp_path, pupil, per_pupil=2)
+    rows = list(
+        LicenceKey.select(LicenceKey.issued_to, LicenceKey.contact_id, LicenceKey.outbox)
+        .order_by(LicenceKey.id)
+        .tuples()
+    )
+    assert rows == [(f"Jo {odd}", contact.id, None), ("", None, None)]
+    assert all(key.issued_at is not None for key in LicenceKey.select())
+
+
 def test_regenerating_revokes_the_outstanding_keys_only(db, tmp_path):
     pupil = add_pupil()
     used, spare = keys_for(tmp_path, pupil, name="one.xlsx")

@@ -237,3 +237,64 @@ def test_sheet_titles_are_made_valid() -> None:
     assert safe_sheet_title("Users [search: a/b]") == "Users -search- a-b-"
     assert len(safe_sheet_title("x" * 50)) == 31
     assert safe_sheet_title("") == "Export"
+
+
+# ----- plain rows: the data sheet written as XML by xlsx.py, not cell by cell by openpyxl -----
+
+PLAIN_ROWS = [
+    (1, "Ann & <Bo>", "", True),
+    (2, "\r=x", None, False),
+    (3, "a\r\nb\x01", " both ends ", True),
+    (4, "#N/A", "Émile 😀", False),
+    *((5, payload, "tab\tinside", True) for payload in PAYLOADS),
+    (6, "x" * 40_000, "", True),
+]
+
+
+def _cells(path: Path) -> tuple[list, dict, tuple]:
+    wb = load_workbook(path)
+    ws = wb["Data"]
+    cells = [
+        [(c.value, c.data_type, c.quotePrefix, c.font.b) for c in row] for row in ws.iter_rows()
+    ]
+    sheet = (ws.freeze_panes, ws.auto_filter.ref, ws.column_dimensions["B"].width)
+    about = {a.value: b.value for a, b in wb[ABOUT_TITLE].iter_rows() if a.value != "Generated"}
+    wb.close()
+    return cells, about, sheet
+
+
+def test_plain_rows_make_the_same_workbook_as_openpyxl_cells(tmp_path: Path) -> None:
+    """The same rows through both paths read back the same: values, text kept text (quote
+    prefix on risky text), header in bold, frozen, filtered, widths, the About sheet's notes;
+    and the same values in read-only mode (the trailing empty cells included)."""
+    cells = write(tmp_path / "cells.xlsx", iter(PLAIN_ROWS)).path
+    plain = write(tmp_path / "plain.xlsx", iter(PLAIN_ROWS), plain_rows=True).path
+    assert _cells(plain) == _cells(cells)
+    got, about, sheet = _cells(plain)
+    assert sheet == ("A2", f"A1:D{len(PLAIN_ROWS) + 1}", 20)
+    assert got[1][1] == ("Ann & <Bo>", "s", False, False)
+    assert [row[1][2] for row in got[5:12]] == [True] * len(PAYLOADS)
+    assert "1 cell(s)" in about["Characters removed"] and "1 cell(s)" in about["Text cut"]
+    assert "<f>" not in sheet_xml(plain)
+    both = []
+    for path in (cells, plain):
+        wb = load_workbook(path, read_only=True)
+        both.append(list(wb["Data"].iter_rows(values_only=True)))
+        wb.close()
+    assert both[0] == both[1]
+    assert load_workbook(plain).defined_names == load_workbook(cells).defined_names
+
+
+def test_plain_rows_cancelled_or_failing_leave_no_file(tmp_path: Path) -> None:
+    asked = []
+
+    def should_cancel() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    rows = ((i, "x", None, True) for i in range(100_000))
+    with pytest.raises(ExportCancelled):
+        write(tmp_path / "c.xlsx", rows, should_cancel=should_cancel, plain_rows=True)
+    with pytest.raises(TypeError, match="not datetime"):
+        write(tmp_path / "d.xlsx", [(1, "x", datetime(2026, 1, 1), True)], plain_rows=True)
+    assert leftovers(tmp_path) == []

@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -99,14 +100,7 @@ class _Cleaner:
 
     def text(self, value: str) -> str | WriteOnlyCell:
         """The slow path: strip, cut and, for risky text, an explicit quote-prefixed string."""
-        cleaned = _UNWRITABLE.sub("", value)
-        if len(cleaned) != len(value):
-            self.stripped += 1
-        if "\r" in cleaned:  # XML turns a stored CR into LF anyway; do it knowingly
-            cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n")
-        if len(cleaned) > CELL_LIMIT // 2 and utf16_len(cleaned) > CELL_LIMIT:
-            cleaned = cut_to_limit(cleaned)
-            self.cut += 1
+        cleaned = self.cleaned(value)
         if not cleaned:
             return cleaned
         risky = cleaned[0] in FORMULA_STARTS
@@ -117,6 +111,18 @@ class _Cleaner:
         if risky:
             cell.quotePrefix = True
         return cell
+
+    def cleaned(self, value: str) -> str:
+        """`value` without what XML cannot carry, CR as LF, cut to Excel's limit (counted)."""
+        cleaned = _UNWRITABLE.sub("", value)
+        if len(cleaned) != len(value):
+            self.stripped += 1
+        if "\r" in cleaned:  # XML turns a stored CR into LF anyway; do it knowingly
+            cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n")
+        if len(cleaned) > CELL_LIMIT // 2 and utf16_len(cleaned) > CELL_LIMIT:
+            cleaned = cut_to_limit(cleaned)
+            self.cut += 1
+        return cleaned
 
 
 def utf16_len(text: str) -> int:
@@ -152,8 +158,13 @@ def write_workbook(
     progress: Callable[[int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     expected_rows: int | None = None,
+    plain_rows: bool = False,
 ) -> WriteResult:
     """Stream `rows` into a new .xlsx at `path`, with an "About this export" sheet.
+
+    plain_rows: every value is text, a whole number, a boolean or None, so the data sheet is
+    written as XML here rather than cell by cell by openpyxl (about 8 times less work: the
+    240,000 rows of a licence letters file). The file and its safety are the same.
 
     Raises ExportCancelled when should_cancel() turns true, ExtgwError when the file cannot be
     written; in both cases nothing is left at `path` or beside it.
@@ -168,9 +179,14 @@ def write_workbook(
     temp: Path | None = None
     try:
         temp = _temp_path(target)  # first, so an unwritable folder fails before any work
-        count, cleaner = _write_data(ws, columns, rows, progress, should_cancel, expected_rows)
-        _write_about(wb, about, count, cleaner)
-        _save(wb, temp)
+        if plain_rows:
+            count = _save_plain(
+                wb, ws, temp, columns, rows, about, progress, should_cancel, expected_rows
+            )
+        else:
+            count, cleaner = _write_data(ws, columns, rows, progress, should_cancel, expected_rows)
+            _write_about(wb, about, count, cleaner)
+            _save(wb, temp)
         _stop_if_cancelled(should_cancel)  # escape while the file was being zipped
         os.replace(temp, target)
     except OSError as exc:
@@ -190,9 +206,7 @@ def _write_data(
     should_cancel: Callable[[], bool] | None,
     expected_rows: int | None,
 ) -> tuple[int, _Cleaner]:
-    for index, column in enumerate(columns, 1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
+    _sheet_settings(ws, columns)
     bold = Font(bold=True)
     header = []
     for column in columns:
@@ -212,10 +226,178 @@ def _write_data(
             if progress is not None:
                 progress(count)
     _stop_if_cancelled(should_cancel)
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{count + 1}"
+    ws.auto_filter.ref = _filter_ref(columns, count)
     if progress is not None:
         progress(count)
     return count, cleaner
+
+
+def _sheet_settings(ws: WriteOnlyWorksheet, columns: list[Column]) -> None:
+    for index, column in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.freeze_panes = "A2"
+
+
+def _filter_ref(columns: list[Column], count: int) -> str:
+    return f"A1:{get_column_letter(max(len(columns), 1))}{count + 1}"
+
+
+def _save_plain(
+    wb: Workbook,
+    ws: WriteOnlyWorksheet,
+    temp: Path,
+    columns: list[Column],
+    rows: Iterable[Sequence],
+    about: list[tuple[str, str]],
+    progress: Callable[[int], None] | None,
+    should_cancel: Callable[[], bool] | None,
+    expected_rows: int | None,
+) -> int:
+    """The data sheet streamed as XML into the zip first, then the rest of the workbook saved
+    by openpyxl around it (its own, empty version of that sheet left out)."""
+    sheet = _PlainSheet(ws, columns)
+    with _ZipAroundPart(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        info = zipfile.ZipInfo(_PLAIN_PART, date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w") as part:
+            count = sheet.write(part, rows, progress, should_cancel, expected_rows)
+        ws.auto_filter.ref = _filter_ref(columns, count)  # workbook.xml names the filter
+        _write_about(wb, about, count, sheet.cleaner)
+        ExcelWriter(wb, archive).save()
+        if not archive.left_out:
+            raise ExtgwError("The data sheet was not where the workbook expected it.")
+    return count
+
+
+#: The data sheet's part: the workbook's first sheet (openpyxl numbers them from 1 on save).
+_PLAIN_PART = "xl/worksheets/sheet1.xml"
+
+
+class _ZipAroundPart(zipfile.ZipFile):
+    """The archive openpyxl saves into after _PLAIN_PART was streamed into it: openpyxl's own
+    version of that part (ExcelWriter adds each worksheet with write()) is left out."""
+
+    left_out = False
+
+    def write(self, filename, arcname=None, *args, **kwargs) -> None:  # noqa: ANN001
+        if arcname == _PLAIN_PART:
+            self.left_out = True
+            return
+        super().write(filename, arcname, *args, **kwargs)
+
+
+class _PlainSheet:
+    """A data sheet of plain values as SpreadsheetML, as openpyxl's write-only mode writes it
+    (inline strings, header in bold, frozen, filtered), with _Cleaner's rules: risky text is
+    an explicit quote-prefixed string, never a formula; what XML cannot carry is removed."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, columns: list[Column]) -> None:
+        bold, quoted = WriteOnlyCell(ws), WriteOnlyCell(ws)
+        bold.font = Font(bold=True)
+        quoted.quotePrefix = True
+        # style_id registers each style with the workbook, so openpyxl's styles.xml holds it
+        self.bold, self.quoted = bold.style_id, quoted.style_id
+        self.columns = columns
+        self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+        self.cleaner = _Cleaner(ws)
+
+    def write(
+        self,
+        part,  # noqa: ANN001  (a zip member open for writing)
+        rows: Iterable[Sequence],
+        progress: Callable[[int], None] | None,
+        should_cancel: Callable[[], bool] | None,
+        expected_rows: int | None,
+    ) -> int:
+        part.write(self._head().encode())
+        step = _progress_step(expected_rows)
+        count, pending = 0, []
+        for row in rows:
+            count += 1
+            pending.append(self._row(count + 1, row))
+            if count % step == 0:
+                part.write("".join(pending).encode())
+                pending.clear()
+                _stop_if_cancelled(should_cancel)
+                if progress is not None:
+                    progress(count)
+        pending.append(f'</sheetData><autoFilter ref="{_filter_ref(self.columns, count)}"/>')
+        part.write(("".join(pending) + "</worksheet>").encode())
+        _stop_if_cancelled(should_cancel)
+        if progress is not None:
+            progress(count)
+        return count
+
+    def _head(self) -> str:
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
+            for i, c in enumerate(self.columns, 1)
+        )
+        header = "".join(
+            f'<c r="{letter}1" s="{self.bold}" t="inlineStr"><is>{_xml_t(c.title)}</is></c>'
+            for letter, c in zip(self.letters, self.columns, strict=True)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+            'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
+            f'<sheetData><row r="1">{header}</row>'
+        )
+
+    def _row(self, number: int, values: Sequence) -> str:
+        letters = self.letters
+        while len(letters) < len(values):  # a row wider than the header
+            letters.append(get_column_letter(len(letters) + 1))
+        cells = []
+        for letter, value in zip(letters, values, strict=False):  # letters may be more
+            kind = type(value)
+            if kind is str:
+                style = ""
+                if value and (
+                    value[0] in _CAREFUL_STARTS
+                    or len(value) > CELL_LIMIT // 2
+                    or not value.isprintable()
+                ):
+                    value = self.cleaner.cleaned(value)
+                    if value and value[0] in FORMULA_STARTS:
+                        style = f' s="{self.quoted}"'
+                if not value:  # an empty cell, as openpyxl writes "" (a reader sees None)
+                    cells.append(f'<c r="{letter}{number}" t="inlineStr"></c>')
+                    continue
+                cells.append(
+                    f'<c r="{letter}{number}"{style} t="inlineStr"><is>{_xml_t(value)}</is></c>'
+                )
+            elif kind is int:
+                cells.append(f'<c r="{letter}{number}" t="n"><v>{value}</v></c>')
+            elif kind is bool:
+                text = YES if value else NO
+                cells.append(f'<c r="{letter}{number}" t="inlineStr"><is><t>{text}</t></is></c>')
+            elif value is not None:
+                raise TypeError(
+                    f"a plain row holds text, whole numbers or booleans, not {kind.__name__}"
+                )
+        return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _xml_text(text: str) -> str:
+    """`text` escaped for an XML text node (it holds nothing XML cannot carry: _Cleaner)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _xml_t(text: str) -> str:
+    """A <t> element: whitespace at either end kept, as Excel would otherwise drop it."""
+    if text and (text[0] in " \t\n" or text[-1] in " \t\n"):
+        return f'<t xml:space="preserve">{_xml_text(text)}</t>'
+    return f"<t>{_xml_text(text)}</t>"
 
 
 def _stop_if_cancelled(should_cancel: Callable[[], bool] | None) -> None:
