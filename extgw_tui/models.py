@@ -115,7 +115,8 @@ class ExternalUser(BaseModel):
     password_hash = CharField(max_length=255)
     created_at = DateTimeField(default=now, index=True)
     adr = BooleanField(default=True)
-    access_allowed = BooleanField(default=True, index=True)  # the denied count reads only it
+    # SQLite's denied count reads only this index; PostgreSQL drops it (db._update_access_in_place)
+    access_allowed = BooleanField(default=True, index=True)
     last_login_at = DateTimeField(null=True, index=True)
     #: Soft delete: set when the account is deleted, restorable until the retention period
     #: ends and it is purged. Every query for accounts ANDs live_user() in.

@@ -295,8 +295,9 @@ DELETED = deleted()
 
 
 def totals() -> Totals:
-    """Two counts an index answers (a SUM over the table would read all 100,000 rows), less
-    the deleted accounts (a few, found through their index)."""
+    """Two counts, less the deleted accounts (a few, found through their index). On SQLite an
+    index answers the denied count; PostgreSQL scans for it, having no index on access_allowed
+    so that allowing and denying update rows in place (db._update_access_in_place)."""
     denied = U.access_allowed == False  # noqa: E712
 
     def count(condition: Expression | None = None):
