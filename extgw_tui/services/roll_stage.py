@@ -51,8 +51,14 @@ CONTACT_COLUMNS = ("row_no", "pupil_row", "priority", *CONTACT_FIELDS)
 
 
 def create() -> None:
-    """Empty temporary tables for one import on this connection."""
+    """Empty temporary tables for one import on this connection.
+
+    PostgreSQL plans the comparisons without nested loops until drop(): every one joins whole
+    tables, and an anti-join's estimate of one row (the contacts whose priority the file no
+    longer has) once made it scan the 119,000 staged pupils once per such contact (75 s)."""
     drop()
+    if not is_sqlite():
+        database.execute_sql("SET enable_nestloop = off")
     database.execute_sql(
         f"CREATE TEMPORARY TABLE {STAGE_PUPIL} (row_no INTEGER PRIMARY KEY, upn TEXT, "
         "adno TEXT, forename TEXT NOT NULL, surname TEXT NOT NULL, surname_key TEXT NOT NULL, "
@@ -85,6 +91,8 @@ def index() -> None:
 def drop() -> None:
     for table in (STAGE_CONTACT, STAGE_PUPIL):
         database.execute_sql(f"DROP TABLE IF EXISTS {table}")
+    if not is_sqlite():
+        database.execute_sql("RESET enable_nestloop")
 
 
 def insert(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
