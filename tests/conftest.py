@@ -7,6 +7,7 @@ never a silent skip.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("EXTGW_ADMIN", "test-admin")
     audit.set_admin("test-admin")
     return home
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_objects():
+    """An app freezes what its start made (ExtgwApp._freeze_start_up_objects); one suite runs
+    hundreds of apps, whose objects must be collectable again after each test."""
+    yield
+    gc.unfreeze()
 
 
 def _reset_postgres(url: str) -> None:

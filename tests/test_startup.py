@@ -4,6 +4,7 @@ PostgreSQL database opens with two catalogue reads, no DDL and no table lock."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import timedelta
 
@@ -93,3 +94,16 @@ def test_an_up_to_date_postgres_database_opens_without_ddl_or_lock(postgres_url,
     db = open_database(postgres_url)
     assert "external_user_email_trigram" in {i.name for i in db.get_indexes("external_user")}
     db.close()
+
+
+async def test_what_start_up_made_is_frozen_once_the_first_rows_are_drawn(sqlite_db):
+    """So a full garbage collection (a pause of the UI thread) walks only newer objects."""
+    make_users(3)
+    gc.unfreeze()
+    app = ExtgwApp(db_url=sqlite_db.url)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle_purge(pilot, app)
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
