@@ -18,6 +18,7 @@ import multiprocessing.synchronize
 import os
 import queue
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -114,6 +115,20 @@ def _write_letters(
         raise ExtgwError("No key was made: no pupil in this choice could be reached.")
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the process's real stderr. The tracker
+    hands its child sys.stderr's descriptor, and a caller may have replaced sys.stderr with an
+    object whose fileno() is not one (a terminal UI capturing output): the first queue made
+    then fails with "bad value(s) in fds_to_keep"."""
+    from multiprocessing import resource_tracker
+
+    replaced, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = replaced
+
+
 class _WorkbookProcess:
     """The letters .xlsx written by a process of its own while this one makes and stores the
     next chunks of keys: on two cores the two overlap. A bounded queue of chunks keeps memory
@@ -122,6 +137,7 @@ class _WorkbookProcess:
 
     def __init__(self, path: Path, about: list[tuple[str, str]], expected_rows: int) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded app
+        _start_resource_tracker()
         self._rows: multiprocessing.Queue = context.Queue(maxsize=4)
         self._answer: multiprocessing.Queue = context.Queue()
         self._stop = context.Event()
