@@ -357,10 +357,14 @@ PUPIL_SORT_INDEXES = {
 }
 
 #: Counts of the account search's parts read from an index alone (services/users): a forename
-#: or address prefix, less the surname's matches and deleted accounts, at any size.
+#: or address prefix, less the surname's matches and deleted accounts, at any size. And the
+#: review's last activity (services/review.LAST_ACTIVITY): its candidates are one range of it,
+#: counted and paged in order from the index alone (it holds the two columns the expression
+#: reads, which PostgreSQL needs for an index-only scan), not a sort of every old account.
 USER_SEARCH_INDEXES = {
     "external_user_forename_cover": "forename_key, surname_key, deleted_at",
     "external_user_email_cover": "email_key, forename_key, surname_key, deleted_at",
+    "external_user_activity": "COALESCE(last_login_at, created_at), id, last_login_at, created_at",
 }
 
 
