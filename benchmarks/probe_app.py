@@ -75,7 +75,7 @@ def _app(url: str):
             if renderable is not None:
                 self.frames.append(time.perf_counter())
 
-    open_database(url)
+    open_database(url, pooled=True)  # as the CLI opens it for the app
     return TimedApp(url)
 
 

@@ -129,7 +129,7 @@ class ExtgwApp(ErrorFunnelApp):
         from extgw_tui.db import open_database
 
         try:
-            open_database(school.database)
+            open_database(school.database, pooled=True)
         except Exception as exc:  # one sentence (logged when unexpected), then ask again
             self.notify(error_message(exc), severity="error", timeout=10)
             self._ask_school()
@@ -143,7 +143,7 @@ class ExtgwApp(ErrorFunnelApp):
         if database.obj is None:  # opened by the CLI; a bare ExtgwApp(url) opens it here
             from extgw_tui.db import open_database
 
-            open_database(self.db_url)
+            open_database(self.db_url, pooled=True)
         from extgw_tui.screens.users import UsersScreen
 
         self._purge_pending = True  # once the list shows: see _purge_once_listed

@@ -392,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from extgw_tui.db import open_database
+    from extgw_tui.db import close_pool, open_database
     from extgw_tui.services import audit
 
     for sentence in settings.config_warnings():
@@ -409,7 +409,7 @@ def _run(args: argparse.Namespace) -> int:
         size = (getattr(args, "size", None) if args.command == "demo" else None) or args.demo_size
         ensure_demo(url, size or "small", force=getattr(args, "force", False))
     if url is not None:  # None: the app's school picker opens the chosen school's
-        open_database(url)
+        open_database(url, pooled=args.command is None)  # the app: worker threads share them
     if args.command is None:
         from extgw_tui.app import ExtgwApp
 
@@ -419,6 +419,7 @@ def _run(args: argparse.Namespace) -> int:
             app.run(mouse=not args.no_mouse)
         finally:
             _app = None
+            close_pool()
         return app.return_code or EXIT_OK
     module = importlib.import_module(f"extgw_tui.commands.{args.command}")
     return module.run(args)

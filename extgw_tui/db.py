@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 from playhouse.shortcuts import ReconnectMixin
 
 from extgw_tui.errors import DatabaseProblem
@@ -141,9 +142,23 @@ def _schema_3(db: peewee.Database) -> None:
     # the search index now covers forenames and deletion too (models.ExternalUser.Meta)
     db.execute_sql('DROP INDEX IF EXISTS "external_user_surname_key_forename_id_email_key"')
     add_missing_tables_and_columns(db)
+    for name in REDUNDANT_INDEXES:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     for model in (ExternalUser, Pupil):
         _rekey_names(db, model, model.surname, model.surname_key)
         _rekey_names(db, model, model.forename, model.forename_key)
+
+
+#: Single-column indexes that schema 2 had beside a pair starting with the same column (which
+#: serves both): each only slowed the inserts (an allow/deny's 10,000 audit entries, logins).
+REDUNDANT_INDEXES = (
+    "audit_event_admin",
+    "audit_event_action",
+    "audit_event_user_id",
+    "login_event_user_id",
+    "licence_key_batch_id",
+    "licence_key_pupil_id",
+)
 
 
 #: version -> function(db) that migrates from version-1 to version (playhouse.migrate inside
@@ -230,17 +245,42 @@ class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
                 raise
 
 
-def make_database(url: str) -> peewee.Database:
+class PooledReconnectingPostgresqlDatabase(
+    PooledPostgresqlDatabase, ReconnectingPostgresqlDatabase
+):
+    """Reconnecting, with connections kept between threads: the pool checks a connection with
+    a round trip as it hands it out, so one the server dropped meanwhile (a restart) is
+    replaced, never given to a query."""
+
+
+#: Connections kept by a pooled database: as many as worker threads ever ran at once (no cap:
+#: a cap would make a worker wait); each replaced after POOL's stale_timeout seconds, so a
+#: PostgreSQL server process does not live as long as the app.
+POOL = {"max_connections": None, "stale_timeout": 600}
+
+
+def close_pool(db: peewee.Database | None = None) -> None:
+    """Close the pooled connections no thread is using (the app's exit; SQLite then folds its
+    write-ahead log back into the file as it does when the last connection closes)."""
+    db = db or database.obj
+    close_idle = getattr(db, "close_idle", None)
+    if close_idle is not None:
+        close_idle()
+
+
+def make_database(url: str, *, pooled: bool = False) -> peewee.Database:
+    """The database at `url`, not yet connected. pooled: connections are kept for the next
+    thread (see open_database)."""
     path = sqlite_path(url)
     if url.startswith("sqlite:/"):
         if path is not None:
             _check_sqlite_file(path)
-        return peewee.SqliteDatabase(
-            str(path) if path else ":memory:",
-            pragmas=SQLITE_PRAGMAS,
-            timeout=BUSY_TIMEOUT,
-            lock_type="IMMEDIATE",
-        )
+        options = {"pragmas": SQLITE_PRAGMAS, "timeout": BUSY_TIMEOUT, "lock_type": "IMMEDIATE"}
+        name = str(path) if path else ":memory:"
+        if pooled and path is not None:  # (each :memory: connection is a database of its own)
+            # a pooled connection moves between threads, one at a time
+            return PooledSqliteDatabase(name, **POOL, check_same_thread=False, **options)
+        return peewee.SqliteDatabase(name, **options)
     if url.startswith(("postgres:", "postgresql:")):
         # imported here: db_url loads every playhouse backend (MySQL, CockroachDB, pools...)
         from playhouse.db_url import parse as parse_url
@@ -252,6 +292,9 @@ def make_database(url: str) -> peewee.Database:
             # JIT compiling costs more than it saves on queries of this size (coverage: 2.3 s
             # of 3.7 s at 100,000 users was compilation)
             options += " -c jit=off"
+            if pooled:
+                pool = PooledReconnectingPostgresqlDatabase
+                return pool(**parse_url(url), options=options, **POOL)
             return ReconnectingPostgresqlDatabase(**parse_url(url), options=options)
         except Exception as exc:  # bad URL or missing driver
             raise DatabaseProblem(f"Cannot use the database {redact_url(url)}: {exc}.") from exc
@@ -260,9 +303,17 @@ def make_database(url: str) -> peewee.Database:
     )
 
 
-def open_database(url: str) -> peewee.Database:
-    """Open (and if new, create) the database at `url`, bind the models to it and return it."""
-    db = make_database(url)
+def open_database(url: str, *, pooled: bool = False) -> peewee.Database:
+    """Open (and if new, create) the database at `url`, bind the models to it and return it.
+
+    pooled: for the app, whose every query runs in a new worker thread: a thread's connection
+    goes back to a pool when its work ends and the next thread takes it, instead of each
+    connecting anew (~10 ms on PostgreSQL, a server process with cold caches; on SQLite, an
+    empty page cache). close_pool() closes them.
+    """
+    db = make_database(url, pooled=pooled)
+    if database.obj is not None:  # another school's database: its idle connections go
+        close_pool(database.obj)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -357,10 +408,14 @@ PUPIL_SORT_INDEXES = {
 }
 
 #: Counts of the account search's parts read from an index alone (services/users): a forename
-#: or address prefix, less the surname's matches and deleted accounts, at any size.
+#: or address prefix, less the surname's matches and deleted accounts, at any size. And the
+#: review's last activity (services/review.LAST_ACTIVITY): its candidates are one range of it,
+#: counted and paged in order from the index alone (it holds the two columns the expression
+#: reads, which PostgreSQL needs for an index-only scan), not a sort of every old account.
 USER_SEARCH_INDEXES = {
     "external_user_forename_cover": "forename_key, surname_key, deleted_at",
     "external_user_email_cover": "email_key, forename_key, surname_key, deleted_at",
+    "external_user_activity": "COALESCE(last_login_at, created_at), id, last_login_at, created_at",
 }
 
 

@@ -212,7 +212,10 @@ class LoginEvent(BaseModel):
 
     id = AutoField()
     at = DateTimeField(index=True)
-    user = ForeignKeyField(ExternalUser, null=True, backref="logins", on_delete="SET NULL")
+    # indexed with `at` (Meta): an index of its own would only cost every login's insert
+    user = ForeignKeyField(
+        ExternalUser, null=True, backref="logins", on_delete="SET NULL", index=False
+    )
     #: The licence types the account held at login, as a bit set of licence type ids.
     licence_mask = BigIntegerField(default=0)
 
@@ -243,9 +246,9 @@ class AuditEvent(BaseModel):
 
     id = AutoField()
     at = DateTimeField(default=now, index=True)
-    admin = CharField(max_length=100, index=True)
-    action = CharField(max_length=40, index=True)
-    user_id = IntegerField(null=True, index=True)  # no foreign key: the entry outlives the account
+    admin = CharField(max_length=100)  # indexed with `at` (Meta), as are action and user_id
+    action = CharField(max_length=40)
+    user_id = IntegerField(null=True)  # no foreign key: the entry outlives the account
     target = CharField(max_length=300, default="")
     outcome = CharField(max_length=20, default="ok")
     detail = TextField(default="")
@@ -393,8 +396,9 @@ class LicenceKey(BaseModel):
     """
 
     id = AutoField()
-    batch = ForeignKeyField(KeyBatch, backref="licence_keys", on_delete="CASCADE")
-    pupil = ForeignKeyField(Pupil, on_delete="CASCADE")
+    # both indexed first in a pair (Meta), which serves them alone too
+    batch = ForeignKeyField(KeyBatch, backref="licence_keys", on_delete="CASCADE", index=False)
+    pupil = ForeignKeyField(Pupil, on_delete="CASCADE", index=False)
     licence_type = ForeignKeyField(LicenceType, on_delete="RESTRICT")
     digest = CharField(max_length=64, unique=True)
     issued_at = DateTimeField(default=now)

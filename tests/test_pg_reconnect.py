@@ -13,17 +13,20 @@ from user_rows import make_users
 
 from extgw_tui.app import ExtgwApp
 from extgw_tui.cli import main
-from extgw_tui.db import describe, open_database
+from extgw_tui.db import close_pool, describe, open_database
 from extgw_tui.models import ExternalUser, database
 from extgw_tui.services import users
 
 UNREACHABLE = "The database server cannot be reached."
 
 
-@pytest.fixture
-def pg_db(pg_cluster):  # noqa: F811
-    handle = open_database(pg_cluster.url)
+@pytest.fixture(params=[False, True], ids=["one connection per thread", "pooled (the app)"])
+def pg_db(request, pg_cluster):  # noqa: F811
+    """The cluster's database opened as the CLI opens it, and as the app does: with a pool,
+    whose idle connections all die with the server."""
+    handle = open_database(pg_cluster.url, pooled=request.param)
     yield pg_cluster
+    close_pool(handle)
     handle.close()
     database.initialize(None)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import random
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from peewee import fn
@@ -357,3 +358,59 @@ def test_login_history_counts_even_if_last_login_lags(db):
     assert dict(review.delete_accounts([user.id], 12, today=TODAY).kept) == {
         user.id: "logged in on 2026-04-01"
     }
+
+
+def _as_before(months: int, today: date):
+    """The condition review used before the activity index (issue 17): last activity as an OR
+    of the two columns, the whole rows selected, sorted and paged in one statement."""
+    U = ExternalUser
+    boundary = datetime.combine(review.cutoff_day(months, today) + timedelta(days=1), time.min)
+    inactive = (U.last_login_at < boundary) | (
+        U.last_login_at.is_null() & (U.created_at < boundary)
+    )
+    no_licence = ~fn.EXISTS(Licence.select(Licence.id).where(Licence.user == U.id))
+    recent = (LoginEvent.user == U.id) & (LoginEvent.at >= boundary)
+    no_login = ~fn.EXISTS(LoginEvent.select(LoginEvent.id).where(recent))
+    return U.select(U.id).where(live_user() & inactive & no_licence & no_login)
+
+
+def test_candidates_and_count_are_the_rows_the_old_query_gave(db):
+    """The last-activity range (one expression, served by its index) and the page read by id
+    select, count and order exactly the accounts the two-column condition did, on varied
+    accounts: ties of activity, never logged in, a lagging last_login_at, pupils, deleted."""
+    rng = random.Random(17)
+    start = datetime(2023, 1, 1, 8, 0)
+    for i in range(60):
+        created = start + timedelta(days=rng.choice([0, 0, 90, 400, 700, 1200]))
+        last = None if i % 4 == 0 else created + timedelta(days=rng.randrange(900), hours=i % 3)
+        user = make_user(f"Eq{i:02d}", created=created, last_login=last, title=f"T{i % 5}")
+        if i % 7 == 3:
+            give_pupil(user)
+        if i % 11 == 5:  # a login the account's last_login_at does not show yet
+            LoginEvent.create(user=user.id, at=datetime(2026, 5, 1, 9, 0))
+        if i % 13 == 6:
+            ExternalUser.update(deleted_at=now()).where(ExternalUser.id == user.id).execute()
+    compared = 0
+    for months in (1, 12, 30):
+        before = _as_before(months, TODAY)
+        count = review.count_candidates(months, TODAY)
+        assert count == before.count() > 0
+        assert review.candidate_ids(months, TODAY) == [
+            r[0] for r in before.order_by(ExternalUser.id).tuples()
+        ]
+        for sort in (s for s in review.SORTS if s != "left"):
+            for descending in (False, True):
+                order = review._order(sort, descending)
+                for offset in range(0, count + 7, 7):
+                    got = review.candidates(
+                        months,
+                        sort=sort,
+                        descending=descending,
+                        offset=offset,
+                        limit=7,
+                        today=TODAY,
+                    )
+                    page = before.order_by(*order).offset(offset).limit(7).tuples()
+                    assert [r.id for r in got] == [r[0] for r in page], (months, sort, offset)
+                    compared += len(got)
+    assert compared > 500  # the pages held rows, not only empty ends

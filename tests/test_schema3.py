@@ -120,6 +120,9 @@ def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
         assert not columns["forename_key"].null  # NOT NULL as on a new database
         assert columns["deleted_at"].null
         migrated = _schema(handle)
+        kept = {i.name for t in ("audit_event", "login_event") for i in handle.get_indexes(t)}
+        assert "audit_event_admin" not in kept and "login_event_user_id" not in kept
+        assert {"audit_event_admin_at", "login_event_user_id_at"} <= kept  # they serve both
     finally:
         handle.close()
     (tmp_path / "new").mkdir()

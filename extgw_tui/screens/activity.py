@@ -26,6 +26,7 @@ from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from extgw_tui.widgets.status_line import StatusLine
 
 #: Seconds of quiet typing before the text filter queries the database.
 TYPING_PAUSE = 0.3
@@ -146,7 +147,7 @@ class ActivityLogScreen(ListStatus, EnterOpens, Screen[None]):
                 delay=TYPING_PAUSE,
             )
         yield LogTable(COLUMNS, log_cells, lambda row: row.id, markable=False, id="activity-table")
-        yield Static("Loading…", id="activity-status", markup=False)
+        yield StatusLine("Loading…", id="activity-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -231,7 +232,7 @@ class ActivityLogScreen(ListStatus, EnterOpens, Screen[None]):
         self._status(f"{table.status_text()} · {self.filter.describe()}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#activity-status", Static).update(text)
+        self.query_one("#activity-status", StatusLine).show(text)
 
     # ----- actions ------------------------------------------------------------------------
 

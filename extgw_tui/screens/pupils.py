@@ -21,6 +21,7 @@ from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from extgw_tui.widgets.status_line import StatusLine
 
 #: Seconds of quiet typing before the search runs.
 DEBOUNCE = 0.15
@@ -138,7 +139,7 @@ class PupilsScreen(ListStatus, EnterOpens, Screen[None]):
                 delay=DEBOUNCE,
             )
         yield Static("", id="pupils-filter", markup=False)
-        yield Static("Loading…", id="pupils-status", markup=False)
+        yield StatusLine("Loading…", id="pupils-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -210,7 +211,7 @@ class PupilsScreen(ListStatus, EnterOpens, Screen[None]):
         count = "counting…" if table.counting else f"{table.total:,} {label}"
         if self.term.strip():
             count += " matching"
-        self.query_one("#pupils-status", Static).update(f"{count} · {table.status_text()}")
+        self.query_one("#pupils-status", StatusLine).show(f"{count} · {table.status_text()}")
 
     def _show_filter(self) -> None:
         shown = " / ".join(

@@ -32,6 +32,7 @@ from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from extgw_tui.widgets.status_line import StatusLine
 
 #: Seconds of quiet typing before the threshold re-queries the database.
 TYPING_PAUSE = 0.3
@@ -187,7 +188,7 @@ class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
             yield Label(self._unit(), id="review-months-unit")
             yield Static("counting…", id="review-count", markup=False)
         yield self._table()
-        yield Static("Loading…", id="review-status", markup=False)
+        yield StatusLine("Loading…", id="review-status")
         yield Footer()
 
     def _table(self) -> ReviewTable:
@@ -292,7 +293,7 @@ class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
         table = self.query_one(PagedTable)
         cutoff = review.cutoff_day(self.months).isoformat()
         what = "last pupil left" if self.rule == review.LEFT else "last active"
-        self.query_one("#review-status", Static).update(
+        self.query_one("#review-status", StatusLine).show(
             f"{table.status_text()} · {table.marks_text()} · {what} on or before {cutoff}"
         )
 
@@ -302,7 +303,7 @@ class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
         """Escape stops a running deletion, else leaves the threshold box, else the screen."""
         if self._stop_delete is not None:
             self._stop_delete.set()
-            self.query_one("#review-status", Static).update("Stopping the deletion…")
+            self.query_one("#review-status", StatusLine).show("Stopping the deletion…")
             return
         if isinstance(self.focused, Input):
             self.query_one(PagedTable).focus()
@@ -368,7 +369,7 @@ class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
 
     def _delete_progress(self, done: int, total: int) -> None:
         if self._stop_delete is not None and not self._stop_delete.is_set():
-            self.query_one("#review-status", Static).update(
+            self.query_one("#review-status", StatusLine).show(
                 f"Deleting: checked {done:,} of {plural(total, 'account')} · escape stops, "
                 "deleting none"
             )

@@ -23,6 +23,7 @@ from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.match_highlight import Highlighter
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from extgw_tui.widgets.status_line import StatusLine
 
 #: Seconds of quiet typing before the search runs.
 DEBOUNCE = 0.15
@@ -197,7 +198,7 @@ class UsersScreen(Screen[None]):
         yield Static("", id="search-problem")
         yield PagedTable(COLUMNS, self._user_cells, user_id, sort="surname", id="users-table")
         with Horizontal(id="base-bar"):
-            yield Static("0 marked", id="marked")
+            yield StatusLine("0 marked", id="marked")
             yield Select(
                 [("Allow", "allow"), ("Deny", "deny")],
                 prompt="Allow/Deny…",
@@ -205,7 +206,7 @@ class UsersScreen(Screen[None]):
                 compact=True,
             )
             yield Button("Apply", id="apply", compact=True)
-        yield Static("", id="status")
+        yield StatusLine("", id="status")
         yield Footer()
 
     @property
@@ -266,7 +267,8 @@ class UsersScreen(Screen[None]):
 
     def _show_problem(self, problem: str | None) -> None:
         line = self.query_one("#search-problem", Static)
-        line.update(problem or "")
+        if line.content != (problem or ""):
+            line.update(problem or "")
         line.display = problem is not None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -306,10 +308,10 @@ class UsersScreen(Screen[None]):
         if self.totals is not None:
             parts.append(f"{self.totals.denied:,} denied")
         parts.append(table.status_text())
-        self.query_one("#status", Static).update(" · ".join(parts))
+        self.query_one("#status", StatusLine).show(" · ".join(parts))
 
     def _show_marks(self) -> None:
-        self.query_one("#marked", Static).update(self.table.marks_text())
+        self.query_one("#marked", StatusLine).show(self.table.marks_text())
 
     def action_focus_search(self) -> None:
         # at once, not on the next turn as widget.focus() does: "/smith" typed quickly must
