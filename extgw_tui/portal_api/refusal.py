@@ -7,9 +7,19 @@ the body, applies read_json's own checks and, when `portal_limits.tripped` (memo
 query) says so, sends the prepared 429. The answer is the very one the login route gives
 (same status, headers and bytes); anything else, a body the route would refuse included, goes
 on to the route unchanged.
+
+However cheap each answer, a client that sends the next attempt the moment the last is
+answered keeps the event loop busy all the time, on cores the logins' argon2 needs: the
+faster the answers, the faster it sends. So the refusals of one limited scope (a client
+address, or an email address whatever the client) are also paced: at most REFUSALS_PER_SECOND,
+each waiting (a timer, no CPU) for its turn. A refused client loses nothing by it, and what
+one scope can take of the server is bounded however fast or on how many connections it sends.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +29,28 @@ from extgw_tui.services import portal_limits
 from extgw_tui.services.portal_limits import LOGIN
 
 LOGIN_PATH = "/api/login"
+#: Refusals answered per second at most for one limited scope (in each worker process).
+REFUSALS_PER_SECOND = 500
+#: A refusal never waits longer than this; past it, it is answered without taking a turn.
+MOST_WAIT = 1.0
+
+
+class Pacer:
+    """Turns for the refusals of each scope, REFUSALS_PER_SECOND apart."""
+
+    def __init__(self) -> None:
+        self.next_turn: dict[str, float] = {}
+
+    def wait(self, scope: str) -> float:
+        """Seconds this refusal waits for its turn (0 when the scope has been quiet)."""
+        moment = time.monotonic()
+        turn = max(moment, self.next_turn.get(scope, 0.0))
+        if turn - moment >= MOST_WAIT:
+            return MOST_WAIT
+        if len(self.next_turn) > 10_000:  # a flood of addresses: start again, stay small
+            self.next_turn.clear()
+        self.next_turn[scope] = turn + 1 / REFUSALS_PER_SECOND
+        return turn - moment
 
 
 class LimitedLogins:
@@ -27,6 +59,7 @@ class LimitedLogins:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.refusal = error_response(429, TOO_MANY, TOO_MANY_HEADERS)
+        self.pacer = Pacer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != LOGIN_PATH or scope["method"] != "POST":
@@ -40,18 +73,22 @@ class LimitedLogins:
         if raw is None:  # the client went away
             return
         client = scope["client"][0] if scope.get("client") else "unknown"
-        if _tripped(raw, client):
+        limited = _tripped_scope(raw, client)
+        if limited is not None:
+            delay = self.pacer.wait(limited)
+            if delay > 0:
+                await asyncio.sleep(delay)
             await self.refusal(scope, receive, send)
             return
         await self.app(scope, _replay(raw, receive), send)
 
 
-def _tripped(raw: bytes, client: str) -> bool:
+def _tripped_scope(raw: bytes, client: str) -> str | None:
     try:
         data = fields.parse_json(raw, fields.EMAIL, fields.PASSWORD)
     except ApiError:
-        return False  # the route answers it, in its own words
-    return portal_limits.tripped(LOGIN, client, data["email"])
+        return None  # the route answers it, in its own words
+    return portal_limits.tripped_scope(LOGIN, client, data["email"])
 
 
 def _header(scope: Scope, name: bytes) -> str:
