@@ -30,7 +30,7 @@ from extgw_tui.portal_api.guard import Guard
 from extgw_tui.portal_api.openapi import document
 from extgw_tui.portal_api.pool import Pools
 from extgw_tui.portal_api.refusal import LimitedLogins
-from extgw_tui.services import audit, mail, portal, portal_sessions, schools
+from extgw_tui.services import audit, mail, portal, portal_sessions, schools, throttle
 
 #: Seconds between two clean-ups of ended sessions and used reset codes.
 HOUSEKEEPING = 3600
@@ -88,11 +88,13 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _housekeeping(pools: Pools) -> None:
-    """Delete what has ended for a day: sessions and reset codes (they only grow otherwise);
-    discard reset messages that could not go within their code's hour (services/mail.py)."""
+    """Delete what has ended for a day: sessions, reset codes and counted failed attempts
+    (they only grow otherwise; a login never waits for this); discard reset messages that
+    could not go within their code's hour (services/mail.py)."""
     while True:
         try:
             await pools.query(portal_sessions.purge_expired)
+            await pools.query(throttle.purge_expired)
             await pools.query(mail.discard_expired)
         except Exception:  # the next round tries again; the portal itself goes on
             log.exception("portal: housekeeping failed")

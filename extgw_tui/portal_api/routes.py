@@ -49,11 +49,15 @@ def _too_many() -> ApiError:
     return ApiError(429, TOO_MANY, TOO_MANY_HEADERS)
 
 
+def _closed(message: str) -> ApiError:
+    return ApiError(503, message, {"Retry-After": "600"})
+
+
 async def _open(request: Request) -> school_settings.SchoolSettings:
     """The settings in force; 503 with the school's message while the login is disabled."""
     current = await _pools(request).query(school_settings.load)
     if current.login_disabled:
-        raise ApiError(503, current.maintenance_message, {"Retry-After": "600"})
+        raise _closed(current.maintenance_message)
     return current
 
 
@@ -119,12 +123,14 @@ async def add_pupil(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    # A limit this process already found reached was answered before routing (refusal.py).
+    # A limit this process already found reached was answered before routing (refusal.py);
+    # the settings (maintenance) are read in the same call as the login, not in one before it.
     data = await read_json(request, fields.EMAIL, fields.PASSWORD)
-    await _open(request)
     result = await _pools(request).hash(
         portal_login.login, data["email"], data["password"], _client(request)
     )
+    if result.closed is not None:
+        raise _closed(result.closed)
     if result.limited:
         raise _too_many()
     if result.token is None:

@@ -13,7 +13,9 @@ rebuild_login_summary().
 
 from __future__ import annotations
 
+import operator
 from datetime import datetime
+from functools import reduce
 
 from peewee import SQL, NodeList, PostgresqlDatabase, fn
 
@@ -48,52 +50,46 @@ def _types_in(mask: int) -> list[int]:
     return [t for t in range(1, MAX_LICENCE_TYPE_ID + 1) if mask & licence_bit(t)]
 
 
-def lock_account(user_id: int) -> None:
-    """On PostgreSQL, one login per account at a time, so two cannot both count as its first.
-
-    Take it first in the transaction: once a LoginEvent insert holds the row's foreign-key
-    share lock, two concurrent logins asking for this exclusive lock deadlock. SQLite writers
-    are serialised already.
-    """
-    if _is_postgres():
-        ExternalUser.select(ExternalUser.id).where(ExternalUser.id == user_id).for_update().get()
-
-
 def note_login(user_id: int, at: datetime, licence_mask: int) -> None:
-    """Count one login in the summary; call inside the transaction that records it, after
-    lock_account()."""
+    """Count one login in the summary, in at most four statements (the day, the account's
+    periods read at once, the new ones, their counts); call inside the transaction that
+    records it, after that transaction has locked the account's row (portal.record_login),
+    so two logins of one account cannot both count as its first of a period."""
     day = at.date()
     LoginDay.insert(day=day, licence_mask=licence_mask, logins=1).on_conflict(
         conflict_target=[LoginDay.day, LoginDay.licence_mask],
         update={LoginDay.logins: LoginDay.logins + 1},
     ).execute()
-    P = LoginUserPeriod
-    for kind in KIND.values():
-        start = period_start(kind, day)
-        seen = [
-            mask
-            for (mask,) in P.select(P.licence_mask)
-            .where((P.kind == kind) & (P.start == start) & (P.user_id == user_id))
-            .tuples()
-        ]
-        if licence_mask in seen:
+    P, U = LoginUserPeriod, LoginPeriodUsers
+    starts = {kind: period_start(kind, day) for kind in KIND.values()}
+    in_periods = reduce(operator.or_, ((P.kind == k) & (P.start == s) for k, s in starts.items()))
+    seen: dict[str, list[int]] = {kind: [] for kind in starts}
+    for kind, mask in (
+        P.select(P.kind, P.licence_mask).where((P.user_id == user_id) & in_periods).tuples()
+    ):
+        seen[kind].append(mask)
+    periods, firsts = [], []
+    for kind, start in starts.items():
+        if licence_mask in seen[kind]:
             continue
-        P.insert(kind=kind, start=start, user_id=user_id, licence_mask=licence_mask).execute()
+        periods.append((kind, start, user_id, licence_mask))
         held_before = 0
-        for mask in seen:
+        for mask in seen[kind]:
             held_before |= mask
-        first = [EVERYONE] if not seen else []
+        first = [EVERYONE] if not seen[kind] else []
         first += [t for t in _types_in(licence_mask) if not held_before & licence_bit(t)]
-        U = LoginPeriodUsers
-        for type_id in first:
-            U.insert(kind=kind, start=start, licence_type=type_id, users=1).on_conflict(
-                conflict_target=[U.kind, U.licence_type, U.start],
-                update={U.users: U.users + 1},
-            ).execute()
+        firsts += [(kind, start, type_id, 1) for type_id in first]
+    if periods:
+        P.insert_many(periods, fields=[P.kind, P.start, P.user_id, P.licence_mask]).execute()
+    if firsts:
+        U.insert_many(firsts, fields=[U.kind, U.start, U.licence_type, U.users]).on_conflict(
+            conflict_target=[U.kind, U.licence_type, U.start],
+            update={U.users: U.users + 1},
+        ).execute()
 
 
 def _is_postgres() -> bool:
-    """SQLite serialises writers already (lock_type IMMEDIATE) and has no FOR UPDATE."""
+    """The bound backend is PostgreSQL (its date functions differ from SQLite's)."""
     return isinstance(database.obj, PostgresqlDatabase)
 
 

@@ -7,15 +7,26 @@ reveals that the account exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from peewee import JOIN
 
 from extgw_tui.errors import InvalidInput
-from extgw_tui.models import ExternalUser, LoginEvent, database, live_user, now, text_key
+from extgw_tui.models import (
+    ExternalUser,
+    Licence,
+    LoginEvent,
+    database,
+    licence_bit,
+    live_user,
+    now,
+    text_key,
+)
 from extgw_tui.services.accounts import delete_users
 from extgw_tui.services.licences import user_licence_mask
-from extgw_tui.services.login_summary import lock_account, note_login
+from extgw_tui.services.login_summary import note_login
 from extgw_tui.services.passwords import (
     dummy_hash,
     hash_password,
@@ -69,33 +80,87 @@ def new_account(
     )
 
 
-def allowed_account(email: str) -> ExternalUser | None:
-    """The allowed account of this address, or None for an unknown or denied one."""
-    return ExternalUser.get_or_none(
+def _allowed_address(email: str):
+    return (
         (ExternalUser.email_key == text_key(email.strip()))
         & (ExternalUser.access_allowed == True)  # noqa: E712
         & live_user()
     )
 
 
+def allowed_account(email: str) -> ExternalUser | None:
+    """The allowed account of this address, or None for an unknown or denied one."""
+    return ExternalUser.get_or_none(_allowed_address(email))
+
+
+@dataclass(frozen=True)
+class LoginAccount:
+    """What a login needs of an allowed account: its hash and the licence types it holds."""
+
+    id: int
+    password_hash: str
+    licence_mask: int
+
+
+def login_account(email: str) -> LoginAccount | None:
+    """The allowed account of this address with its licence types, in one query; None for an
+    unknown or denied one. The types are those held as the password is checked: they are
+    recorded with the login and, where the school wants it, refuse an account without pupils."""
+    U = ExternalUser
+    rows = (
+        U.select(U.id, U.password_hash, Licence.licence_type)
+        .join(Licence, JOIN.LEFT_OUTER, on=(Licence.user == U.id))
+        .where(_allowed_address(email))
+        .distinct()
+        .tuples()
+    )
+    found = list(rows)
+    if not found:
+        return None
+    mask = 0
+    for _, _, type_id in found:
+        if type_id is not None:
+            mask |= licence_bit(type_id)
+    user_id, password_hash, _ = found[0]
+    return LoginAccount(user_id, password_hash, mask)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Verify against the account's hash, or (no account) against the dummy: same work."""
+    if password_hash is None:
+        verify_password(dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
+
+
 def check_credentials(email: str, password: str) -> ExternalUser | None:
     """The allowed account these credentials open, or None; same work either way."""
     user = allowed_account(email)
-    if user is None:
-        verify_password(dummy_hash(), password)
-        return None
-    return user if verify_password(user.password_hash, password) else None
+    matches = password_matches(user.password_hash if user else None, password)
+    return user if matches else None
 
 
 def record_login(user: ExternalUser, at: datetime | None = None) -> LoginEvent:
     """Record a successful login with the licence types the account holds now."""
-    when = at or now()
     with database.atomic():
-        lock_account(user.id)  # before the insert: its foreign key would share-lock the row
-        mask = user_licence_mask(user.id)
-        event = LoginEvent.create(at=when, user=user.id, licence_mask=mask)
-        note_login(user.id, when, mask)
-        ExternalUser.update(last_login_at=when).where(ExternalUser.id == user.id).execute()
+        return log_login(user.id, at or now())
+
+
+def log_login(
+    user_id: int, when: datetime, licence_mask: int | None = None, new_hash: str | None = None
+) -> LoginEvent:
+    """Record a login inside the caller's transaction: the account's last login (and a
+    refreshed password hash) first, since on PostgreSQL that UPDATE's row lock is what makes
+    two logins of one account take turns (and, taken before the LoginEvent insert share-locks
+    the row for its foreign key, cannot deadlock); then the event and the summary counts.
+    `licence_mask` None: read the licence types held now."""
+    changes = {ExternalUser.last_login_at: when}
+    if new_hash is not None:
+        changes[ExternalUser.password_hash] = new_hash
+    ExternalUser.update(changes).where(ExternalUser.id == user_id).execute()
+    mask = user_licence_mask(user_id) if licence_mask is None else licence_mask
+    event = LoginEvent.create(at=when, user=user_id, licence_mask=mask)
+    note_login(user_id, when, mask)
     return event
 
 
@@ -110,11 +175,15 @@ def authenticate(email: str, password: str) -> ExternalUser | None:
 
 def complete_login(user: ExternalUser, password: str) -> None:
     """After the password was verified: refresh an outdated hash, record the login."""
-    if needs_rehash(user.password_hash):
-        ExternalUser.update(password_hash=hash_password(password)).where(
-            ExternalUser.id == user.id
-        ).execute()
-    record_login(user)
+    new_hash = refreshed_hash(user.password_hash, password)
+    with database.atomic():
+        log_login(user.id, now(), new_hash=new_hash)
+
+
+def refreshed_hash(password_hash: str, password: str) -> str | None:
+    """A hash with today's parameters when the stored one is outdated (hashed outside any
+    transaction: it takes a core for a tenth of a second), else None."""
+    return hash_password(password) if needs_rehash(password_hash) else None
 
 
 def delete_own_account(email: str, password: str) -> bool:

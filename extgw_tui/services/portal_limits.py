@@ -58,24 +58,49 @@ def _scopes(limit: Limit, client: str, email: str | None) -> list[tuple[str, int
 
 def tripped(limit: Limit, client: str, email: str | None = None) -> bool:
     """True when this process found the limit reached a moment ago (no database work)."""
+    return tripped_scope(limit, client, email) is not None
+
+
+def tripped_scope(limit: Limit, client: str, email: str | None = None) -> str | None:
+    """The scope (client or email address) this process found limited a moment ago, or None."""
+    return _remembered(limit, _scopes(limit, client, email))
+
+
+def _remembered(limit: Limit, scopes: list[tuple[str, int]]) -> str | None:
     moment = time.monotonic()
-    return any(
-        _tripped.get((limit.kind, scope), 0.0) > moment
-        for scope, _ in _scopes(limit, client, email)
-    )
+    for scope, _ in scopes:
+        if _tripped.get((limit.kind, scope), 0.0) > moment:
+            return scope
+    return None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a client and an email address may try again, and the address's failures."""
+
+    limited: bool
+    email_failures: int = 0
+
+
+def standing(limit: Limit, client: str, email: str | None = None) -> Standing:
+    """Both scopes' failures in one query (none at all when this process remembers a limit)."""
+    scopes = _scopes(limit, client, email)
+    if _remembered(limit, scopes) is not None:
+        return Standing(limited=True)
+    counts = throttle.recent_failures(limit.kind, [s for s, _ in scopes], limit.window_seconds)
+    for scope, most in scopes:
+        if counts[scope] >= most:
+            if len(_tripped) > 10_000:  # a flood of addresses: start again, stay small
+                _tripped.clear()
+            _tripped[limit.kind, scope] = time.monotonic() + REMEMBER
+            return Standing(limited=True)
+    email_failures = counts[scopes[1][0]] if len(scopes) > 1 else 0
+    return Standing(limited=False, email_failures=email_failures)
 
 
 def is_limited(limit: Limit, client: str, email: str | None = None) -> bool:
     """True when this client or this email address has used up the limit."""
-    if tripped(limit, client, email):
-        return True
-    for scope, most in _scopes(limit, client, email):
-        if throttle.is_limited(limit.kind, scope, most, limit.window_seconds):
-            if len(_tripped) > 10_000:  # a flood of addresses: start again, stay small
-                _tripped.clear()
-            _tripped[limit.kind, scope] = time.monotonic() + REMEMBER
-            return True
-    return False
+    return standing(limit, client, email).limited
 
 
 def note(limit: Limit, client: str, email: str | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extgw_tui.models import ExternalUser, Licence
+from extgw_tui.models import ExternalUser, database, now
 from extgw_tui.services import portal, portal_limits, portal_sessions, school_settings
 from extgw_tui.services.licences import user_pupils
 from extgw_tui.services.portal_limits import LOGIN
@@ -20,33 +20,42 @@ ADR_NOTE = "ADR is set for every account since May 2023 and cannot be changed he
 
 @dataclass(frozen=True)
 class LoginResult:
-    """A token on success; `limited` when the rate limit answered instead of the password."""
+    """A token on success; `limited` when the rate limit answered instead of the password;
+    `closed`: the school's maintenance message while the external login is disabled."""
 
     token: str | None = None
     limited: bool = False
-
-
-def holds_pupil(user_id: int) -> bool:
-    return Licence.select(Licence.id).where(Licence.user == user_id).exists()
+    closed: str | None = None
 
 
 def login(email: str, password: str, client: str) -> LoginResult:
-    """Check the password (unless a limit is reached), record the login, open a session."""
-    if portal_limits.is_limited(LOGIN, client, email):
+    """Check the password (unless a limit is reached), record the login, open a session.
+
+    Every database step is one statement (the settings, both limits, the account with its
+    licence types) or one transaction (the login recorded with its session), so on PostgreSQL
+    a login costs a few round trips and one commit beside its argon2 verification.
+    """
+    current = school_settings.load()
+    if current.login_disabled:
+        return LoginResult(closed=current.maintenance_message)
+    standing = portal_limits.standing(LOGIN, client, email)
+    if standing.limited:
         return LoginResult(limited=True)
-    user = portal.check_credentials(email, password)
+    account = portal.login_account(email)
+    matches = portal.password_matches(account.password_hash if account else None, password)
     if (
-        user is not None
-        and school_settings.load().end_sessions_without_pupils
-        and not holds_pupil(user.id)
+        account is None
+        or not matches
+        or (current.end_sessions_without_pupils and not account.licence_mask)
     ):
-        user = None
-    if user is None:
         portal_limits.note(LOGIN, client, email)
         return LoginResult()
-    portal.complete_login(user, password)
-    token = portal_sessions.open_session(user.id)
-    portal_limits.forget_email(LOGIN, email)
+    new_hash = portal.refreshed_hash(account.password_hash, password)
+    with database.atomic():
+        portal.log_login(account.id, now(), account.licence_mask, new_hash)
+        token = portal_sessions.open_session(account.id)
+        if standing.email_failures:
+            portal_limits.forget_email(LOGIN, email)
     return LoginResult(token=token)
 
 
