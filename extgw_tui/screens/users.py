@@ -266,9 +266,9 @@ class UsersScreen(Screen[None]):
         db_work(self, filters.check, value, on_success=checked, group="users-check", exclusive=True)
 
     def _show_problem(self, problem: str | None) -> None:
-        line = self.query_one("#search-problem", Static)
-        if line.content != (problem or ""):
-            line.update(problem or "")
+        line, text = self.query_one("#search-problem", Static), problem or ""
+        if line.content != text:  # unchanged: no layout pass
+            line.update(text)
         line.display = problem is not None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
