@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from busy_pilot import wait_until
+from busy_pilot import send_key, wait_until
 from host_app import HostApp
 from key_helpers import add_contact, add_pupil, keys_for, read_letters
 from smtp_helpers import smtp_server
@@ -119,9 +119,11 @@ async def test_a_generation_cancelled_by_escape_leaves_nothing(sqlite_db, tmp_pa
         dialog = app.screen
         count = dialog.query_one("#keygen-count", Static)
         await wait_until(lambda: "20,005 pupil(s)" in str(count.render()))
-        await pilot.press("ctrl+g")
+        # send_key, not press(): press() waits for the process to go idle, and the generation
+        # keeps it busy, so the keys could all be written before the test looked.
+        send_key(app, "ctrl+g")
         await wait_until(lambda: dialog.running)
-        await pilot.press("escape")
+        send_key(app, "escape")
         status = dialog.query_one("#keygen-status", Static)
         await wait_until(lambda: not dialog.running, timeout=60)
         assert "cancelled" in str(status.render()).lower()
