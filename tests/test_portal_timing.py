@@ -58,4 +58,7 @@ def test_denied_and_unknown_logins_take_the_same_time(db, db_url):
         if abs(d - u) > 0.10 * min(d, u):  # a burst of load on the shared machine
             d, u = _medians(client, 1 + ROUNDS)
         assert abs(d - u) <= 0.10 * min(d, u), f"denied {d:.4f}s, unknown {u:.4f}s"
-    assert min(d, u) >= 0.5 * verification_seconds()  # both do the full argon2 work
+    # Both do the full argon2 work. Measured against the fastest of five verifications: no
+    # login can do that work in less, and one slowed by a burst of load must not raise the bar.
+    fastest = min(verification_seconds(rounds=1) for _ in range(5))
+    assert min(d, u) >= 0.5 * fastest, f"logins {min(d, u):.4f}s, a verification {fastest:.4f}s"
