@@ -133,7 +133,9 @@ def _add_column(db: peewee.Database, table: str, field: peewee.Field) -> None:
         literal = repr(default)
     ctx = db.get_sql_context()
     column_sql, _ = ctx.sql(field.ddl(ctx)).query()
-    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql} DEFAULT {literal}')
+    if " DEFAULT " not in column_sql.upper():  # a field may declare its default in SQL itself
+        column_sql += f" DEFAULT {literal}"
+    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql}')
 
 
 def _schema_3(db: peewee.Database) -> None:
@@ -147,6 +149,20 @@ def _schema_3(db: peewee.Database) -> None:
     for model in (ExternalUser, Pupil):
         _rekey_names(db, model, model.surname, model.surname_key)
         _rekey_names(db, model, model.forename, model.forename_key)
+
+
+def _schema_4(db: peewee.Database) -> None:
+    """Schema 4: each account's licence types on its row (ExternalUser.licence_mask), filled
+    from its licences and kept by triggers from then on."""
+    add_missing_tables_and_columns(db)
+    if is_sqlite(db):
+        db.execute_sql(f"UPDATE external_user SET licence_mask = {_sqlite_mask_of('external_user.id')}")
+    else:
+        db.execute_sql(
+            "UPDATE external_user AS u SET licence_mask = h.mask FROM (SELECT user_id, "
+            f"{_PG_MASK} AS mask FROM licence GROUP BY user_id) AS h WHERE u.id = h.user_id"
+        )
+    create_licence_mask_triggers(db)
 
 
 #: Single-column indexes that schema 2 had beside a pair starting with the same column (which
@@ -166,6 +182,7 @@ REDUNDANT_INDEXES = (
 MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {
     2: _surname_keys_without_accents,
     3: _schema_3,
+    4: _schema_4,
 }
 
 
@@ -321,6 +338,7 @@ def open_database(url: str, *, pooled: bool = False) -> peewee.Database:
             with _one_opener_at_a_time(db):
                 _ensure_schema(db)
                 create_backend_indexes(db)  # a later grant of pg_trgm: on the next start
+                create_licence_mask_triggers(db)
     except DatabaseProblem:
         db.close()
         raise
@@ -597,3 +615,97 @@ def describe(exc: BaseException) -> str:
     if "could not connect" in low or "connection refused" in low or "connection" in low:
         return "The database server cannot be reached."
     return text.rstrip(".") + "."
+
+
+# ----- each account's licence types (ExternalUser.licence_mask), kept by triggers -----------
+
+
+def _sqlite_mask_of(user: str) -> str:
+    """The licence types `user` (an SQL expression) holds, as licence_bit()s OR-ed: distinct
+    powers of two summed (SQLite has no bitwise OR aggregate)."""
+    return (
+        "(SELECT coalesce(sum(DISTINCT 1 << licence_type_id), 0) FROM licence "
+        f"WHERE user_id = {user})"
+    )
+
+
+_PG_MASK = "bit_or(1::bigint << licence_type_id)"
+
+#: SQLite: a row trigger per change (cheap in-process). Every writer of licence is covered:
+#: the services, undo, imports, and the cascades from a deleted pupil or account.
+_SQLITE_MASK_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS licence_mask_insert AFTER INSERT ON licence BEGIN "
+    "UPDATE external_user SET licence_mask = licence_mask | (1 << new.licence_type_id) "
+    "WHERE id = new.user_id; END",
+    "CREATE TRIGGER IF NOT EXISTS licence_mask_delete AFTER DELETE ON licence BEGIN "
+    f"UPDATE external_user SET licence_mask = {_sqlite_mask_of('old.user_id')} "
+    "WHERE id = old.user_id; END",
+    "CREATE TRIGGER IF NOT EXISTS licence_mask_update "
+    "AFTER UPDATE OF user_id, licence_type_id ON licence BEGIN "
+    f"UPDATE external_user SET licence_mask = {_sqlite_mask_of('old.user_id')} "
+    "WHERE id = old.user_id; "
+    f"UPDATE external_user SET licence_mask = {_sqlite_mask_of('new.user_id')} "
+    "WHERE id = new.user_id; END",
+)
+
+#: PostgreSQL: one trigger per statement over the rows it changed (transition tables), so a
+#: bulk change updates each account once, set-based. `added` and `removed` are those rows.
+_PG_MASK_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION licence_mask_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE external_user AS u SET licence_mask = u.licence_mask | n.mask
+        FROM (SELECT user_id, {_PG_MASK} AS mask FROM added GROUP BY user_id) AS n
+        WHERE u.id = n.user_id AND u.licence_mask | n.mask <> u.licence_mask;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE external_user AS u SET licence_mask = coalesce(
+            (SELECT {_PG_MASK} FROM licence AS l WHERE l.user_id = u.id), 0)
+        WHERE u.id IN (SELECT user_id FROM removed);
+    ELSE
+        UPDATE external_user AS u SET licence_mask = coalesce(
+            (SELECT {_PG_MASK} FROM licence AS l WHERE l.user_id = u.id), 0)
+        WHERE u.id IN (SELECT user_id FROM removed UNION SELECT user_id FROM added);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+_PG_MASK_TRIGGERS = {
+    "licence_mask_insert": "AFTER INSERT ON licence REFERENCING NEW TABLE AS added",
+    "licence_mask_delete": "AFTER DELETE ON licence REFERENCING OLD TABLE AS removed",
+    "licence_mask_update": (
+        "AFTER UPDATE ON licence REFERENCING OLD TABLE AS removed NEW TABLE AS added"
+    ),
+}
+
+
+def create_licence_mask_triggers(db: peewee.Database) -> None:
+    """The triggers that keep ExternalUser.licence_mask equal to the account's licences
+    (made on opening a new or older database, and by a copy once its rows are in)."""
+    if is_sqlite(db):
+        for statement in _SQLITE_MASK_TRIGGERS:
+            db.execute_sql(statement)
+        return
+    with db.atomic():
+        db.execute_sql(_PG_MASK_FUNCTION)
+        for name, when in _PG_MASK_TRIGGERS.items():  # (CREATE OR REPLACE TRIGGER: PG 14+)
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON licence")
+            db.execute_sql(
+                f"CREATE TRIGGER {name} {when} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION licence_mask_kept()"
+            )
+
+
+@contextlib.contextmanager
+def licence_mask_triggers_paused(db: peewee.Database) -> Iterator[None]:
+    """For a bulk load that writes each account's licence_mask itself (the demo generators, a
+    copy): the triggers are off while it runs, inside the caller's transaction."""
+    if is_sqlite(db):
+        for name in _PG_MASK_TRIGGERS:  # the same three names on both backends
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+        yield
+        create_licence_mask_triggers(db)
+        return
+    db.execute_sql("ALTER TABLE licence DISABLE TRIGGER USER")
+    yield
+    db.execute_sql("ALTER TABLE licence ENABLE TRIGGER USER")

@@ -17,8 +17,10 @@ from extgw_tui.db import open_database
 from extgw_tui.errors import DatabaseProblem
 from extgw_tui.models import (
     ALL_MODELS,
+    SCHEMA_VERSION,
     AuditEvent,
     ExternalUser,
+    Licence,
     LoginEvent,
     SchemaInfo,
     database,
@@ -63,9 +65,12 @@ def test_sqlite_to_postgres_and_back_keeps_everything(tmp_path: Path, postgres_u
     assert {k: v for k, v in after.items() if k != "audit_event"} == {
         k: v for k, v in before.items() if k != "audit_event"
     }
-    assert SchemaInfo.get().version == 3
+    assert SchemaInfo.get().version == SCHEMA_VERSION
     new = ExternalUser.create(surname="New", email="new@example.org", password_hash="x")
     assert new.id == next_id  # the deleted accounts' ids are not handed out again
+    Licence.create(user=new.id, pupil=Licence.get().pupil_id, licence_type=2)
+    assert ExternalUser.get_by_id(new.id).licence_mask == 4  # the copy's triggers keep it
+    Licence.delete().where(Licence.user == new.id).execute()
     assert (
         users.count_users("smith")
         == ExternalUser.select()

@@ -11,6 +11,7 @@ import sys
 from datetime import date
 
 import pytest
+from licence_masks import masks_held, masks_recorded
 from peewee import fn
 
 from extgw_tui.commands.demo import ensure_demo
@@ -113,6 +114,7 @@ def test_a_copied_demo_is_one_the_app_reads(postgres_url) -> None:
         )
 
         assert structure() == before  # the same indexes and foreign keys as a new database
+        assert masks_recorded() == masks_held()  # each account's types, written with its row
         assert SchemaInfo.get().version == SCHEMA_VERSION
 
         found = users.search_users("smith", limit=50)
@@ -131,6 +133,8 @@ def test_a_copied_demo_is_one_the_app_reads(postgres_url) -> None:
         assert Pupil.create(forename="Ada", surname="New").id == summary.pupils + 1
         after = LoginEvent.create(at="2026-06-15 09:00:00", user=new.id, licence_mask=0)
         assert after.id == summary.logins + 1
+        Licence.create(user=new.id, pupil=Pupil.get_by_id(1), licence_type=1)
+        assert ExternalUser.get_by_id(new.id).licence_mask == 2  # the triggers are back on
     finally:
         handle.close()
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import open_database_raw, sqlite_url
+from licence_masks import masks_held, masks_recorded
 from schema_files import schema_2_copy
 
 from extgw_tui.db import open_database
@@ -83,7 +84,7 @@ def test_forename_keys_are_kept_on_save(db):
 
 
 def _assert_migrated_schema_2_content() -> None:
-    assert SchemaInfo.get().version == SCHEMA_VERSION == 3
+    assert SchemaInfo.get().version == SCHEMA_VERSION
     keys = dict(ExternalUser.select(ExternalUser.surname, ExternalUser.surname_key).tuples())
     assert keys["Łukasiewicz"] == "lukasiewicz" and keys["Walker-Patel"] == "walkerpatel"
     assert keys["O'Brien"] == "obrien" and keys["Þórsdóttir"] == "thorsdottir"
@@ -91,6 +92,7 @@ def _assert_migrated_schema_2_content() -> None:
     assert ExternalUser.select().where(live_user()).count() == 8  # nobody is deleted
     assert Pupil.select().where(Pupil.left_on.is_null() & (Pupil.forename_key == "zoe")).count()
     assert Licence.select().count() == 8 and LoginEvent.select().count() == 8  # nothing lost
+    assert masks_held() == masks_recorded() and any(masks_recorded().values())  # schema 4
     assert Contact.select().count() == 0 and Attempt.select().count() == 0
     # the new columns and tables work
     pupil = Pupil.get(Pupil.surname == "Ørsted")
@@ -132,7 +134,7 @@ def test_a_schema_2_file_of_the_last_release_migrates_on_opening(tmp_path):
     finally:
         fresh.close()
     handle = open_database(url)  # opening again changes nothing
-    assert SchemaInfo.get().version == 3
+    assert SchemaInfo.get().version == SCHEMA_VERSION
     handle.close()
     database.initialize(None)
 
@@ -173,7 +175,7 @@ def test_a_schema_2_database_migrates_on_both_backends(db_url):
     handle.close()
     handle = open_database(db_url)
     try:
-        assert SchemaInfo.get().version == 3
+        assert SchemaInfo.get().version == SCHEMA_VERSION
         rows = ExternalUser.select().order_by(ExternalUser.id)
         assert [(u.surname_key, u.forename_key, u.deleted_at) for u in rows] == [
             ("lukasiewicz", "jan", None),

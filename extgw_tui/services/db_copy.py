@@ -16,7 +16,14 @@ from pathlib import Path
 
 import peewee
 
-from extgw_tui.db import create_backend_indexes, is_sqlite, make_database, redact_url, sqlite_path
+from extgw_tui.db import (
+    create_backend_indexes,
+    create_licence_mask_triggers,
+    is_sqlite,
+    make_database,
+    redact_url,
+    sqlite_path,
+)
 from extgw_tui.errors import DatabaseProblem, ExtgwError
 from extgw_tui.models import ALL_MODELS, database
 from extgw_tui.services import audit
@@ -108,6 +115,7 @@ def _copy_into(
             )
         for model in models:
             _set_next_id(target, model, report.tables[model._meta.table_name].next_id)
+        create_licence_mask_triggers(target)  # after the rows: each account brought its mask
         _verify(target, models, report)
     return report
 

@@ -30,7 +30,7 @@ from itertools import accumulate
 
 from peewee import Field, Model, fn
 
-from extgw_tui.db import is_sqlite
+from extgw_tui.db import is_sqlite, licence_mask_triggers_paused
 from extgw_tui.errors import ExtgwError
 from extgw_tui.models import (
     PARENT_GUARDIAN,
@@ -148,7 +148,7 @@ CONTACT_FIELDS = _columns(
 USER_FIELDS = _columns(
     ExternalUser,
     "id title forename forename_key surname surname_key email email_key password_hash "
-    "created_at adr access_allowed",
+    "created_at adr access_allowed licence_mask",
 )
 LICENCE_FIELDS = _columns(Licence, "user pupil licence_type created_at")
 LOGIN_FIELDS = _columns(LoginEvent, "at user licence_mask")
@@ -590,7 +590,8 @@ class _Generator:
         )
         type_id = pupil_type if a.kind == "pupil" else parent_type
         mask = licence_bit(type_id) if a.pupils else 0
-        return user, [(a.id, pupil_id, type_id, created) for pupil_id in a.pupils], mask
+        licences = [(a.id, pupil_id, type_id, created) for pupil_id in a.pupils]
+        return (*user, mask), licences, mask
 
     # -- logins --------------------------------------------------------------------------------
 
@@ -841,7 +842,8 @@ def generate(
             _insert(CONTACT_FIELDS, gen.contacts)
         user_rows, licence_rows, masks = gen.account_rows(password_hash, parent_type, pupil_type)
         _insert(USER_FIELDS, user_rows)
-        _insert(LICENCE_FIELDS, licence_rows)
+        with licence_mask_triggers_paused(database.obj):  # each user row holds its mask
+            _insert(LICENCE_FIELDS, licence_rows)
         _insert(audit.ENTRY_FIELDS, sorted(audits))
         report("logins", 0.1)
         done = 0

@@ -31,7 +31,7 @@ from itertools import islice
 from peewee import Field, Model
 
 from extgw_tui import models
-from extgw_tui.db import is_sqlite
+from extgw_tui.db import is_sqlite, licence_mask_triggers_paused
 from extgw_tui.errors import ExtgwError
 from extgw_tui.models import ExternalUser, Pupil, database
 from extgw_tui.services import audit, demo
@@ -294,8 +294,8 @@ def _load(
                 spool_writer.writerow(user)
                 yield from rows
 
-        with timed("licences", 0.2):
-            licence_count = _copy_rows(demo.LICENCE_FIELDS, licences())
+        with timed("licences", 0.2), licence_mask_triggers_paused(database.obj):
+            licence_count = _copy_rows(demo.LICENCE_FIELDS, licences())  # masks: users
             demo._insert(audit.ENTRY_FIELDS, sorted(audits))
         deleted = gen.plan_deleted(
             [models.licence_bit(parent_type), models.licence_bit(pupil_type)]

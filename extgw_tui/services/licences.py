@@ -12,7 +12,6 @@ from extgw_tui.models import (
     LicenceType,
     Pupil,
     database,
-    licence_bit,
     live_user,
 )
 from extgw_tui.services import audit
@@ -68,11 +67,8 @@ def add_licence_type(name: str) -> int:
 
 def user_licence_mask(user_id: int) -> int:
     """The bit set of licence types the user holds now (recorded with each login)."""
-    mask = 0
-    rows = Licence.select(Licence.licence_type).where(Licence.user == user_id).distinct().tuples()
-    for (type_id,) in rows:
-        mask |= licence_bit(type_id)
-    return mask
+    U = ExternalUser
+    return U.select(U.licence_mask).where(U.id == user_id).scalar() or 0
 
 
 def user_pupils(user_id: int) -> list[LinkedPupil]:

@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from peewee import JOIN
 
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import (
     ExternalUser,
-    Licence,
     LoginEvent,
     database,
-    licence_bit,
     live_user,
     now,
     text_key,
@@ -103,26 +100,13 @@ class LoginAccount:
 
 
 def login_account(email: str) -> LoginAccount | None:
-    """The allowed account of this address with its licence types, in one query; None for an
+    """The allowed account of this address with its licence types, in one row; None for an
     unknown or denied one. The types are those held as the password is checked: they are
     recorded with the login and, where the school wants it, refuse an account without pupils."""
     U = ExternalUser
-    rows = (
-        U.select(U.id, U.password_hash, Licence.licence_type)
-        .join(Licence, JOIN.LEFT_OUTER, on=(Licence.user == U.id))
-        .where(_allowed_address(email))
-        .distinct()
-        .tuples()
-    )
-    found = list(rows)
-    if not found:
-        return None
-    mask = 0
-    for _, _, type_id in found:
-        if type_id is not None:
-            mask |= licence_bit(type_id)
-    user_id, password_hash, _ = found[0]
-    return LoginAccount(user_id, password_hash, mask)
+    row = U.select(U.id, U.password_hash, U.licence_mask).where(_allowed_address(email)).tuples()
+    found = row.first()
+    return None if found is None else LoginAccount(*found)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:

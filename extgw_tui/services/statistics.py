@@ -16,7 +16,6 @@ from peewee import Case, Expression, Node, fn
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import (
     ExternalUser,
-    Licence,
     LoginDay,
     LoginEvent,
     LoginPeriodUsers,
@@ -230,10 +229,9 @@ def account_figures(group: Group, today: date | None = None) -> AccountFigures:
         _sum_if(U.last_login_at >= year),
         _sum_if(U.last_login_at.is_null()),
     )
-    query = query.where(live_user())  # a deleted account's past logins still count above
-    if group.licence_type_id is not None:
-        holders = Licence.select(Licence.user).where(Licence.licence_type == group.licence_type_id)
-        query = query.where(U.id.in_(holders))
+    # a deleted account's past logins still count above; a type's holders are read from the
+    # account's own record of the types it holds, not from a join with every licence
+    query = query.where(_in_group(live_user(), U.licence_mask, group))
     accounts, allowed, last_30, last_12, never = (int(v or 0) for v in query.tuples().get())
     return AccountFigures(accounts, allowed, accounts - allowed, last_30, last_12, never, year_from)
 
