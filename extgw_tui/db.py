@@ -156,7 +156,8 @@ def _schema_4(db: peewee.Database) -> None:
     from its licences and kept by triggers from then on."""
     add_missing_tables_and_columns(db)
     if is_sqlite(db):
-        db.execute_sql(f"UPDATE external_user SET licence_mask = {_sqlite_mask_of('external_user.id')}")
+        held = _sqlite_mask_of("external_user.id")
+        db.execute_sql(f"UPDATE external_user SET licence_mask = {held}")
     else:
         db.execute_sql(
             "UPDATE external_user AS u SET licence_mask = h.mask FROM (SELECT user_id, "
