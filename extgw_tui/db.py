@@ -339,7 +339,6 @@ def open_database(url: str, *, pooled: bool = False) -> peewee.Database:
             with _one_opener_at_a_time(db):
                 _ensure_schema(db)
                 create_backend_indexes(db)  # a later grant of pg_trgm: on the next start
-                create_licence_mask_triggers(db)
     except DatabaseProblem:
         db.close()
         raise
@@ -396,6 +395,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
+            create_licence_mask_triggers(db)  # an older database gains them in _schema_4
             SchemaInfo.create(version=SCHEMA_VERSION)
             for name in DEFAULT_LICENCE_TYPES:
                 LicenceType.get_or_create(name=name)

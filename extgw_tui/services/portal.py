@@ -104,8 +104,8 @@ def login_account(email: str) -> LoginAccount | None:
     unknown or denied one. The types are those held as the password is checked: they are
     recorded with the login and, where the school wants it, refuse an account without pupils."""
     U = ExternalUser
-    row = U.select(U.id, U.password_hash, U.licence_mask).where(_allowed_address(email)).tuples()
-    found = row.first()
+    query = U.select(U.id, U.password_hash, U.licence_mask).where(_allowed_address(email))
+    found = query.tuples().first()
     return None if found is None else LoginAccount(*found)
 
 
