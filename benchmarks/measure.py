@@ -28,6 +28,7 @@ def search_terms(count: int, seed: int = 8) -> list[str]:
     rows = list(
         U.select(U.id, U.forename, U.surname, U.surname_key, U.email_key)
         .where(every_97th)
+        .order_by(U.id)  # else PostgreSQL's synchronized scans pick other rows each run
         .limit(400)
         .tuples()
     )

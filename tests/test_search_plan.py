@@ -99,6 +99,27 @@ def test_the_terms_cross_the_threshold_both_ways(db) -> None:
     assert others["gmail"] > users.few_limit(40) >= others["newm"] > 0
 
 
+def test_the_walk_by_surname_skips_the_prefix_in_two_ranges_that_leave_out_exactly_it(db):
+    """outside_prefix is exactly who walked_prefix leaves out; the walked others part uses it
+    for "gmail" here (so the first test checks the two walks' pages)."""
+    keys = ["gm", "gmai", "gmail", "gmailson", "gmail\U0010ffffx", "gmaim", "h", "t", "th"]
+    keys += ["thz", "ti", "tg", "y", "z", "zz", "\U0010ffff"]
+    for key in keys:
+        U.create(surname=key, surname_key=key, email=f"{len(key)}.{key}@x", password_hash="x")
+    every = {row.id for row in U.select(U.id)}
+    for key in ("gmail", "th", "z", "gm"):
+        inside = {row.id for row in U.select(U.id).where(filters.walked_prefix(U.surname_key, key))}
+        before, after = (
+            {row.id for row in U.select(U.id).where(side)}
+            for side in filters.outside_prefix(U.surname_key, key)
+        )
+        assert before | after == every - inside and not before & after, key
+    _people(users.FEW * 2 + 300)
+    text = filters.search_parts("gmail").text
+    parts = users._others_parts(live_user(), text, users.SORTS["surname"], False, 40, False, True)
+    assert len(parts) == 2
+
+
 def test_short_text_matches_the_start_of_an_address_and_longer_text_anywhere(db) -> None:
     U.create(surname="Able", forename="Ann", email="zed@one.example", password_hash="x")
     U.create(surname="Baker", forename="Bob", email="one.zed@two.example", password_hash="x")

@@ -60,8 +60,16 @@ def prefix(field, key: str) -> Expression:
     key (index-served, % and _ literal); on PostgreSQL a case-sensitive LIKE, which the
     pattern-ops index serves (peewee's startswith is an ILIKE, which no B-tree serves)."""
     if is_sqlite():
-        return (field >= key) & (field < key + "\U0010ffff")
+        return (field >= key) & (field < prefix_end(key))
     return Expression(field, "LIKE", _like_literal(key) + "%")
+
+
+def prefix_end(key: str) -> str:
+    """Where the range of keys starting with `key` ends (excluded), as prefix and
+    walked_prefix compare with it."""
+    if is_sqlite() or ord(key[-1]) == 0x10FFFF:
+        return key + "\U0010ffff"
+    return key[:-1] + chr(ord(key[-1]) + 1)
 
 
 def walked_prefix(field, key: str) -> Expression:
@@ -70,9 +78,17 @@ def walked_prefix(field, key: str) -> Expression:
     range alone where text is byte-ordered (db.byte_ordered), else the range and the LIKE."""
     if is_sqlite() or not key:
         return prefix(field, key)
-    after = key[:-1] + chr(ord(key[-1]) + 1) if ord(key[-1]) < 0x10FFFF else key + "\U0010ffff"
-    between = (field >= key) & (field < after)
+    between = (field >= key) & (field < prefix_end(key))
     return between if byte_ordered() else between & prefix(field, key)
+
+
+def outside_prefix(field, key: str) -> tuple[Expression, Expression] | None:
+    """Who walked_prefix(field, key) leaves out, as the two ranges either side of it, so a walk
+    of `field`'s index in order skips the prefix's rows instead of reading each; None where
+    text is not byte-ordered (the prefix is then not one range)."""
+    if not key or not (is_sqlite() or byte_ordered()):
+        return None
+    return field < key, field >= prefix_end(key)
 
 
 def contains(field, key: str) -> Expression:
@@ -105,6 +121,8 @@ class TextParts:
     email_key: str | None = None
     #: The address contains email_key (else: starts with it).
     inside: bool = False
+    #: What `surname` is a prefix of surname_key for.
+    surname_prefix: str | None = None
 
     @property
     def email(self) -> Expression | None:
@@ -187,8 +205,8 @@ def text_parts(text: str) -> TextParts:
     surname = walked_prefix(U.surname_key, whole)
     names = names_condition(words, whole, U.forename_key, None, walked_prefix)
     if len(words) > 1:
-        return TextParts(surname=surname, names=names)
-    return _email_part(email, surname=surname, names=names)
+        return TextParts(surname=surname, names=names, surname_prefix=whole)
+    return _email_part(email, surname=surname, names=names, surname_prefix=whole)
 
 
 def text_condition(text: str) -> Expression | None:
