@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import time
 from datetime import date
 
 from common import median, p95, repeat, timed
@@ -115,6 +116,48 @@ def bulk_access(runs: int) -> dict:
 def _expect(result, changed: int) -> None:
     if result.changed != changed:
         raise RuntimeError(f"bulk access changed {result.changed} accounts, not {changed}")
+
+
+#: One term of each kind the filter language has (services/filters.py), and two combined.
+FILTER_TERMS = [
+    'licence:"Parent/Guardian"',
+    "licence:none",
+    "licence:any",
+    "pupils:0",
+    "pupils:>1",
+    "login:never",
+    "login:>12m",
+    "created:<2023-05",
+    "adr:no",
+    "access:denied",
+    "-access:denied",
+    "year:7",
+    "form:7A",
+    "email:bouncing",
+    "email:hotmail",
+    "id:1,2",
+    "smith licence:any",
+]
+
+
+def filter_queries(runs: int) -> dict:
+    """Each filter as the table runs it: the first window (what is shown first), then the
+    count when the window did not count it; the median of `runs` per term."""
+    from extgw_tui.services import users
+
+    pages: dict[str, float] = {}
+    totals: dict[str, float] = {}
+    for term in FILTER_TERMS:
+        page, total = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            rows = users.search_users(term, offset=0, limit=WINDOW_AT_80x24)
+            page.append(time.perf_counter() - started)
+            if len(rows) == WINDOW_AT_80x24 and rows.total is None:
+                users.count_users(term)
+            total.append(time.perf_counter() - started)
+        pages[term], totals[term] = median(page), median(total)
+    return {"page": pages, "with_count": totals}
 
 
 def review(runs: int) -> dict:

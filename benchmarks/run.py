@@ -32,6 +32,7 @@ import portal_load
 from common import BENCH, child_env, machine, median, p95, run_probe
 from measure import (
     bulk_access,
+    filter_queries,
     login_statistics,
     login_summary_filled,
     review,
@@ -53,6 +54,7 @@ class Limits:
     repaint_p95: float = 0.100
     chart: float = 0.300
     review: float = 0.300
+    filter_page: float = 0.300
     generation: float = 60.0
     memory_ratio: float = 1.2
 
@@ -109,6 +111,7 @@ PLANS = {
             repaint_p95=0.120,
             chart=0.500,
             review=0.500,
+            filter_page=0.500,
             generation=600.0,
         ),
     ),
@@ -226,6 +229,7 @@ class Runner:
             self.terms = search_terms(max(self.plan.search_terms, self.plan.query_terms))
             self.figures["search_query"] = search_query(self.terms[: self.plan.query_terms])
             self.figures["review"] = review(self.plan.repeats)
+            self.figures["filters"] = filter_queries(self.plan.repeats)
             if statistics_available():
                 self.figures["login_summary"] = login_summary_filled()
                 self.figures["statistics"] = login_statistics(self.plan.repeats)
@@ -282,6 +286,12 @@ class Runner:
             Target(f"bulk deny of {bulk['users']:,} users", bulk["deny"], 1.0, "s"),
             Target(f"bulk allow of {bulk['users']:,} users", bulk["allow"], 1.0, "s"),
             Target("review query (count + first 200)", f["review"]["median"], limits.review, "s"),
+            Target(
+                "filters: slowest first window of each kind",
+                max(f["filters"]["page"].values()),
+                limits.filter_page,
+                "s",
+            ),
             Target(
                 "export throughput / raw openpyxl floor",
                 f["export_export"]["rows_per_second"] / f["export_raw"]["rows_per_second"],
@@ -368,6 +378,14 @@ def details(f: dict) -> list[str]:
         f"rows/s, peak {e['vmhwm_mb']:.0f} MB); raw openpyxl {w['seconds']:.2f} s "
         f"({w['rows_per_second']:,.0f} rows/s, peak {w['vmhwm_mb']:.0f} MB with the list)",
     ]
+    if "filters" in f:
+        slowest = sorted(f["filters"]["with_count"].items(), key=lambda kv: -kv[1])[:3]
+        page = max(f["filters"]["page"].items(), key=lambda kv: kv[1])
+        lines.append(
+            f"{b}: filters slowest first window {page[0]!r} {page[1] * 1000:.0f} ms; slowest "
+            "with the count "
+            + ", ".join(f"{term!r} {seconds * 1000:.0f} ms" for term, seconds in slowest)
+        )
     if "statistics" in f:
         st = f["statistics"]
         lines.append(

@@ -25,6 +25,7 @@ TARGETS = {
     "search: typed term to repainted table, p95",
     "search: query alone (page + count), p95",
     "review query (count + first 200)",
+    "filters: slowest first window of each kind",
     "export throughput / raw openpyxl floor",
     "export peak memory",
     "app peak memory at large / at small",
@@ -78,6 +79,7 @@ def check_backend(report: dict, stdout: str, backend: str) -> None:
     assert figures["search_typed"]["terms"] == figures["search_enter"]["terms"] == 3
     assert figures["bulk_access"]["users"] > 0
     assert figures["review"]["candidates"] > 0  # the demo always has review candidates
+    assert {"licence:none", "pupils:>1", "email:bouncing"} <= set(figures["filters"]["page"])
     assert figures["keys"]["keys"] == 1_000  # 500 pupils, 2 keys each
     assert figures["keys"]["backend"] == backend
     assert figures["roll_import"]["again"]["new"] == figures["roll_import"]["again"]["changed"] == 0
