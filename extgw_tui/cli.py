@@ -28,6 +28,7 @@ from extgw_tui.exit_codes import (
     EXIT_OK,
     exit_for_signal,
 )
+from extgw_tui.hangup import release_hung_up_terminal
 from extgw_tui.logs import log, setup_logging
 
 if TYPE_CHECKING:
@@ -343,6 +344,8 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def _stop(signum: int, _frame: object) -> None:
     """The handler of _STOP_SIGNALS: unwind a command, or close the terminal app."""
     signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
+    if signum == signal.SIGHUP:
+        release_hung_up_terminal()  # else the closing app can block on the dead terminal
     app = _app
     try:
         loop = asyncio.get_running_loop() if app is not None else None

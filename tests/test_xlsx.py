@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -248,6 +248,8 @@ PLAIN_ROWS = [
     (4, "#N/A", "Émile 😀", False),
     *((5, payload, "tab\tinside", True) for payload in PAYLOADS),
     (6, "x" * 40_000, "", True),
+    (7, "dates", datetime(2026, 12, 2, 14, 5, 59), date(2026, 2, 28)),
+    (8, "before 1 March 1900", date(1900, 1, 15), datetime(1999, 12, 31, 23, 59, 59, 500_000)),
 ]
 
 
@@ -255,7 +257,8 @@ def _cells(path: Path) -> tuple[list, dict, tuple]:
     wb = load_workbook(path)
     ws = wb["Data"]
     cells = [
-        [(c.value, c.data_type, c.quotePrefix, c.font.b) for c in row] for row in ws.iter_rows()
+        [(c.value, c.data_type, c.quotePrefix, c.font.b, c.number_format) for c in row]
+        for row in ws.iter_rows()
     ]
     sheet = (ws.freeze_panes, ws.auto_filter.ref, ws.column_dimensions["B"].width)
     about = {a.value: b.value for a, b in wb[ABOUT_TITLE].iter_rows() if a.value != "Generated"}
@@ -272,7 +275,9 @@ def test_plain_rows_make_the_same_workbook_as_openpyxl_cells(tmp_path: Path) -> 
     assert _cells(plain) == _cells(cells)
     got, about, sheet = _cells(plain)
     assert sheet == ("A2", f"A1:D{len(PLAIN_ROWS) + 1}", 20)
-    assert got[1][1] == ("Ann & <Bo>", "s", False, False)
+    assert got[1][1] == ("Ann & <Bo>", "s", False, False, "General")
+    assert got[-2][2] == (datetime(2026, 12, 2, 14, 5, 59), "d", False, False, "yyyy-mm-dd h:mm:ss")
+    assert got[-2][3][0] == datetime(2026, 2, 28) and got[-2][3][4] == "yyyy-mm-dd"
     assert [row[1][2] for row in got[5:12]] == [True] * len(PAYLOADS)
     assert "1 cell(s)" in about["Characters removed"] and "1 cell(s)" in about["Text cut"]
     assert "<f>" not in sheet_xml(plain)
@@ -295,6 +300,6 @@ def test_plain_rows_cancelled_or_failing_leave_no_file(tmp_path: Path) -> None:
     rows = ((i, "x", None, True) for i in range(100_000))
     with pytest.raises(ExportCancelled):
         write(tmp_path / "c.xlsx", rows, should_cancel=should_cancel, plain_rows=True)
-    with pytest.raises(TypeError, match="not datetime"):
-        write(tmp_path / "d.xlsx", [(1, "x", datetime(2026, 1, 1), True)], plain_rows=True)
+    with pytest.raises(TypeError, match="not float"):
+        write(tmp_path / "d.xlsx", [(1, "x", 1.5, True)], plain_rows=True)
     assert leftovers(tmp_path) == []

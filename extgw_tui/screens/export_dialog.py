@@ -30,6 +30,7 @@ from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import exports
 from extgw_tui.services.xlsx import WriteResult
 from extgw_tui.widgets.dbwork import db_work
+from extgw_tui.widgets.to_ui import post_to_ui
 
 
 class ExportDialog(Dialog[Path | None]):
@@ -179,11 +180,9 @@ class ExportDialog(Dialog[Path | None]):
         )
 
     def _progress_from_worker(self, done: int, total: int) -> None:
-        self.app.call_from_thread(self._progress, done, total)
+        post_to_ui(self, self._progress, done, total)
 
     def _progress(self, done: int, total: int) -> None:
-        if not self.is_attached:  # a late report from a dialog the app has closed
-            return
         self.query_one("#export-progress", ProgressBar).update(total=max(total, 1), progress=done)
         self.query_one("#export-count", Static).update(f"{done:,} of {total:,} rows")
 

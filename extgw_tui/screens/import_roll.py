@@ -27,6 +27,7 @@ from extgw_tui.services.roll_columns import parse_mapping
 from extgw_tui.services.roll_reader import SheetChoice
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.path_suggester import PathSuggester
+from extgw_tui.widgets.to_ui import post_to_ui
 
 #: Lines of examples, refused rows and warnings shown under the summary (all are counted).
 DETAIL_LINES = 500
@@ -251,11 +252,9 @@ class ImportRollScreen(Screen[None]):
         )
 
     def _progress_from_worker(self, stage: str, fraction: float) -> None:
-        self.app.call_from_thread(self._progress, stage, fraction)
+        post_to_ui(self, self._progress, stage, fraction)
 
     def _progress(self, stage: str, fraction: float) -> None:
-        if not self.is_attached:
-            return
         bar = self.query_one("#import-progress", ProgressBar)
         if stage == "reading":
             bar.update(total=100, progress=int(fraction * 100))

@@ -29,6 +29,7 @@ from extgw_tui.services.exports import slug
 from extgw_tui.services.key_issue import issue
 from extgw_tui.services.licence_keys import Generated, KeyScope, Plan
 from extgw_tui.widgets.dbwork import db_work
+from extgw_tui.widgets.to_ui import post_to_ui
 
 COUNT_PAUSE = 0.3
 
@@ -320,7 +321,7 @@ class GenerateKeysModal(Dialog[int | None]):
             plan,
             letters=letters,
             pdf=pdf,
-            progress=lambda done: self.app.call_from_thread(self._progress, done),
+            progress=lambda done: post_to_ui(self, self._progress, done),
             should_cancel=self.stop.is_set,
             on_success=lambda result: self._done(result, letters, pdf),
             on_error=self._failed,
@@ -328,9 +329,8 @@ class GenerateKeysModal(Dialog[int | None]):
         )
 
     def _progress(self, done: int) -> None:
-        if self.is_attached:
-            self.query_one("#keygen-progress", ProgressBar).update(total=None, progress=done)
-            self._count(f"{done:,} key(s) written…")
+        self.query_one("#keygen-progress", ProgressBar).update(total=None, progress=done)
+        self._count(f"{done:,} key(s) written…")
 
     def _set_running(self, running: bool) -> None:
         self.running = running

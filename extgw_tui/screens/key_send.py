@@ -17,6 +17,7 @@ from extgw_tui.resources import stylesheet
 from extgw_tui.screens.dialog import Dialog
 from extgw_tui.services import key_mail
 from extgw_tui.widgets.dbwork import db_work
+from extgw_tui.widgets.to_ui import post_to_ui
 
 
 class SendKeysModal(Dialog[None]):
@@ -84,7 +85,7 @@ class SendKeysModal(Dialog[None]):
             self,
             key_mail.send_batch,
             self.batch_id,
-            progress=lambda done: self.app.call_from_thread(self._progress, done),
+            progress=lambda done: post_to_ui(self, self._progress, done),
             should_cancel=self.stop.is_set,
             on_success=self._sent,
             on_error=self._failed,
@@ -92,8 +93,7 @@ class SendKeysModal(Dialog[None]):
         )
 
     def _progress(self, done: int) -> None:
-        if self.is_attached:
-            self.query_one("#keysend-progress", ProgressBar).update(progress=done)
+        self.query_one("#keysend-progress", ProgressBar).update(progress=done)
 
     def _sent(self, summary: key_mail.SendSummary) -> None:
         self.running = False

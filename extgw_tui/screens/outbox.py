@@ -22,6 +22,7 @@ from extgw_tui.services.mail import OutboxRow
 from extgw_tui.widgets.dbwork import db_work, error_message
 from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
+from extgw_tui.widgets.to_ui import post_to_ui
 
 COLUMNS = [
     PagedColumn("at", "Created", 16),
@@ -207,7 +208,7 @@ class OutboxScreen(ListStatus, EnterOpens, Screen[None]):
             with database.connection_context():
                 summary = mail.retry_failed(
                     ids=ids,
-                    progress=lambda n: self.app.call_from_thread(self._line, f"Retried {n:,}…"),
+                    progress=lambda n: post_to_ui(self, self._line, f"Retried {n:,}…"),
                     should_cancel=lambda: worker.is_cancelled,
                 )
             text, severity = summary.text(), "warning" if summary.failed else "information"
@@ -215,7 +216,8 @@ class OutboxScreen(ListStatus, EnterOpens, Screen[None]):
                 text += " " + summary.failures[0].error
         except Exception as exc:  # every failure becomes a sentence
             text, severity = error_message(exc), "error"
-        self.app.call_from_thread(self._retried, text, severity)
+        # to the app: the outcome is told even once escape has stopped the retry and left
+        post_to_ui(self.app, self._retried, text, severity)
 
     def _retried(self, text: str, severity: str) -> None:
         self.retrying = False

@@ -33,6 +33,7 @@ from extgw_tui.widgets.debounced_input import DebouncedInput
 from extgw_tui.widgets.list_screen import EnterOpens, ListStatus
 from extgw_tui.widgets.paged_table import PagedColumn, PagedTable
 from extgw_tui.widgets.status_line import StatusLine
+from extgw_tui.widgets.to_ui import post_to_ui
 
 #: Seconds of quiet typing before the threshold re-queries the database.
 TYPING_PAUSE = 0.3
@@ -359,7 +360,7 @@ class ReviewScreen(ListStatus, EnterOpens, Screen[None]):
             review.delete_accounts,
             ids,
             months,
-            progress=lambda done: self.app.call_from_thread(self._delete_progress, done, total),
+            progress=lambda done: post_to_ui(self, self._delete_progress, done, total),
             should_cancel=stop.is_set,
             rule=rule,
             on_success=self._deleted,

@@ -523,6 +523,7 @@ def run_export(
         count=lambda: count_rows(request),
         progress=progress,
         should_cancel=should_cancel,
+        plain_rows=True,  # export_rows: text, whole numbers, booleans, dates, datetimes
     )
 
 
@@ -538,12 +539,13 @@ def write_export(
     count: Callable[[], int],
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    plain_rows: bool = False,
 ) -> WriteResult:
     """Every export of the app goes through here: the file, streamed, then its audit entry.
 
     count() gives the rows to expect, counted first in SQL, for progress(rows_written, total);
-    it and `rows` read one snapshot of the database. Raises xlsx.ExportCancelled or
-    ExtgwError, leaving no file behind and no audit entry.
+    it and `rows` read one snapshot of the database. plain_rows: as xlsx.write_workbook's.
+    Raises xlsx.ExportCancelled or ExtgwError, leaving no file behind and no audit entry.
     """
     with snapshot():
         total = count()
@@ -556,6 +558,7 @@ def write_export(
             progress=_rows_of(total, progress),
             should_cancel=should_cancel,
             expected_rows=total,
+            plain_rows=plain_rows,
         )
     record_export(what, result, facts)
     return result

@@ -29,13 +29,16 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.numbers import FORMAT_DATE_DATETIME, FORMAT_DATE_YYYYMMDD2
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -162,9 +165,10 @@ def write_workbook(
 ) -> WriteResult:
     """Stream `rows` into a new .xlsx at `path`, with an "About this export" sheet.
 
-    plain_rows: every value is text, a whole number, a boolean or None, so the data sheet is
-    written as XML here rather than cell by cell by openpyxl (about 8 times less work: the
-    240,000 rows of a licence letters file). The file and its safety are the same.
+    plain_rows: every value is text, a whole number, a boolean, a date, a datetime or None, so
+    the data sheet is written as XML here rather than cell by cell by openpyxl (about 8 times
+    less work: the 240,000 rows of a licence letters file, the 100,000 of a user export). The
+    file and its safety are the same.
 
     Raises ExportCancelled when should_cancel() turns true, ExtgwError when the file cannot be
     written; in both cases nothing is left at `path` or beside it.
@@ -292,11 +296,14 @@ class _PlainSheet:
     an explicit quote-prefixed string, never a formula; what XML cannot carry is removed."""
 
     def __init__(self, ws: WriteOnlyWorksheet, columns: list[Column]) -> None:
-        bold, quoted = WriteOnlyCell(ws), WriteOnlyCell(ws)
+        bold, quoted, stamp, day = (WriteOnlyCell(ws) for _ in range(4))
         bold.font = Font(bold=True)
         quoted.quotePrefix = True
+        stamp.number_format = FORMAT_DATE_DATETIME  # what openpyxl gives a datetime
+        day.number_format = FORMAT_DATE_YYYYMMDD2  # and a date
         # style_id registers each style with the workbook, so openpyxl's styles.xml holds it
         self.bold, self.quoted = bold.style_id, quoted.style_id
+        self.stamp, self.day = stamp.style_id, day.style_id
         self.columns = columns
         self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         self.cleaner = _Cleaner(ws)
@@ -375,9 +382,14 @@ class _PlainSheet:
             elif kind is bool:
                 text = YES if value else NO
                 cells.append(f'<c r="{letter}{number}" t="inlineStr"><is><t>{text}</t></is></c>')
+            elif kind is datetime or kind is date:  # an Excel serial, as openpyxl writes it
+                style = self.stamp if kind is datetime else self.day
+                serial = to_excel(value)  # as openpyxl formats it: %.16g
+                cells.append(f'<c r="{letter}{number}" s="{style}" t="n"><v>{serial:.16g}</v></c>')
             elif value is not None:
                 raise TypeError(
-                    f"a plain row holds text, whole numbers or booleans, not {kind.__name__}"
+                    "a plain row holds text, whole numbers, booleans, dates or datetimes, "
+                    f"not {kind.__name__}"
                 )
         return f'<row r="{number}">{"".join(cells)}</row>'
 

@@ -4,9 +4,9 @@ It lives with the widgets (layer 3) because widgets and screens both use it, and
 not import screens.
 
 Every screen reaches the database through `db_work`: the call runs in a thread worker with its
-own connection; the result comes back on the UI thread; an ExtgwError becomes its message, a
-database error one sentence, and anything else a short notice while the traceback goes to the
-log file.
+own connection; the result is posted back to the UI thread (never waited for: to_ui.py); an
+ExtgwError becomes its message, a database error one sentence, and anything else a short notice
+while the traceback goes to the log file.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from extgw_tui.errors import ExtgwError
 from extgw_tui.logs import log, log_file
 from extgw_tui.models import database
 from extgw_tui.textual_private import ErrorFunnelApp
+from extgw_tui.widgets.to_ui import post_to_ui
 
 T = TypeVar("T")
 
@@ -78,20 +79,20 @@ def db_work(
     """
     app = node.app
 
-    def deliver(callback: Callable[..., None], value: Any) -> None:
-        if node.is_attached:
-            try:
-                callback(value)
-            except Exception as exc:  # raised here it would reach the worker thread
-                report(app, exc)
-
-    def failed(exc: Exception) -> None:
-        if on_error is not None and is_expected(exc):
-            deliver(on_error, error_message(exc))
+    def deliver(worker: Worker, callback: Callable[..., None], value: Any) -> None:
+        if worker.is_cancelled:  # replaced by a newer call in its group while this was queued
             return
-        report(app, exc)
+        try:
+            callback(value)
+        except Exception as exc:  # into the funnel, not out of the node's handler
+            report(app, exc)
+
+    def failed(worker: Worker, exc: Exception) -> None:
+        """In the worker thread: a bug reaches the app's funnel even once node has gone."""
+        if on_error is None or not is_expected(exc):
+            post_to_ui(app, report, app, exc)
         if on_error is not None:
-            deliver(on_error, describe_error(exc))
+            post_to_ui(node, deliver, worker, on_error, describe_error(exc))
 
     def job() -> None:
         worker = get_current_worker()
@@ -100,9 +101,9 @@ def db_work(
                 result = fn(*args, **kwargs)
         except Exception as exc:  # every failure becomes a message, never a traceback
             if not worker.is_cancelled:
-                app.call_from_thread(failed, exc)
+                failed(worker, exc)
             return
         if on_success is not None and not worker.is_cancelled:
-            app.call_from_thread(deliver, on_success, result)
+            post_to_ui(node, deliver, worker, on_success, result)
 
     return node.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)

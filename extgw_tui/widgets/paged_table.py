@@ -70,6 +70,7 @@ from extgw_tui.escapes import escape_controls
 from extgw_tui.textual_private import show_hover_cursor
 from extgw_tui.widgets.dbwork import db_work
 from extgw_tui.widgets.pager import Page, Pager, Request
+from extgw_tui.widgets.to_ui import post_to_ui
 
 #: Rows held in the widget at once.
 WINDOW = 60
@@ -263,7 +264,6 @@ class PagedTable(DataTable):
             return
         self._screen_line = self._current_screen_line() if screen_line is None else screen_line
         window = self.window_rows
-        app = self.app
 
         def first_rows(rows: list) -> None:
             if self.pager.first_rows(request, rows):  # on screen while COUNT runs
@@ -293,7 +293,7 @@ class PagedTable(DataTable):
             self,
             request.run,
             window,
-            lambda rows: app.call_from_thread(first_rows, rows),
+            lambda rows: post_to_ui(self, first_rows, rows),
             on_success=landed,
             on_error=failed,
             group=f"paged-table-{id(self)}",
