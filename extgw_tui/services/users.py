@@ -174,7 +174,7 @@ def _page(parts: list[Select], keys: tuple, descending: bool, offset: int, limit
 def _unindexed(condition: Expression) -> Expression:
     """`condition` in a form no index serves, so the database walks the sort order's index and
     checks each row, stopping at the page's end, rather than first collecting every match."""
-    return Case(None, [(condition, 1)], 0) == 1
+    return Case(None, [(condition, 1)], 0) != 0
 
 
 def search_users(
