@@ -202,3 +202,19 @@ async def test_mark_all_and_enter_opens_the_pupil(sqlite_db, tmp_path):
         await pilot.press("enter")
         await wait_until(lambda: isinstance(app.screen, PupilDetailScreen))
         assert app.screen.pupil_id == pupil.id
+
+
+async def test_the_keys_are_asked_for_once_on_opening_and_again_after_a_dialog(sqlite_db, tmp_path):
+    """The first resume is the screen being shown: a reload then doubled every opening."""
+    from textual.screen import Screen
+
+    keys_for(tmp_path, add_pupil("Able", form="7A"), name="a.xlsx")
+    app = HostApp(LicenceKeysScreen, styled=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, table = app.screen, app.screen.query_one(KeyTable)
+        await wait_until(lambda: "rows 1-2 of 2" in _status(app))
+        await pilot.pause(0.3)
+        assert table.pager.generation == 1  # the query on_mount started, and no other
+        await app.push_screen(Screen())
+        app.pop_screen()
+        await wait_until(lambda: table.pager.generation == 2 and app.screen is screen)

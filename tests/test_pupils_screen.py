@@ -276,3 +276,28 @@ async def test_roll_screens_at_tiny_and_huge_sizes(sqlite_db):
         assert "Enlarge the window" in screen_text(app)  # no chart crammed into 40x12
         await pilot.press("escape", "escape")
         assert isinstance(app.screen, UsersScreen)
+
+
+async def test_a_pupil_is_read_once_on_opening_and_again_after_a_dialog(sqlite_db, monkeypatch):
+    """The first resume is the screen being shown: reading the pupil then as well doubled
+    the work of every opening."""
+    from busy_pilot import wait_until
+    from host_app import HostApp
+    from textual.screen import Screen
+
+    from extgw_tui.services import pupils as pupils_service
+
+    seed()
+    pupil_id = Pupil.get(Pupil.surname == "O’Brien").id
+    read, real = [], pupils_service.pupil_detail
+    monkeypatch.setattr(
+        pupils_service, "pupil_detail", lambda wanted: read.append(wanted) or real(wanted)
+    )
+    app = HostApp(lambda: PupilDetailScreen(pupil_id), styled=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(lambda: "Siobhán" in screen_text(app))
+        await pilot.pause(0.3)
+        assert read == [pupil_id]
+        await app.push_screen(Screen())
+        app.pop_screen()
+        await wait_until(lambda: len(read) == 2)

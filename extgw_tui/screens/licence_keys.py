@@ -143,6 +143,7 @@ class LicenceKeysScreen(ListStatus, Screen[None]):
         self.text = text
         self.filter = KeyFilter()
         self._typing: Timer | None = None
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Static("Licence keys · the keys themselves are never shown", id="keys-title")
@@ -164,7 +165,11 @@ class LicenceKeysScreen(ListStatus, Screen[None]):
         self.query_one(KeyTable).focus()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        """Back from a dialog: keys may have been sent or revoked meanwhile. The first resume
+        is the screen being shown: on_mount's query is already on its way."""
+        if self._shown:
+            self.action_refresh()
+        self._shown = True
 
     # ----- the filter -------------------------------------------------------------------
 

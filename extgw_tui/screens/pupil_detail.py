@@ -97,6 +97,7 @@ class PupilDetailScreen(Screen[None]):
         self.pupil_id = pupil_id
         self.detail: PupilDetail | None = None
         self._started = False
+        self._shown = False
         self._width = 0
 
     def compose(self) -> ComposeResult:
@@ -119,8 +120,11 @@ class PupilDetailScreen(Screen[None]):
         self._started = True
 
     def on_screen_resume(self) -> None:
-        if self._started:
+        """Back from a dialog: the holders may have changed. The first resume is the screen
+        being shown: on_mount has asked already."""
+        if self._shown:
             self.action_refresh()
+        self._shown = True
 
     def on_resize(self, event: events.Resize) -> None:
         if self._started and event.size.width != self._width:
