@@ -7,6 +7,7 @@ from host_app import HostApp
 from key_helpers import add_contact, add_pupil, keys_for, read_letters
 from smtp_helpers import smtp_server
 from textual.app import App
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from extgw_tui.models import AuditEvent, KeyBatch, LicenceKey
@@ -206,8 +207,6 @@ async def test_mark_all_and_enter_opens_the_pupil(sqlite_db, tmp_path):
 
 async def test_the_keys_are_asked_for_once_on_opening_and_again_after_a_dialog(sqlite_db, tmp_path):
     """The first resume is the screen being shown: a reload then doubled every opening."""
-    from textual.screen import Screen
-
     keys_for(tmp_path, add_pupil("Able", form="7A"), name="a.xlsx")
     app = HostApp(LicenceKeysScreen, styled=True)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -7,7 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from app_helpers import screen_text, settle
+from busy_pilot import wait_until
+from host_app import HostApp
 from openpyxl import load_workbook
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from extgw_tui.app import ExtgwApp
@@ -21,6 +24,7 @@ from extgw_tui.screens.pupil_detail import PupilDetailScreen
 from extgw_tui.screens.pupils import PupilsScreen
 from extgw_tui.screens.review import ReviewScreen
 from extgw_tui.screens.users import UsersScreen
+from extgw_tui.services import pupils as pupils_service
 from extgw_tui.widgets.paged_table import PagedTable
 
 SIZES = [(80, 24), (140, 40)]
@@ -281,12 +285,6 @@ async def test_roll_screens_at_tiny_and_huge_sizes(sqlite_db):
 async def test_a_pupil_is_read_once_on_opening_and_again_after_a_dialog(sqlite_db, monkeypatch):
     """The first resume is the screen being shown: reading the pupil then as well doubled
     the work of every opening."""
-    from busy_pilot import wait_until
-    from host_app import HostApp
-    from textual.screen import Screen
-
-    from extgw_tui.services import pupils as pupils_service
-
     seed()
     pupil_id = Pupil.get(Pupil.surname == "O’Brien").id
     read, real = [], pupils_service.pupil_detail
