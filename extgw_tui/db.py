@@ -16,6 +16,7 @@ import peewee
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 from playhouse.shortcuts import ReconnectMixin
 
+from extgw_tui import email_index
 from extgw_tui.errors import DatabaseProblem
 from extgw_tui.logs import log
 from extgw_tui.models import (
@@ -460,7 +461,10 @@ def backend_index_names(*, postgres: bool) -> list[str]:
     """The names create_backend_indexes makes (on PostgreSQL, with pg_trgm allowed)."""
     names = list(PUPIL_SORT_INDEXES) + list(USER_SEARCH_INDEXES)
     if postgres:
-        names += [_pattern_index_name(t, c) for t, c in PATTERN_INDEXES] + [TRIGRAM_INDEX]
+        names += [_pattern_index_name(t, c) for t, c in PATTERN_INDEXES] + [
+            TRIGRAM_INDEX,
+            email_index.TRIGRAM,
+        ]
     return names
 
 
@@ -482,8 +486,9 @@ def create_backend_indexes(db: peewee.Database) -> None:
     and a database made before them gains them): the pupil sort orders and the account
     search's covering indexes on both backends; on
     PostgreSQL also pattern-ops indexes for LIKE 'prefix%' under a non-C collation, and a
-    trigram index for the "email contains" search (LIKE '%term%'), which no B-tree serves; on
-    SQLite the same search's FTS5 trigram index (_create_email_trigram).
+    trigram index for the "email contains" search (LIKE '%term%'), which no B-tree serves, with
+    the narrow table that counts its matches (email_index); on SQLite the same search's FTS5
+    trigram index (_create_email_trigram).
 
     pg_trgm ships with PostgreSQL, but creating an extension needs the database's owner (or a
     superuser): where the role may not, searches still work, scanning the table, and the log
@@ -517,6 +522,7 @@ def create_backend_indexes(db: peewee.Database) -> None:
         f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} "
         "ON external_user USING gin (email_key gin_trgm_ops)"
     )
+    email_index.create(db)
 
 
 #: SQLite's index for "email contains": an FTS5 table of trigrams of external_user.email_key

@@ -30,7 +30,7 @@ from itertools import islice
 
 from peewee import Field, Model
 
-from extgw_tui import models
+from extgw_tui import email_index, models
 from extgw_tui.db import is_sqlite, licence_mask_triggers_paused
 from extgw_tui.errors import ExtgwError
 from extgw_tui.models import ExternalUser, Pupil, database
@@ -252,8 +252,12 @@ def generate_copy(
     with database.atomic():
         for statement in SESSION:
             database.execute_sql(statement)
+        email_table = email_index.drop(database.obj)
         with _bare(LOADED, timed):
             summary, top = _load(name, spec, today, seed, report, timed)
+        if email_table:
+            with timed("email index"):
+                email_index.create(database.obj)
         with timed("finishing", 0.98):
             demo._reserve_ids({ExternalUser: top, Pupil: summary.pupils})
     report("finishing", 1.0)

@@ -7,6 +7,7 @@ understood raises InvalidInput with one sentence naming it. HELP is what the `?`
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import operator
@@ -18,7 +19,9 @@ from datetime import datetime, timedelta
 
 from peewee import SQL, Expression, Field, fn
 
+from extgw_tui import email_index
 from extgw_tui.db import EMAIL_TRIGRAM, byte_ordered, has_email_trigram, is_sqlite
+from extgw_tui.email_index import EMAILS
 from extgw_tui.errors import InvalidInput
 from extgw_tui.models import (
     ExternalUser,
@@ -132,6 +135,9 @@ class TextParts:
     inside: bool = False
     #: What `surname` is a prefix of surname_key for.
     surname_prefix: str | None = None
+    #: PostgreSQL with the email table (email_index): the addresses containing email_key whose
+    #: surname and names parts do not match, as a condition on that table.
+    elsewhere: Expression | None = None
 
     @property
     def email(self) -> Expression | None:
@@ -168,6 +174,11 @@ def _email_part(key: str, **parts) -> TextParts:
     return TextParts(email_key=key, inside=len(key) >= EMAIL_INSIDE_FROM, **parts)
 
 
+def email_table_served(key: str) -> bool:
+    """Whether PostgreSQL's email table (email_index) finds addresses containing `key`."""
+    return len(key) >= 3 and email_index.exists()
+
+
 def trigram_served(key: str) -> bool:
     """Whether SQLite's trigram index finds addresses containing `key` (3 characters or more)."""
     return len(key) >= 3 and is_sqlite() and has_email_trigram()
@@ -199,20 +210,34 @@ def count_email_containing(key: str) -> int:
 
 def text_parts(text: str) -> TextParts:
     """Who the free text names: see the module docstring."""
+    parts = _text_parts(text, U)
+    if not parts.inside or not email_table_served(parts.email_key):
+        return parts
+    # the same parts on the email table's columns, to leave out there who they find
+    there = _text_parts(text, EMAILS)
+    found = [contains(EMAILS.email_key, parts.email_key)]
+    found += [~part for part in (there.surname, there.names) if part is not None]
+    return dataclasses.replace(parts, elsewhere=functools.reduce(operator.and_, found))
+
+
+def _text_parts(text: str, on) -> TextParts:
+    """text_parts on the columns of `on` (ExternalUser or email_index.EMAILS)."""
     text = cleaned(text)[:MAX_TERM]
     if not text:
         return TextParts()
     number = _NUMBER.fullmatch(text)
     if number:
-        by_id = U.id == int(number.group(1))
+        by_id = on.id == int(number.group(1))
         return TextParts(names=by_id) if text.startswith("#") else _email_part(text, names=by_id)
     words = text.split()
     whole = name_key(text)
     email = text_key(text)
     if not whole:  # only punctuation ("'", "@"): in no name, so anywhere in an address
         return TextParts(email_key=email, inside=True)
-    surname = walked_prefix(U.surname_key, whole)
-    names = names_condition(words, whole, U.forename_key, None, walked_prefix)
+    surname = walked_prefix(on.surname_key, whole)
+    names = names_condition(
+        words, whole, on.forename_key, on.surname_key, walked_prefix, own_surname=False
+    )
     if len(words) > 1:
         return TextParts(surname=surname, names=names, surname_prefix=whole)
     return _email_part(email, surname=surname, names=names, surname_prefix=whole)
@@ -227,16 +252,17 @@ def names_condition(
     words: list[str],
     whole: str,
     forename_key: Field,
-    surname_key: Field | None,
+    surname_key: Field,
     match: Callable[[Field, str], Expression] = prefix,
+    *,
+    own_surname: bool = True,
 ) -> Expression:
     """Surname or forename starting with `whole` (the folded text), or the words split in two
     as forename + surname either way round: "anna smith" and "smith anna" both find her.
-    surname_key None leaves out the surname's own prefix (TextParts.surname holds it)."""
+    own_surname False leaves out the surname's own prefix (TextParts.surname holds it)."""
     condition = match(forename_key, whole)
-    if surname_key is not None:
+    if own_surname:
         condition = match(surname_key, whole) | condition
-    surname_key = surname_key or U.surname_key
     for cut in range(1, len(words)):
         first, rest = name_key(" ".join(words[:cut])), name_key(" ".join(words[cut:]))
         if first and rest:

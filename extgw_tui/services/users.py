@@ -9,12 +9,13 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import SQL, Case, Expression, Select, fn
+from peewee import SQL, Case, Expression, Select, Value, fn
 
+from extgw_tui.email_index import EMAILS
 from extgw_tui.errors import NotFound
 from extgw_tui.models import ExternalUser, live_user, text_key
 from extgw_tui.services import filters
-from extgw_tui.services.accounts import deleted
+from extgw_tui.services.accounts import deleted, not_deleted
 from extgw_tui.services.chunks import chunked
 from extgw_tui.services.filters import MAX_TERM
 
@@ -153,6 +154,8 @@ def _part(where: Expression, keys: tuple, descending: bool, end: int, few: bool)
 def _page(parts: list[Select], keys: tuple, descending: bool, offset: int, limit: int) -> list:
     """Rows offset..offset+limit of the parts merged in order (each part holds its first
     offset+limit rows), converted as peewee converts model rows."""
+    if not parts:  # the only part found nobody (_others_parts)
+        return []
     if len(parts) == 1:
         query = parts[0]
     else:
@@ -207,9 +210,11 @@ def search_users(
         queries.append(_part(base & text.surname, keys, descending, end, few=not walk))
         total += _count(base & text.surname)
     if text.others() is not None:
-        found = _count_others(base, text, plain=parts.filters is None)
+        listed = _listed_elsewhere(text)
+        found = _count_others(base, text, plain=parts.filters is None, listed=listed)
         few = found <= few_limit(end)
-        queries.extend(_others_parts(base, text, keys, descending, end, few, sort == "surname"))
+        walk = sort == "surname"
+        queries.extend(_others_parts(base, text, keys, descending, end, few, walk, listed))
         total += found
     window = Window(_page(queries, keys, descending, offset, limit))
     window.total = total
@@ -224,10 +229,17 @@ def _others_parts(
     end: int,
     few: bool,
     by_surname: bool,
+    listed: list[int] | None = None,
 ) -> list[Select]:
     """The others part's first `end` rows: sorted from its matches, or walked in the sort
     order; walked by surname, as two walks either side of the surname prefix, which skip its
-    rows ("a" has thirty thousand at a million accounts) rather than read and drop each."""
+    rows ("a" has thirty thousand at a million accounts) rather than read and drop each.
+    `listed`: the email part's ids (_listed_elsewhere), looked up by id."""
+    if few and listed is not None:  # each part from its own index, sorted
+        wheres = [base & _among(listed)] if listed else []
+        if text.names is not None:
+            wheres.append(_not_surname(base & text.names, text))
+        return [_part(where, keys, descending, end, few=True) for where in wheres]
     sides = None
     if not few and by_surname and text.surname_prefix is not None:
         sides = filters.outside_prefix(U.surname_key, text.surname_prefix)
@@ -248,14 +260,40 @@ def _not_surname(where: Expression, text: filters.TextParts) -> Expression:
     return where if text.surname is None else where & ~text.surname
 
 
-def _count_others(base: Expression, text: filters.TextParts, *, plain: bool) -> int:
+def _listed_elsewhere(text: filters.TextParts) -> list[int] | None:
+    """PostgreSQL: the live accounts of the email part (TextParts.elsewhere), read once for
+    both its count and its page, when there are at most FEW ("smith": a few hundred, once
+    the Smiths are left out); None past that, or where there is no such part."""
+    if text.elsewhere is None:
+        return None
+    where = text.elsewhere & not_deleted(EMAILS.id)
+    query = EMAILS.select(EMAILS.id).where(where).limit(FEW + 1)
+    ids = [row[0] for row in query.bind(U._meta.database).tuples()]
+    return ids if len(ids) <= FEW else None
+
+
+def _among(ids: list[int]) -> Expression:
+    """The account's id is one of `ids` (a list bound as one array: looked up by id)."""
+    return Expression(U.id, "=", fn.ANY(Value(ids, unpack=False)))
+
+
+def _count_others(
+    base: Expression, text: filters.TextParts, *, plain: bool, listed: list[int] | None = None
+) -> int:
     """How many the others part finds (_others), as a sum of counts an index serves each:
-    names, then addresses not already counted. `plain`: no filters besides the text."""
+    names, then addresses not already counted. `plain`: no filters besides the text;
+    `listed`: the email part's ids when already read (_listed_elsewhere)."""
     total = 0 if text.names is None else _count(_not_surname(base & text.names, text))
     if text.email_key is None:
         return total
+    if listed is not None:
+        if plain or not listed:
+            return total + len(listed)
+        return total + _count(base & _among(listed))
     if plain and text.inside and filters.trigram_served(text.email_key):
         return total + _count_email_from_trigrams(text)
+    if plain and text.elsewhere is not None:
+        return total + _count_elsewhere(text.elsewhere)
     email = base & text.email
     return total + _count(_not_surname(email if text.names is None else email & ~text.names, text))
 
@@ -268,6 +306,15 @@ def _count_email_from_trigrams(text: filters.TextParts) -> int:
     counted = [part for part in (DELETED, text.surname, text.names) if part is not None]
     either = functools.reduce(operator.or_, counted)
     return filters.count_email_containing(text.email_key) - _count(either & inside)
+
+
+def _count_elsewhere(where: Expression) -> int:
+    """Live accounts whose row in PostgreSQL's email table matches `where`, counted in that
+    narrow table alone (its trigram index, then its rows), less the few deleted among them."""
+    rows = EMAILS.select(fn.COUNT(SQL("*"))).where(where)
+    gone = EMAILS.select(fn.COUNT(SQL("*"))).where(where & deleted(EMAILS.id))
+    query = Select(columns=[Expression(rows, "-", gone)]).bind(U._meta.database)
+    return query.scalar() or 0
 
 
 def count_users(term: str | None = None) -> int:
