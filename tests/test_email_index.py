@@ -3,6 +3,8 @@ for a database opened from before it, and what the address searches read."""
 
 from __future__ import annotations
 
+import pytest
+
 from extgw_tui import db as dbmod
 from extgw_tui import email_index
 from extgw_tui.email_index import EMAILS
@@ -50,11 +52,15 @@ def test_the_table_follows_every_change_to_an_account(postgres_url) -> None:
         database.close()
 
 
+@pytest.mark.parametrize("few", [4, users.FEW])
 def test_address_searches_leave_out_the_surname_and_forename_matches_there(
-    postgres_url,
+    postgres_url, few, monkeypatch
 ) -> None:
     """Who the email part adds is found in the narrow table: not the Smiths (the surname part
-    has them), not the forename matches (the names part), and never a deleted account."""
+    has them), not the forename matches (the names part), and never a deleted account; with
+    more Smiths than FEW (4) the part's ids are read once (users._listed_elsewhere), with
+    fewer (FEW as shipped) it is counted and sorted from the indexes."""
+    monkeypatch.setattr(users, "FEW", few)
     dbmod.open_database(postgres_url)
     try:
         smiths = [_user("Smith", "Ann", f"ann.smith{i}@one.example") for i in range(5)]
@@ -67,6 +73,7 @@ def test_address_searches_leave_out_the_surname_and_forename_matches_there(
         found = EMAILS.select(EMAILS.id).where(parts.elsewhere).bind(database.obj)
         assert {row[0] for row in found.tuples()} == {user.id for user in others} | {gone.id}
         assert users.count_users("smith") == len(smiths) + 1 + len(others)
+        assert sorted(users._listed_elsewhere(parts)) == [user.id for user in others]  # live
         window = users.search_users("smith", sort="id")
         assert [row.id for row in window] == sorted(user.id for user in [*smiths, smithy, *others])
         assert window.total == 9

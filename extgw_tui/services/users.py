@@ -202,15 +202,19 @@ def search_users(
     text, end = parts.text, offset + limit
     queries: list[Select] = []
     total: int | None = 0
+    surnames = 0
     if text.surname is None and text.others() is None:
         queries.append(_part(base, keys, descending, end, few=False))
         total = None
     if text.surname is not None:
         walk = sort == "surname"  # the surname index holds this part in this order
         queries.append(_part(base & text.surname, keys, descending, end, few=not walk))
-        total += _count(base & text.surname)
+        surnames = _count(base & text.surname)
+        total += surnames
     if text.others() is not None:
-        listed = _listed_elsewhere(text)
+        # many surname matches ("smith") are most of the address part's candidates too: it
+        # is read once, the surnames left out; else (e.g. "gmail") reading it would be waste
+        listed = _listed_elsewhere(text) if surnames > FEW else None
         found = _count_others(base, text, plain=parts.filters is None, listed=listed)
         few = found <= few_limit(end)
         walk = sort == "surname"
