@@ -95,13 +95,15 @@ def create(db: peewee.Database) -> None:
 
 
 def drop(db: peewee.Database) -> bool:
-    """Remove the table and its triggers before a bulk load of external_user (demo_copy), so
-    no row fires the trigger; create() then makes it from the loaded rows (a fill and one
-    index build, not a million trigger calls and index insertions). Whether it was there."""
+    """Remove the table, its triggers and their functions: before a bulk load of
+    external_user (demo_copy), so no row fires the trigger, and create() then makes it from
+    the loaded rows (a fill and one index build, not a million trigger calls and index
+    insertions); or with the other tables of a demo that failed. Whether it was there."""
     had = exists(db)
     if had:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {_SYNC} ON external_user")
         db.execute_sql(f"DROP TRIGGER IF EXISTS {_SYNC}_truncate ON external_user")
         db.execute_sql(f"DROP TABLE {NAME}")
+        db.execute_sql(f"DROP FUNCTION IF EXISTS {_SYNC}(), {_SYNC}_truncate()")
         db.__dict__.pop("has_email_table", None)
     return had

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import peewee
 
+from extgw_tui import email_index
 from extgw_tui.db import make_database, open_database, redact_url, sqlite_path
 from extgw_tui.errors import ExtgwError
 from extgw_tui.exit_codes import EXIT_OK
@@ -125,6 +126,7 @@ def _demo_on_server(url: str, size: str) -> None:
     except BaseException:
         with contextlib.suppress(peewee.DatabaseError):  # the first error is the one to tell
             db.rollback()
+            email_index.drop(db)  # made by open_database, beside the models' tables
             db.drop_tables(ALL_MODELS, safe=True, cascade=True)
         raise
     finally:
