@@ -154,8 +154,6 @@ def _part(where: Expression, keys: tuple, descending: bool, end: int, few: bool)
 def _page(parts: list[Select], keys: tuple, descending: bool, offset: int, limit: int) -> list:
     """Rows offset..offset+limit of the parts merged in order (each part holds its first
     offset+limit rows), converted as peewee converts model rows."""
-    if not parts:  # the only part found nobody (_others_parts)
-        return []
     if len(parts) == 1:
         query = parts[0]
     else:
