@@ -171,6 +171,15 @@ def test_small_demo_holds_every_case(db):
     assert late == 0
 
 
+def test_nothing_is_dated_today_whose_hours_may_not_have_come(db):
+    # seed 1 gave accounts created at 21:26 on the day the demo was made, before the fix
+    demo.generate("small", today=TODAY, seed=1)
+    midnight = datetime.combine(TODAY, datetime.min.time())
+    assert U.select(fn.MAX(U.created_at)).scalar() < midnight
+    assert LoginEvent.select(fn.MAX(LoginEvent.at)).scalar() < midnight
+    assert AuditEvent.select(fn.MAX(AuditEvent.at)).scalar() < midnight
+
+
 def test_logins_follow_the_school_year_and_match_the_accounts(db):
     demo.generate("small", today=TODAY)
     first, last = LoginEvent.select(fn.MIN(LoginEvent.at), fn.MAX(LoginEvent.at)).scalar(

@@ -337,7 +337,8 @@ class _Generator:
             forename=forename,
             surname=surname,
             email=email or self._email(forename, surname),
-            created=min(created, self.today),
+            # by yesterday: a time of day on today could still be ahead of the clock
+            created=min(created, self.today - timedelta(days=1)),
         )
         self.accounts.append(account)
         return account
