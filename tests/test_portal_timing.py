@@ -3,9 +3,9 @@
 Calibrated for a loaded 2-core machine: the two kinds are measured in pairs, back to back
 and first in turn, and compared by the median of each pair's ratio, so drift in load (a
 virtual machine's stolen CPU) hits both halves of a pair alike; a round that differs is
-measured once more (a real difference in the work done fails both). Each attempt uses its own address and its own
-client address (X-Forwarded-For, which the server trusts from 127.0.0.1), so no rate limit
-answers instead of the password check.
+measured once more (a real difference in the work done fails both). Each attempt uses its own
+address and its own client address (X-Forwarded-For, which the server trusts from 127.0.0.1),
+so no rate limit answers instead of the password check.
 """
 
 from __future__ import annotations
