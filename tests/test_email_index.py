@@ -73,7 +73,8 @@ def test_address_searches_leave_out_the_surname_and_forename_matches_there(
         found = EMAILS.select(EMAILS.id).where(parts.elsewhere).bind(database.obj)
         assert {row[0] for row in found.tuples()} == {user.id for user in others} | {gone.id}
         assert users.count_users("smith") == len(smiths) + 1 + len(others)
-        assert sorted(users._listed_elsewhere(parts)) == [user.id for user in others]  # live
+        listed, counted = users._listed_elsewhere(parts)
+        assert sorted(listed) == [user.id for user in others] and counted == 3  # live
         window = users.search_users("smith", sort="id")
         assert [row.id for row in window] == sorted(user.id for user in [*smiths, smithy, *others])
         assert window.total == 9
@@ -81,6 +82,14 @@ def test_address_searches_leave_out_the_surname_and_forename_matches_there(
         for nobody in ("@@@", "zzyzx"):  # an email part, or every part, that finds nobody
             window = users.search_users(nobody)
             assert (window, window.total, users.count_users(nobody)) == ([], 0, 0)
+        others += [_user("Brown", "Cat", f"farriersmith{i}@five.example") for i in range(3)]
+        # six: past FEW (4) they are counted in the listing's scan, not listed
+        listed, counted = users._listed_elsewhere(parts)
+        assert counted == 6
+        assert listed is None if few == 4 else sorted(listed) == [user.id for user in others]
+        window = users.search_users("smith", sort="id")
+        assert [row.id for row in window] == sorted(user.id for user in [*smiths, smithy, *others])
+        assert window.total == users.count_users("smith") == 12
     finally:
         database.close()
 

@@ -9,8 +9,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import SQL, Case, Expression, Select, Value, fn
+from peewee import SQL, Case, Expression, Field, Select, Value, fn
 
+from extgw_tui.db import is_sqlite
 from extgw_tui.email_index import EMAILS
 from extgw_tui.errors import NotFound
 from extgw_tui.models import ExternalUser, live_user, text_key
@@ -104,14 +105,19 @@ class Window(list):
 FEW = 2_000
 
 
-def few_limit(end: int) -> int:
+def few_limit(end: int, accounts: int | None = None) -> int:
     """Up to how many matches a page ending at row `end` is sorted from the matches rather than
     walked in the sort order, stopping at the page's end. Evenly spread matches make the walk
     cheaper from about sqrt(end x accounts); twice that allows for matches that cluster in the
     sort order (an address fragment that is a surname's: "ewis" sits among the Lewises), where
     a walk reads everything before them."""
-    accounts = U.select(fn.MAX(U.id)).scalar() or 0  # the newest id: an index's last entry
+    accounts = _newest_id() if accounts is None else accounts
     return max(FEW, int(2 * math.sqrt(end * accounts)))
+
+
+def _newest_id() -> int:
+    """About how many accounts there are: the newest id, an index's last entry."""
+    return U.select(fn.MAX(U.id)).scalar() or 0
 
 
 #: What a page selects: a UserRow's columns.
@@ -191,8 +197,9 @@ def search_users(
     Free text is planned in parts (filters.TextParts), each counted by its own indexes: the
     surname prefix, which the surname index serves in order, and the others (forenames,
     email, IDs) less those. Up to few_limit() others are sorted from their index lookups; more are
-    dense enough to walk the sort order and stop at the page's end. The page is the merge of
-    the parts' first rows, and carries the result's total (Window.total)."""
+    dense enough to walk the sort order and stop at the page's end (on PostgreSQL within a
+    budget, reading only an index: _walked_first). The page is the merge of the parts' first
+    rows, and carries the result's total (Window.total)."""
     offset, limit = max(offset, 0), max(limit, 0)
     keys = SORTS.get(sort, SORTS["surname"])
     parts = filters.search_parts(term)
@@ -212,11 +219,18 @@ def search_users(
     if text.others() is not None:
         # many surname matches ("smith") are most of the address part's candidates too: it
         # is read once, the surnames left out; else (e.g. "gmail") reading it would be waste
-        listed = _listed_elsewhere(text) if surnames > FEW else None
-        found = _count_others(base, text, plain=parts.filters is None, listed=listed)
-        few = found <= few_limit(end)
-        walk = sort == "surname"
-        queries.extend(_others_parts(base, text, keys, descending, end, few, walk, listed))
+        listed, counted = _listed_elsewhere(text) if surnames > FEW else (None, None)
+        plain = parts.filters is None
+        found = _count_others(base, text, plain=plain, listed=listed, counted=counted)
+        accounts = _newest_id()
+        few = found <= few_limit(end, accounts)
+        walked = None
+        if plain and listed is None and end <= FEW and not is_sqlite():
+            walked = _walked_first(text, keys, sort, descending, end, found, accounts, few)
+        if walked is None:
+            walk = sort == "surname"
+            walked = _others_parts(base, text, keys, descending, end, few, walk, listed)
+        queries.extend(walked)
         total += found
     window = Window(_page(queries, keys, descending, offset, limit))
     window.total = total
@@ -251,6 +265,97 @@ def _others_parts(
     return [_part(walked & side, keys, descending, end, few=False) for side in sides]
 
 
+#: The sorts whose first key PostgreSQL's email table holds, so it can order the email part.
+EMAILS_SORTS = {"surname": EMAILS.surname_key, "email": EMAILS.email_key, "id": EMAILS.id}
+
+#: How many times the rows a walk is expected to read (were the matches spread evenly) it may
+#: read before it gives up (_walked_first).
+WALK_MARGIN = 4
+
+#: A walk that reads only an index costs about this many times less a row than sorting the
+#: matches, which reads each from the table: the most rows per match worth walking.
+WALK_WORTH = 6
+
+
+def _walked_first(
+    text: filters.TextParts,
+    keys: tuple,
+    sort: str,
+    descending: bool,
+    end: int,
+    found: int,
+    accounts: int,
+    few: bool,
+) -> list[Select] | None:
+    """PostgreSQL, no filters: the first `end` of the `found` matches besides the surname's,
+    or None to plan them as _others_parts does. A walk of the sort order that reads only its
+    covering index finds them soon when they are spread through it ("gmail": a few hundred
+    rows; "b": thousands, where sorting 9,000 matches read 17,000 table pages). It stops at a
+    budget, as matches may cluster late in the order ("ones" is mostly Joneses, a third of the
+    way down the surnames); with more than few_limit the email table then orders the address
+    part instead (its cost follows the matches, not where they sit), the forenames' beside it.
+    Few matches inside addresses are not walked: such fragments cluster ("ewis")."""
+    budget = WALK_MARGIN * end * accounts // max(found, 1) + 1_000
+    narrow = not few and text.elsewhere is not None and sort in EMAILS_SORTS
+    if not narrow and sort != "surname":  # only the surname order's index covers a walk
+        return None
+    if few and (text.inside or budget > WALK_WORTH * found):
+        return None
+    ids = _walk_ids(_others(live_user(), text, scan=True), keys, descending, end, budget)
+    if ids is not None:
+        return [_part(live_user() & _among(ids), keys, descending, end, few=True)]
+    if not narrow:
+        return None
+    ids = _narrow_first(text, keys, EMAILS_SORTS[sort], descending, end)
+    queries = [_part(live_user() & _among(ids), keys, descending, end, few=True)]
+    if text.names is not None:
+        named = _not_surname(live_user() & text.names, text)
+        limit = few_limit(end, accounts)
+        if _count(named, at_most=limit) > limit:
+            named = _not_surname(live_user() & _unindexed(text.names), text)
+            queries.append(_part(named, keys, descending, end, few=False))
+        else:
+            queries.append(_part(named, keys, descending, end, few=True))
+    return queries
+
+
+def _walk_ids(
+    where: Expression, keys: tuple, descending: bool, end: int, budget: int
+) -> list[int] | None:
+    """The ids of the first `end` live accounts matching `where` (a row-by-row check) in the
+    order of `keys`, if they are among the order's first `budget`; else None. Reads only the
+    sort order's covering index (ids, keys and the searched columns), never the rows."""
+    hit = Case(None, [(where, 1)], 0).alias("hit")
+    order = [_ordered(key, descending) for key in keys]
+    walked = U.select(U.id, hit).where(live_user()).order_by(*order).limit(budget).alias("w")
+    query = Select(from_list=[walked], columns=[SQL("w.id")]).where(SQL("w.hit = 1"))
+    ids = [row[0] for row in query.limit(end).bind(U._meta.database).tuples()]
+    return ids if len(ids) == end else None
+
+
+def _narrow_first(
+    text: filters.TextParts, keys: tuple, first: Field, descending: bool, end: int
+) -> list[int]:
+    """The ids of the email part's (TextParts.elsewhere) first `end` live accounts in the order
+    of `keys`: sorted in the email table by the first key, which it holds; the accounts tied
+    at the last key (Joneses, for "ones") are walked in the sort order's index, for their
+    order by the keys after it (forename, id), which the table does not hold."""
+    where = text.elsewhere & not_deleted(EMAILS.id)
+    order = first.desc() if descending else first.asc()
+    query = EMAILS.select(EMAILS.id, first).where(where).order_by(order).limit(end)
+    rows = list(query.bind(U._meta.database).tuples())
+    if len(rows) < end:
+        return [row[0] for row in rows]
+    last = rows[-1][1]
+    before = [row[0] for row in rows if row[1] != last]
+    email = _unindexed(filters.contains(U.email_key, text.email_key))
+    tied = _not_surname(live_user() & (keys[0] == last) & email, text)
+    if text.names is not None:
+        tied &= ~text.names
+    ties = U.select(U.id).where(tied).order_by(*(_ordered(key, descending) for key in keys))
+    return before + [row[0] for row in ties.limit(end - len(before)).tuples()]
+
+
 def _others(base: Expression, text: filters.TextParts, *, scan: bool = False) -> Expression:
     """Who the text's other parts find and its surname part does not (each is counted once);
     `scan`: for a walk, in a form no index serves (see _unindexed)."""
@@ -262,16 +367,18 @@ def _not_surname(where: Expression, text: filters.TextParts) -> Expression:
     return where if text.surname is None else where & ~text.surname
 
 
-def _listed_elsewhere(text: filters.TextParts) -> list[int] | None:
+def _listed_elsewhere(text: filters.TextParts) -> tuple[list[int] | None, int | None]:
     """PostgreSQL: the live accounts of the email part (TextParts.elsewhere), read once for
     both its count and its page, when there are at most FEW ("smith": a few hundred, once
-    the Smiths are left out); None past that, or where there is no such part."""
+    the Smiths are left out), else None; and how many there are, counted in the same scan
+    ("har": 16,000 at a million). (None, None) where there is no such part."""
     if text.elsewhere is None:
-        return None
+        return None, None
     where = text.elsewhere & not_deleted(EMAILS.id)
-    query = EMAILS.select(EMAILS.id).where(where).limit(FEW + 1)
-    ids = [row[0] for row in query.bind(U._meta.database).tuples()]
-    return ids if len(ids) <= FEW else None
+    query = EMAILS.select(EMAILS.id, fn.COUNT(SQL("*")).over()).where(where).limit(FEW + 1)
+    rows = list(query.bind(U._meta.database).tuples())
+    counted = rows[0][1] if rows else 0
+    return ([row[0] for row in rows] if counted <= FEW else None), counted
 
 
 def _among(ids: list[int]) -> Expression:
@@ -280,11 +387,17 @@ def _among(ids: list[int]) -> Expression:
 
 
 def _count_others(
-    base: Expression, text: filters.TextParts, *, plain: bool, listed: list[int] | None = None
+    base: Expression,
+    text: filters.TextParts,
+    *,
+    plain: bool,
+    listed: list[int] | None = None,
+    counted: int | None = None,
 ) -> int:
     """How many the others part finds (_others), as a sum of counts an index serves each:
     names, then addresses not already counted. `plain`: no filters besides the text;
-    `listed`: the email part's ids when already read (_listed_elsewhere)."""
+    `listed`, `counted`: the email part's ids when already read, and how many (without
+    filters) when already counted (_listed_elsewhere)."""
     total = 0 if text.names is None else _count(_not_surname(base & text.names, text))
     if text.email_key is None:
         return total
@@ -294,6 +407,8 @@ def _count_others(
         return total + _count(base & _among(listed))
     if plain and text.inside and filters.trigram_served(text.email_key):
         return total + _count_email_from_trigrams(text)
+    if plain and counted is not None:
+        return total + counted
     if plain and text.elsewhere is not None:
         return total + _count_elsewhere(text.elsewhere)
     email = base & text.email
