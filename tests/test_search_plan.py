@@ -25,6 +25,19 @@ DOMAINS = ["gmail.example", "newmail.example", "gmail.example"]
 TERMS = ["newm", "thom", "gmail", "z", "th", "new", "zoe zeller", "#7", "7", "'", "mail"]
 
 
+def _row(surname: str, forename: str, email: str, **more) -> dict:
+    """An account's columns, with the search keys the model derives."""
+    keys = {"forename_key": name_key(forename), "surname_key": name_key(surname)}
+    row = {"forename": forename, "surname": surname, "email": email, "password_hash": "x"}
+    return row | keys | {"email_key": text_key(email)} | more
+
+
+def _insert(rows: list[dict]) -> None:
+    with database.atomic():
+        for part in range(0, len(rows), 500):
+            U.insert_many(rows[part : part + 500]).execute()
+
+
 def _people(count: int) -> None:
     """`count` users: names and domains cycle at different rates, so every combination of
     surname, forename and address match occurs; a few are soft-deleted."""
@@ -33,23 +46,10 @@ def _people(count: int) -> None:
     for i in range(count):
         forename, surname = FORENAMES[i % 4], SURNAMES[i % 5]
         email = f"p{i}.{SURNAMES[(i // 5) % 5].lower()}@{DOMAINS[i % 3]}"
-        rows.append(
-            {
-                "title": "Mr",
-                "forename": forename,
-                "forename_key": name_key(forename),
-                "surname": surname,
-                "surname_key": name_key(surname),
-                "email": email,
-                "email_key": text_key(email),
-                "password_hash": "x",
-                "created_at": start + timedelta(minutes=i),
-                "last_login_at": None if i % 7 == 0 else start + timedelta(days=i % 300),
-            }
-        )
-    with database.atomic():
-        for part in range(0, len(rows), 500):
-            U.insert_many(rows[part : part + 500]).execute()
+        last_login = None if i % 7 == 0 else start + timedelta(days=i % 300)
+        row = _row(surname, forename, email, title="Mr", last_login_at=last_login)
+        rows.append(row | {"created_at": start + timedelta(minutes=i)})
+    _insert(rows)
     every_97th = U.id - (U.id / 97) * 97 == 0  # not U.id % 97: peewee's % is LIKE
     U.update(deleted_at=now()).where(every_97th).execute()
 
@@ -182,30 +182,17 @@ def _clustered() -> None:
     ]
     people.append(("Jones", "Onesta", "onesta.jones@y.example"))  # first of them; by forename
     people += [("Stones", "Sam", f"sam.stones{i}@z.example") for i in range(40)]
-    rows = [
-        {
-            "forename": forename,
-            "forename_key": name_key(forename),
-            "surname": surname,
-            "surname_key": name_key(surname),
-            "email": email,
-            "email_key": text_key(email),
-            "password_hash": "x",
-        }
-        for surname, forename, email in people
-    ]
-    with database.atomic():
-        for part in range(0, len(rows), 500):
-            U.insert_many(rows[part : part + 500]).execute()
+    _insert([_row(*person) for person in people])
     gone = [f"{forenames[i % 5][0].lower()}.jones{i}@y.example" for i in (7, 70, 700, 2_000)]
     assert U.update(deleted_at=now()).where(U.email.in_(gone)).execute() == 4
 
 
 def test_matches_that_cluster_late_in_the_order_give_the_plain_page(db) -> None:
-    """ "ones" finds more than few_limit besides any surname match, nearly all of them Joneses
-    after 3,000 Adamses: on PostgreSQL the walk gives up at its budget (checked here, else
-    this test would not reach the email table's path) and the email table orders the address
-    part, the ties at its last surname walked by forename. Every page is the plain one."""
+    """Searching "ones" finds more than few_limit besides any surname match, nearly all of
+    them Joneses after 3,000 Adamses: on PostgreSQL the walk gives up at its budget (checked
+    here, else this test would not reach the email table's path) and the email table orders
+    the address part, the ties at its last surname walked by forename. Every page is the
+    plain one."""
     _clustered()
     parts = filters.search_parts("ones")
     found = users._count_others(live_user(), parts.text, plain=True)
