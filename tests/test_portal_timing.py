@@ -1,4 +1,4 @@
-"""Over HTTP, a denied account's login takes as long as an unknown address's (medians within 10%).
+"""Over HTTP, a denied account's login takes as long as an unknown address's (within 10%).
 
 Calibrated for a loaded 2-core machine: the two kinds are measured in pairs, back to back
 and first in turn, and compared by the median of each pair's ratio, so drift in load (a
