@@ -33,6 +33,7 @@ from common import BENCH, child_env, machine, median, p95, run_probe
 from measure import (
     bulk_access,
     filter_queries,
+    fragment_queries,
     login_statistics,
     login_summary_filled,
     review,
@@ -230,6 +231,7 @@ class Runner:
             self.figures["search_query"] = search_query(self.terms[: self.plan.query_terms])
             self.figures["review"] = review(self.plan.repeats)
             self.figures["filters"] = filter_queries(self.plan.repeats)
+            self.figures["fragments"] = fragment_queries(self.plan.repeats)
             if statistics_available():
                 self.figures["login_summary"] = login_summary_filled()
                 self.figures["statistics"] = login_statistics(self.plan.repeats)
@@ -385,6 +387,11 @@ def details(f: dict) -> list[str]:
             f"{b}: filters slowest first window {page[0]!r} {page[1] * 1000:.0f} ms; slowest "
             "with the count "
             + ", ".join(f"{term!r} {seconds * 1000:.0f} ms" for term, seconds in slowest)
+        )
+    if "fragments" in f:
+        lines.append(
+            f"{b}: surname fragments (reported) "
+            + ", ".join(f"{t!r} {s * 1000:.0f} ms" for t, s in f["fragments"].items())
         )
     if "statistics" in f:
         st = f["statistics"]

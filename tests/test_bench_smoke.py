@@ -80,6 +80,7 @@ def check_backend(report: dict, stdout: str, backend: str) -> None:
     assert figures["bulk_access"]["users"] > 0
     assert figures["review"]["candidates"] > 0  # the demo always has review candidates
     assert {"licence:none", "pupils:>1", "email:bouncing"} <= set(figures["filters"]["page"])
+    assert len(figures["fragments"]) == 6 and "ones" in figures["fragments"]  # Jones: demo's
     assert figures["keys"]["keys"] == 1_000  # 500 pupils, 2 keys each
     assert figures["keys"]["backend"] == backend
     assert figures["roll_import"]["again"]["new"] == figures["roll_import"]["again"]["changed"] == 0
