@@ -337,6 +337,8 @@ def _walked_early(
     without its count, when the first EARLY_WALK entries of the order's covering index hold
     the others part's first `end` matches; else None. The count, which for such a term reads
     tens of thousands of rows, is left to count_users, so the rows show first."""
+    if text.others() is None:  # the surname part alone: counted on the way, from its index
+        return None
     budget = EARLY_WALK["start" if text.email_key and not text.inside else "other"]
     ids = _walk_ids(_others(live_user(), text, scan=True), keys, descending, end, budget)
     if ids is None:
