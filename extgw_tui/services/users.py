@@ -307,7 +307,7 @@ def _walked_first(
     if few and (text.inside or budget > WALK_WORTH * found):
         return None
     ids = _walk_ids(_others(live_user(), text, scan=True), keys, descending, end, budget)
-    if ids is not None:
+    if len(ids) == end:
         return [_part(live_user() & _among(ids), keys, descending, end, few=True)]
     if not narrow:
         return None
@@ -327,40 +327,57 @@ def _walked_first(
 #: The index entries a search walks for its page before counting anything (_walked_early):
 #: text of one or two characters matches the starts of names and addresses, where every
 #: letter is common; a walk for longer text is cut short, as most such text is rare.
-EARLY_WALK = {"start": 5_000, "other": 1_000}
+START_WALK = 5_000
+OTHER_WALK = 1_000
+
+#: How far a second walk may go when the first one's matches say the page lies further on
+#: ("ryan": 4 in the first 1,000 entries, its page 11,600 in), as a share of the accounts:
+#: 40,000 entries at a million (~30 ms, what one that still falls short costs), where a
+#: common term's count takes hundreds; 4,000 at 100,000, where counting is quick.
+EARLY_SHARE = 0.04
+
+#: The fewest matches in a first walk whose rate a second walk trusts: fewer is most often
+#: a cluster ("ewis" among the few Lewises early in the order), not a spread.
+EARLY_HITS = 3
 
 
 def _walked_early(
     text: filters.TextParts, keys: tuple, descending: bool, end: int
 ) -> list[Select] | None:
     """PostgreSQL, no filters, the surname order: the page of a common term ("gmail", "s")
-    without its count, when the first EARLY_WALK entries of the order's covering index hold
-    the others part's first `end` matches; else None. The count, which for such a term reads
-    tens of thousands of rows, is left to count_users, so the rows show first."""
+    without its count, when the first entries of the order's covering index hold the others
+    part's first `end` matches; else None. A first walk too short for the page reads the rate
+    of its matches, and a second goes as far as twice that rate says the page needs, within
+    EARLY_SHARE of the accounts. The count, which for such a term reads tens of thousands of
+    rows, is left to count_users, so the rows show first."""
     if text.others() is None:  # the surname part alone: counted on the way, from its index
         return None
-    budget = EARLY_WALK["start" if text.email_key and not text.inside else "other"]
-    ids = _walk_ids(_others(live_user(), text, scan=True), keys, descending, end, budget)
-    if ids is None:
-        return None
+    where = _others(live_user(), text, scan=True)
+    budget = START_WALK if text.email_key and not text.inside else OTHER_WALK
+    ids = _walk_ids(where, keys, descending, end, budget)
+    if len(ids) < end:
+        reach = 2 * end * budget // max(len(ids), 1)
+        if len(ids) < EARLY_HITS or reach > EARLY_SHARE * _newest_id():
+            return None
+        ids = _walk_ids(where, keys, descending, end, reach)
+        if len(ids) < end:
+            return None
     queries = [_part(live_user() & _among(ids), keys, descending, end, few=True)]
     if text.surname is not None:
         queries.append(_part(live_user() & text.surname, keys, descending, end, few=False))
     return queries
 
 
-def _walk_ids(
-    where: Expression, keys: tuple, descending: bool, end: int, budget: int
-) -> list[int] | None:
+def _walk_ids(where: Expression, keys: tuple, descending: bool, end: int, budget: int) -> list[int]:
     """The ids of the first `end` live accounts matching `where` (a row-by-row check) in the
-    order of `keys`, if they are among the order's first `budget`; else None. Reads only the
-    sort order's covering index (ids, keys and the searched columns), never the rows."""
+    order of `keys` that are among the order's first `budget`: all `end` if the walk reached
+    them, else fewer. Reads only the sort order's covering index (ids, keys and the searched
+    columns), never the rows."""
     hit = Case(None, [(where, 1)], 0).alias("hit")
     order = [_ordered(key, descending) for key in keys]
     walked = U.select(U.id, hit).where(live_user()).order_by(*order).limit(budget).alias("w")
     query = Select(from_list=[walked], columns=[SQL("w.id")]).where(SQL("w.hit = 1"))
-    ids = [row[0] for row in query.limit(end).bind(U._meta.database).tuples()]
-    return ids if len(ids) == end else None
+    return [row[0] for row in query.limit(end).bind(U._meta.database).tuples()]
 
 
 def _narrow_first(
