@@ -110,6 +110,25 @@ def test_a_database_from_before_the_table_gains_it_on_open(postgres_url) -> None
         database.close()
 
 
+def test_the_table_is_filled_in_surname_order(postgres_url) -> None:
+    """So that the many rows of a surname's fragment ("smith") share pages: made when the
+    accounts are already there (a database from before it, a bulk load), the table holds
+    them in surname order whatever order they were added in."""
+    dbmod.open_database(postgres_url)
+    names = ("Young", "Adams", "Morris", "Baker", "Adams", "Zeller", "Carter")
+    for i, name in enumerate(names):
+        _user(name, "Pat", f"pat{i}.{name.lower()}@one.example")
+    assert email_index.drop(database.obj)
+    email_index.create(database.obj)
+    try:
+        stored = database.execute_sql(f"SELECT surname_key FROM {email_index.NAME} ORDER BY ctid")
+        surnames = [row[0] for row in stored.fetchall()]
+        assert surnames == sorted(surnames) and len(surnames) == 7
+        assert _copied() == _keys()
+    finally:
+        database.close()
+
+
 def test_sqlite_has_no_email_table(sqlite_db) -> None:
     assert not email_index.exists()
     assert filters.search_parts("smith").text.elsewhere is None

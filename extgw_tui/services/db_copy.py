@@ -16,6 +16,7 @@ from pathlib import Path
 
 import peewee
 
+from extgw_tui import email_index
 from extgw_tui.db import (
     create_backend_indexes,
     create_licence_mask_triggers,
@@ -109,10 +110,15 @@ def _copy_into(
         with target.bind_ctx(models, bind_refs=False, bind_backrefs=False):
             target.create_tables(models)
         create_backend_indexes(target)
+        # PostgreSQL's email table is made from the copied accounts, in surname order, rather
+        # than filled by its trigger one account at a time in id order
+        email_table = email_index.drop(target)
         for model in models:
             report.tables[model._meta.table_name] = _copy_table(
                 model, target, progress, should_cancel
             )
+        if email_table:
+            email_index.create(target)
         for model in models:
             _set_next_id(target, model, report.tables[model._meta.table_name].next_id)
         create_licence_mask_triggers(target)  # after the rows: each account brought its mask
