@@ -24,6 +24,7 @@ from common import BENCH, ROOT, run_probe
 SOURCES = (
     "extgw_tui/models.py",
     "extgw_tui/db.py",
+    "extgw_tui/email_index.py",
     "extgw_tui/services/demo.py",
     "extgw_tui/services/demo_copy.py",
     "extgw_tui/services/demo_names.py",
