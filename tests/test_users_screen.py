@@ -51,10 +51,11 @@ async def test_typing_a_search_filters_the_table(sqlite_db):
         assert app.screen.query_one("#search", Input).has_focus
         assert table.total == 2
         assert {r.surname for r in table.rows_held} == {"Brown00001", "Brown00009"}
-        assert text_of(app, "#status") == "1,050 users · 2 match · 0 denied · rows 1-2 of 2"
+        assert text_of(app, "#status") == "1,050 users · 0 denied · rows 1-2 of 2 matches"
         await pilot.press(*"@EXAMPLE")  # email contains, case-insensitive: nothing matches now
         table = await settle(pilot, app)
         assert table.total == 0
+        assert text_of(app, "#status") == "1,050 users · 0 denied · no matches"
         await pilot.press("escape")
         assert table.has_focus
         await pilot.press("slash", "ctrl+u", *"user0100")  # email part

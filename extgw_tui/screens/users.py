@@ -299,15 +299,23 @@ class UsersScreen(Screen[None]):
         self._show_marks()
 
     def _show_status(self) -> None:
+        """ "1,000,000 users · 14,187 denied · rows 1-18 of 309,552 matches": the matches
+        are named once, in the rows' part, so the line fits 80 columns at a million."""
         table = self.table
         parts = []
         if self.totals is not None:
             parts.append(f"{self.totals.users:,} users")
-        if self.term.strip():
-            parts.append("counting matches…" if table.counting else f"{table.total:,} match")
         if self.totals is not None:
             parts.append(f"{self.totals.denied:,} denied")
-        parts.append(table.status_text())
+        searching = bool(self.term.strip())
+        if searching and table.counting:
+            parts.extend((table.status_text(), "counting matches…"))
+        elif searching and not table.total:
+            parts.append("no matches")
+        elif searching:
+            parts.append(f"{table.status_text()} {'match' if table.total == 1 else 'matches'}")
+        else:
+            parts.append(table.status_text())
         self.query_one("#status", StatusLine).show(" · ".join(parts))
 
     def _show_marks(self) -> None:
