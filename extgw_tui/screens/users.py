@@ -299,14 +299,12 @@ class UsersScreen(Screen[None]):
         self._show_marks()
 
     def _show_status(self) -> None:
-        """ "1,000,000 users · 14,187 denied · rows 1-18 of 309,552 matches": the matches
-        are named once, in the rows' part, so the line fits 80 columns at a million."""
+        """The line reads "1,000,000 users · 14,187 denied · rows 1-18 of 309,552 matches":
+        the matches are named once, in the rows' part, so it fits 80 columns at a million."""
         table = self.table
         parts = []
         if self.totals is not None:
-            parts.append(f"{self.totals.users:,} users")
-        if self.totals is not None:
-            parts.append(f"{self.totals.denied:,} denied")
+            parts += [f"{self.totals.users:,} users", f"{self.totals.denied:,} denied"]
         searching = bool(self.term.strip())
         if searching and table.counting:
             parts.extend((table.status_text(), "counting matches…"))
