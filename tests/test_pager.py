@@ -210,6 +210,28 @@ def test_sorting_queries_from_the_top_in_the_new_order():
     assert pager.next_sort([]) is None
 
 
+def test_a_reversible_source_is_read_from_the_far_end_past_the_middle():
+    """End on a reversible source asks for the first rows of the reversed order (what Home
+    costs), not for rows past a deep offset; the window holds the same rows in the same
+    order. Before the middle, and on a source not set as reversible, rows are read forward."""
+    source = Source(1_000)
+    for reversible, end_call in ((True, ("fetch", 0, WINDOW, "id", True)), (False, None)):
+        pager = Pager(("id", "name"))
+        land(pager, pager.set_source(source.fetch, source.count, reversible=reversible))
+        source.calls.clear()
+        land(pager, pager.go(999).request)
+        assert pager.rows == list(range(1_000 - WINDOW + 1, 1_001)) and pager.current_row == 1_000
+        assert source.calls == [end_call or ("fetch", 1_000 - WINDOW, WINDOW, "id", False)]
+        land(pager, pager.go(600).request)  # its window: 570 rows before it, 370 after
+        assert pager.rows == list(range(571, 571 + WINDOW))
+        assert source.calls[-1][4] is reversible
+        land(pager, pager.go(300).request)
+        assert source.calls[-1] == ("fetch", 300 - WINDOW // 2, WINDOW, "id", False)
+        land(pager, pager.reverse_sort())  # descending: the far end is the lowest ids
+        land(pager, pager.go(999).request)
+        assert pager.rows == list(range(WINDOW, 0, -1)) and pager.current_row == 1
+
+
 def test_an_unsorted_source_is_called_without_sort_arguments():
     pager, calls = Pager(), []
 

@@ -242,6 +242,7 @@ class UsersScreen(Screen[None]):
             lambda: users.count_users(term),
             lambda: users.user_ids_matching(term),
             lambda ids: users.count_among(term, ids),
+            reversible=True,  # users.SORTS: each ends in a unique key, NULLs mirrored
         )
 
     def on_debounced_input_settled(self, event: DebouncedInput.Settled) -> None:

@@ -250,9 +250,13 @@ class PagedTable(DataTable):
         count: Callable[[], int],
         all_ids: Callable[[], list[int]] | None = None,
         count_among: Callable[[frozenset[int]], int] | None = None,
+        *,
+        reversible: bool = False,
     ) -> None:
-        """Use a new query (a new search, say) and show it from the first row."""
-        self._run(self.pager.set_source(fetch, count, all_ids, count_among), screen_line=0)
+        """Use a new query (a new search, say) and show it from the first row; `reversible`:
+        see pager's module docstring (a window past the middle is read from the far end)."""
+        request = self.pager.set_source(fetch, count, all_ids, count_among, reversible=reversible)
+        self._run(request, screen_line=0)
 
     def reload(self) -> None:
         """Query again, keeping the cursor's position (data may have changed meanwhile)."""

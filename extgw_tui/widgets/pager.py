@@ -14,7 +14,10 @@ Sources (the query/count protocol PagedTable.set_source documents): fetch(offset
 when sorts are known, fetch(offset, limit, sort=<name>, descending=<bool>) (rows with a `total`
 attribute, not None, when the source counted the result on the way: count() is then not run);
 count() -> int;
-all_ids() -> list[int] (optional); count_among(frozenset[int]) -> int (optional).
+all_ids() -> list[int] (optional); count_among(frozenset[int]) -> int (optional). A source
+set as `reversible` promises that each sort is a total order whose descending form is its
+ascending one reversed (a unique last key, NULLs at opposite ends), so a window past the
+middle of the result is read from the far end: End costs what Home does.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Request:
     descending: bool
     sortable: bool
     known_total: int
+    reversible: bool = False
 
     def run(self, window: int, first_rows: Callable[[list], None] | None = None) -> Page:
         """Fetch the window (`window` rows); a new query's first rows go to first_rows before
@@ -65,6 +69,10 @@ class Request:
         total = self.count() if self.with_count else self.known_total
         at = min(self.position, max(total - 1, 0))
         offset = max(0, min(at - window // 2, total - window))
+        back = total - offset - window  # rows after the window
+        if self.reversible and self.sortable and 0 <= back < offset:
+            rows = self.fetch(back, window, sort=self.sort, descending=not self.descending)
+            return Page(total, offset, list(rows)[::-1])
         return Page(total, offset, self._fetch_at(offset, window)[0])
 
     def _fetch_at(self, offset: int, window: int) -> tuple[list, int | None]:
@@ -129,6 +137,7 @@ class Pager:
         self._count: Callable[[], int] | None = None
         self.all_ids: Callable[[], list[int]] | None = None
         self._count_among: Callable[[frozenset[int]], int] | None = None
+        self._reversible = False
         self._new_query = False
         self._loading_count = False
         self._waiting: list[Callable[[], None]] = []
@@ -145,10 +154,12 @@ class Pager:
         count: Callable[[], int],
         all_ids: Callable[[], list[int]] | None = None,
         count_among: Callable[[frozenset[int]], int] | None = None,
+        *,
+        reversible: bool = False,
     ) -> Request:
         """A new query, shown from its first row."""
         self._fetch, self._count, self.all_ids = fetch, count, all_ids
-        self._count_among = count_among
+        self._count_among, self._reversible = count_among, reversible
         self._new_query = True  # the rows held belong to the old query until the new ones land
         self._waiting.clear()
         request = self.load(0, with_count=True)
@@ -177,6 +188,7 @@ class Pager:
             descending=self.sort_descending,
             sortable=bool(self.sorts),
             known_total=self.total,
+            reversible=self._reversible,
         )
 
     def is_current(self, request: Request) -> bool:
