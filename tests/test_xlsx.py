@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import zipfile
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 from extgw_tui.errors import ExtgwError
+from extgw_tui.services import xlsx
 from extgw_tui.services.xlsx import (
     ABOUT_TITLE,
     CELL_LIMIT,
@@ -303,3 +305,24 @@ def test_plain_rows_cancelled_or_failing_leave_no_file(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="not float"):
         write(tmp_path / "d.xlsx", [(1, "x", 1.5, True)], plain_rows=True)
     assert leftovers(tmp_path) == []
+
+
+def test_a_stop_while_the_data_part_is_being_opened_is_the_error_that_comes_out(
+    tmp_path: Path,
+) -> None:
+    """A SIGTERM can land inside zipfile's own code as it opens the data sheet's part (CI saw
+    it): the part is then open for writing but never handed to the `with`, and closing the
+    archive refuses with a ValueError. The stop, not that, must come out, with the file
+    closed so it can be removed."""
+    temp, parts = tmp_path / "x.xlsx", []
+    with (
+        pytest.raises(KeyboardInterrupt),
+        xlsx._ZipAroundPart(temp, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        parts.append(archive.open(zipfile.ZipInfo(xlsx._PLAIN_PART), "w"))  # open, as then
+        raise KeyboardInterrupt
+    assert archive.fp is None
+    # (in the stop the part was never made; here it is, and cannot finish without the file)
+    with contextlib.suppress(AttributeError):
+        parts[0].close()
+    temp.unlink()

@@ -289,6 +289,20 @@ class _ZipAroundPart(zipfile.ZipFile):
             return
         super().write(filename, arcname, *args, **kwargs)
 
+    def __exit__(self, kind, value, traceback) -> None:  # noqa: ANN001
+        """Unwinding (a SIGTERM, a failed row), the archive is discarded with its temp file:
+        if the stop came inside zipfile's own code while it opened the part, the part is
+        still open for writing and close() refuses, which must not replace the first error;
+        the file is closed as it is."""
+        try:
+            super().__exit__(kind, value, traceback)
+        except ValueError:
+            if kind is None:
+                raise
+            if self.fp is not None:
+                self.fp.close()
+                self.fp = None
+
 
 class _PlainSheet:
     """A data sheet of plain values as SpreadsheetML, as openpyxl's write-only mode writes it
